@@ -1,0 +1,170 @@
+using Federated.Client.Training;
+using Federated.Client.Transport;
+using Federated.Core.Runtime;
+using Federated.Protos.V1;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+
+namespace Federated.Client.Hosting;
+
+/// <summary>
+/// The daemon's main loop: enrol, then ask for tasks and run them, forever. When the server is away the
+/// loop waits with exponential backoff and starts again from enrolment; a server that forgot the client
+/// (NOT_FOUND) is simply enrolled with again.
+/// </summary>
+public sealed partial class ClientDaemon(
+    CoordinatorConnection connection,
+    TaskRunner runner,
+    LocalDataset data,
+    ActivityTracker activity,
+    IOptions<ClientOptions> options,
+    IHostApplicationLifetime lifetime,
+    ILogger<ClientDaemon> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        string clientId;
+        DeviceProfile profile;
+        try
+        {
+            clientId = ClientIdentity.Resolve(settings);
+            LogData(logger, settings.DataPath, data.Count);
+            profile = await ComputeThread.Run(() => Probe(settings.Device), stoppingToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogCannotStart(logger, e, e.Message);
+            Environment.ExitCode = 1;
+            lifetime.StopApplication();
+            return;
+        }
+
+        var backoff = new Backoff(TimeSpan.FromSeconds(settings.ReconnectMinSeconds), TimeSpan.FromSeconds(settings.ReconnectMaxSeconds));
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var enrolment = await Enrol(clientId, profile, stoppingToken);
+                LogEnrolled(logger, clientId, settings.ServerAddress, profile.Kind.ToString(), profile.MeasuredGflops);
+                backoff.Reset();
+                using var session = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                var heartbeats = Heartbeats(clientId, TimeSpan.FromSeconds(enrolment.HeartbeatIntervalSeconds), session.Token);
+                try
+                {
+                    var chunk = Math.Min(settings.UploadChunkBytes, enrolment.MaxChunkBytes);
+                    await Work(clientId, chunk, stoppingToken);
+                }
+                finally
+                {
+                    await session.CancelAsync();
+                    await heartbeats;
+                }
+            }
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+            {
+                LogForgotten(logger, e.Status.Detail);
+            }
+            catch (RpcException e) when (TransientErrors.IsTransient(e))
+            {
+                var wait = backoff.Next();
+                LogUnreachable(logger, settings.ServerAddress, e.StatusCode.ToString(), wait.TotalSeconds);
+                await Delay(wait, stoppingToken);
+            }
+            catch (Exception e)
+            {
+                // Unattended: log, wait, start again from enrolment rather than stop.
+                var wait = backoff.Next();
+                LogFault(logger, e, e.Message, wait.TotalSeconds);
+                await Delay(wait, stoppingToken);
+            }
+        }
+    }
+
+    private static Task Delay(TimeSpan wait, CancellationToken cancellationToken)
+        => Task.Delay(wait, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+
+    private async Task<EnrolReply> Enrol(string clientId, DeviceProfile profile, CancellationToken cancellationToken)
+    {
+        var request = new EnrolRequest { ClientId = clientId, Device = profile, ClientVersion = typeof(ClientDaemon).Assembly.GetName().Version?.ToString() ?? "" };
+        request.Labels.Add(options.Value.Labels);
+        return await connection.Client.EnrolAsync(request, deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken);
+    }
+
+    private async Task Work(string clientId, int chunkBytes, CancellationToken cancellationToken)
+    {
+        var wait = options.Value.PollWaitSeconds;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var reply = await connection.Client.PollTaskAsync(
+                new PollTaskRequest { ClientId = clientId, WaitSeconds = wait },
+                deadline: DateTime.UtcNow.AddSeconds(wait + 30),
+                cancellationToken: cancellationToken);
+            if (reply.OutcomeCase == PollTaskReply.OutcomeOneofCase.Task)
+                await runner.RunAsync(clientId, reply.Task, chunkBytes, cancellationToken);
+            else if (reply.NoTask.RetryAfterMs > 0)
+                await Task.Delay(reply.NoTask.RetryAfterMs, cancellationToken);
+        }
+    }
+
+    private async Task Heartbeats(string clientId, TimeSpan interval, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                try
+                {
+                    await connection.Client.HeartbeatAsync(activity.Heartbeat(clientId), deadline: DateTime.UtcNow.Add(interval), cancellationToken: cancellationToken);
+                }
+                catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
+                {
+                    LogHeartbeatFailed(logger, e.StatusCode.ToString()); // the main loop notices a lost server itself
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static DeviceProfile Probe(ComputeDevice choice)
+    {
+        var device = ComputeDevices.Resolve(choice);
+        var report = DeviceProbe.Measure(device, TimeSpan.FromMilliseconds(300));
+        return new DeviceProfile
+        {
+            Kind = report.Kind == "cuda" ? DeviceKind.Cuda : DeviceKind.Cpu,
+            CpuCores = report.CpuCores,
+            MemoryBytes = report.MemoryBytes,
+            AcceleratorName = report.AcceleratorName,
+            MeasuredGflops = report.MeasuredGflops,
+        };
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Local data {DataPath}: {Count} examples")]
+    private static partial void LogData(ILogger logger, string dataPath, int count);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "The client cannot start: {Reason}")]
+    private static partial void LogCannotStart(ILogger logger, Exception exception, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Enrolled as {ClientId} with {Server} ({Device}, {Gflops:F1} GFLOP/s)")]
+    private static partial void LogEnrolled(ILogger logger, string clientId, string server, string device, double gflops);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The server no longer knows this client ({Reason}); enrolling again")]
+    private static partial void LogForgotten(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Server {Server} unreachable ({Status}); retrying in {Seconds:F1} s")]
+    private static partial void LogUnreachable(ILogger logger, string server, string status, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected fault: {Reason}; starting again in {Seconds:F1} s")]
+    private static partial void LogFault(ILogger logger, Exception exception, string reason, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Heartbeat failed ({Status})")]
+    private static partial void LogHeartbeatFailed(ILogger logger, string status);
+}

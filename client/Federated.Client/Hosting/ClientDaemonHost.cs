@@ -1,0 +1,59 @@
+using Federated.Client.Training;
+using Federated.Client.Transport;
+using Federated.Core.Configuration;
+using Microsoft.Extensions.Options;
+using Serilog;
+
+namespace Federated.Client.Hosting;
+
+/// <summary>Builds the client daemon's host. The executable and in-process simulations share this wiring.</summary>
+public static class ClientDaemonHost
+{
+    public const string SettingsFile = "client.appsettings.json";
+
+    /// <param name="args">Command-line arguments (--Client:ServerAddress=… and the like).</param>
+    /// <param name="overrides">Configuration applied last.</param>
+    /// <param name="logger">Log to this Serilog logger instead of the configured one.</param>
+    /// <param name="standalone">
+    /// True for the executable: read client.appsettings.json, FEDERATED_CLIENT__-style environment variables
+    /// and arguments. False for in-process clients, configured by <paramref name="overrides"/> alone.
+    /// </param>
+    public static IHost Build(string[] args, IReadOnlyDictionary<string, string?>? overrides = null, Serilog.ILogger? logger = null, bool standalone = true)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, DisableDefaults = !standalone });
+        if (standalone)
+        {
+            builder.Configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, SettingsFile), optional: true);
+            builder.Configuration.AddJsonFile(SettingsFile, optional: true);
+            builder.Configuration.AddEnvironmentVariables("FEDERATED_");
+            builder.Configuration.AddCommandLine(args);
+        }
+        if (overrides is not null)
+            builder.Configuration.AddInMemoryCollection(overrides);
+
+        builder.Services.AddOptions<ClientOptions>().BindConfiguration(ClientOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ClientOptions>>(new AnnotatedOptionsValidator<ClientOptions>(ClientOptions.Section));
+        if (logger is not null)
+        {
+            builder.Services.AddSerilog(logger, dispose: false);
+        }
+        else
+        {
+            builder.Services.AddSerilog((_, logging) =>
+            {
+                logging.Enrich.FromLogContext();
+                if (builder.Configuration.GetSection("Serilog").Exists())
+                    logging.ReadFrom.Configuration(builder.Configuration);
+                else
+                    logging.MinimumLevel.Information().MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning).WriteTo.Console();
+            });
+        }
+
+        builder.Services.AddSingleton<CoordinatorConnection>();
+        builder.Services.AddSingleton<ActivityTracker>();
+        builder.Services.AddSingleton<LocalDataset>();
+        builder.Services.AddSingleton<TaskRunner>();
+        builder.Services.AddHostedService<ClientDaemon>();
+        return builder.Build();
+    }
+}

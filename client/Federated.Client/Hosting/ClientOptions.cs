@@ -1,0 +1,51 @@
+using System.ComponentModel.DataAnnotations;
+using Federated.Core.Runtime;
+
+namespace Federated.Client.Hosting;
+
+/// <summary>The daemon's settings (section "Client" of client.appsettings.json, environment FEDERATED_CLIENT__*).</summary>
+public sealed class ClientOptions
+{
+    public const string Section = "Client";
+
+    /// <summary>The coordinator's gRPC address, e.g. http://coordinator:50051.</summary>
+    [Required]
+    [Url]
+    public string ServerAddress { get; set; } = "http://localhost:50051";
+
+    /// <summary>Stable id of this client; when empty one is made up once and kept in the work directory.</summary>
+    public string? ClientId { get; set; }
+
+    /// <summary>The private training data: a JSONL file, or a folder of them ({"prompt": …, "completion": …} per line).</summary>
+    [Required]
+    public string DataPath { get; set; } = "data";
+
+    /// <summary>Where downloaded adapters and the client id are kept.</summary>
+    [Required]
+    public string WorkDirectory { get; set; } = "client-work";
+
+    /// <summary>auto (CUDA when present, else CPU), cpu or cuda.</summary>
+    public ComputeDevice Device { get; set; } = ComputeDevice.Auto;
+
+    /// <summary>How long a task poll may wait at the server.</summary>
+    [Range(1, 60)]
+    public int PollWaitSeconds { get; set; } = 20;
+
+    /// <summary>First and longest wait between reconnection attempts (doubling, with jitter).</summary>
+    [Range(0.01, 3600)]
+    public double ReconnectMinSeconds { get; set; } = 1;
+
+    [Range(0.01, 3600)]
+    public double ReconnectMaxSeconds { get; set; } = 30;
+
+    /// <summary>Largest upload chunk; the server's limit wins when smaller.</summary>
+    [Range(4096, 4 * 1024 * 1024 - 65536)]
+    public int UploadChunkBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>CPU threads for training; 0 leaves libtorch's default.</summary>
+    [Range(0, 1024)]
+    public int Threads { get; set; }
+
+    /// <summary>Free-form labels reported at enrolment (site, owner, …).</summary>
+    public Dictionary<string, string> Labels { get; set; } = [];
+}

@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using Federated.Client.Hosting;
+using Federated.Client.Transport;
+using Federated.Core.Adapters;
+using Federated.Core.Model;
+using Federated.Core.Randomness;
+using Federated.Core.Runtime;
+using Federated.Core.Training;
+using Federated.Protos.V1;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+
+namespace Federated.Client.Training;
+
+/// <summary>
+/// Carries out one training task: bring the local global model up to the task's version, train a fresh
+/// LoRA of the assigned rank for the assigned steps, upload its factors, report. Training runs on a
+/// worker thread, synchronously, so TorchSharp's per-thread dispose scopes stay on one thread.
+/// </summary>
+public sealed partial class TaskRunner(
+    CoordinatorConnection connection,
+    LocalDataset data,
+    ActivityTracker activity,
+    IOptions<ClientOptions> options,
+    ILogger<TaskRunner> logger) : IDisposable
+{
+    private ModelWorkspace? _workspace;
+
+    public async Task RunAsync(string clientId, TrainingTask task, int chunkBytes, CancellationToken cancellationToken)
+    {
+        LogStarted(logger, task.TaskId, task.Round, task.Lora.Rank, task.LocalSteps, task.GlobalUpdates.Count);
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            activity.Set(ClientActivity.Downloading, task.TaskId);
+            var workspace = await Prepare(clientId, task, cancellationToken);
+            var downloadSeconds = clock.Elapsed.TotalSeconds;
+
+            activity.Set(ClientActivity.Training, task.TaskId);
+            var (report, adapter) = await ComputeThread.Run(() => Train(workspace, clientId, task, cancellationToken), cancellationToken);
+
+            activity.Set(ClientActivity.Uploading, task.TaskId, 1);
+            var reply = await Upload(clientId, task, report, adapter, downloadSeconds, chunkBytes, cancellationToken);
+            LogUploaded(logger, task.TaskId, reply.Sha256, report.FirstLoss, report.FinalLoss, report.SecondsPerStep, reply.Duplicate);
+            await Report(clientId, task, report, cancellationToken);
+        }
+        catch (Exception e) when (e is not RpcException and not OperationCanceledException)
+        {
+            // Not the network's fault (a bad base model, a failed training run, a damaged download): give
+            // the task back so the round need not wait for its deadline.
+            LogRejected(logger, e, task.TaskId, e.Message);
+            await Abandon(clientId, task, e.Message, cancellationToken);
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.FailedPrecondition)
+        {
+            LogOvertaken(logger, task.TaskId, e.Status.Detail); // the round moved on without us: nothing to keep
+        }
+        finally
+        {
+            activity.Set(ClientActivity.Idle);
+        }
+    }
+
+    private async Task Abandon(string clientId, TrainingTask task, string reason, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await connection.Client.AbandonTaskAsync(new AbandonTaskRequest
+            {
+                ClientId = clientId,
+                JobId = task.JobId,
+                Round = task.Round,
+                TaskId = task.TaskId,
+                Reason = reason,
+            }, cancellationToken: cancellationToken);
+        }
+        catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogOvertaken(logger, task.TaskId, e.Status.Detail); // expired or closed already: the server has moved on
+        }
+    }
+
+    private async Task<ModelWorkspace> Prepare(string clientId, TrainingTask task, CancellationToken cancellationToken)
+    {
+        var updates = task.GlobalUpdates.OrderBy(u => u.Round).ToList();
+        var hashes = updates.Select(u => u.Sha256).ToList();
+        if (_workspace is null || _workspace.JobId != task.JobId || _workspace.BaseModel != task.BaseModel.Reference || !_workspace.CanReach(hashes))
+        {
+            _workspace?.Dispose();
+            _workspace = null;
+            var device = ComputeDevices.Resolve(options.Value.Device);
+            _workspace = await ComputeThread.Run(() => new ModelWorkspace(task.JobId, task.BaseModel.Reference, device), cancellationToken);
+            var fingerprint = _workspace.BaseFingerprint;
+            if (task.BaseModel.Fingerprint.Length > 0 && fingerprint != task.BaseModel.Fingerprint)
+                throw new TaskRejectedException($"base model '{task.BaseModel.Reference}' here has fingerprint {fingerprint}, the job's has {task.BaseModel.Fingerprint}");
+        }
+
+        var cache = Path.Combine(options.Value.WorkDirectory, "adapters");
+        Directory.CreateDirectory(cache);
+        foreach (var update in updates.Skip(_workspace.Merged.Count))
+        {
+            var path = Path.Combine(cache, update.Sha256 + ".safetensors");
+            if (!File.Exists(path))
+                await connection.DownloadAsync(clientId, update.Sha256, path, cancellationToken);
+            var adapter = await AdapterSerializer.ReadFileAsync(path, cancellationToken);
+            var workspace = _workspace;
+            await ComputeThread.Run(() => workspace.Merge(update.Sha256, adapter), cancellationToken);
+            LogMerged(logger, update.Round, update.Sha256, update.Rank);
+        }
+        return _workspace;
+    }
+
+    private (TrainingReport Report, LoraAdapter Adapter) Train(ModelWorkspace workspace, string clientId, TrainingTask task, CancellationToken cancellationToken)
+    {
+        if (options.Value.Threads > 0)
+            TorchSharp.torch.set_num_threads(options.Value.Threads);
+        var h = task.Hyperparameters;
+        var seed = DeterministicRandom.Mix(h.Seed, $"{clientId}/{task.JobId}/{task.Round}");
+        var training = new TrainingOptions
+        {
+            Steps = task.LocalSteps,
+            BatchSize = h.BatchSize,
+            LearningRate = h.LearningRate,
+            WeightDecay = h.WeightDecay,
+            WarmupSteps = h.WarmupSteps,
+            MaxGradNorm = h.MaxGradNorm,
+            MaxSequenceLength = h.MaxSequenceLength,
+            Seed = seed,
+        };
+        var model = workspace.Model;
+        try
+        {
+            model.AttachLora(new LoraSettings(task.Lora.Rank, task.Lora.Alpha, task.Lora.Dropout), task.TargetModules, seed);
+            var report = LoraTrainer.Train(model, data.Tokenized(h.MaxSequenceLength), training, p => activity.Progress((double)p.Step / p.Steps), cancellationToken);
+            return (report, model.ExportLora());
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            throw new TaskRejectedException($"training failed: {e.Message}", e);
+        }
+        finally
+        {
+            model.DetachLora();
+        }
+    }
+
+    private async Task<UploadUpdateReply> Upload(string clientId, TrainingTask task, TrainingReport report, LoraAdapter adapter, double downloadSeconds, int chunkBytes, CancellationToken cancellationToken)
+    {
+        var payload = AdapterSerializer.ToBytes(adapter);
+        var header = new UpdateHeader
+        {
+            ClientId = clientId,
+            TaskId = task.TaskId,
+            JobId = task.JobId,
+            Round = task.Round,
+            Rank = task.Lora.Rank,
+            Alpha = task.Lora.Alpha,
+            NumSamples = data.Count,
+            SizeBytes = payload.Length,
+            Stats = new TrainingStats
+            {
+                Steps = report.Steps,
+                FirstLoss = report.FirstLoss,
+                MeanLoss = report.MeanLoss,
+                FinalLoss = report.FinalLoss,
+                ComputeSeconds = report.Seconds,
+                SecondsPerStep = report.SecondsPerStep,
+                Tokens = report.Tokens,
+                DownloadSeconds = downloadSeconds,
+            },
+        };
+        var backoff = new Backoff(TimeSpan.FromSeconds(options.Value.ReconnectMinSeconds), TimeSpan.FromSeconds(options.Value.ReconnectMaxSeconds));
+        var deadline = task.Deadline?.ToDateTimeOffset() ?? DateTimeOffset.MaxValue;
+        while (true)
+        {
+            try
+            {
+                return await connection.UploadAsync(header, payload, chunkBytes, cancellationToken);
+            }
+            catch (RpcException e) when (TransientErrors.IsTransient(e) && !cancellationToken.IsCancellationRequested && DateTimeOffset.UtcNow < deadline)
+            {
+                var wait = backoff.Next();
+                LogUploadRetry(logger, task.TaskId, e.StatusCode.ToString(), wait.TotalSeconds);
+                await Task.Delay(wait, cancellationToken);
+            }
+        }
+    }
+
+    private async Task Report(string clientId, TrainingTask task, TrainingReport report, CancellationToken cancellationToken)
+    {
+        var request = new ReportMetricsRequest { ClientId = clientId, JobId = task.JobId, Round = task.Round, TaskId = task.TaskId };
+        request.Metrics.Add("train_loss_first", report.FirstLoss);
+        request.Metrics.Add("train_loss_final", report.FinalLoss);
+        request.Metrics.Add("tokens_per_second", report.Seconds > 0 ? report.Tokens / report.Seconds : 0);
+        try
+        {
+            await connection.Client.ReportMetricsAsync(request, cancellationToken: cancellationToken);
+        }
+        catch (RpcException e) when (TransientErrors.IsTransient(e))
+        {
+            LogReportSkipped(logger, task.TaskId, e.StatusCode.ToString()); // metrics are a courtesy; the update is in
+        }
+    }
+
+    public void Dispose() => _workspace?.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId}: round {Round}, rank {Rank}, {Steps} steps, {Updates} global updates to apply")]
+    private static partial void LogStarted(ILogger logger, string taskId, int round, int rank, int steps, int updates);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Merged global update of round {Round} ({Sha256}, rank {Rank})")]
+    private static partial void LogMerged(ILogger logger, int round, string sha256, int rank);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId}: uploaded {Sha256}; loss {FirstLoss:F3} → {FinalLoss:F3}, {SecondsPerStep:F3} s/step (duplicate: {Duplicate})")]
+    private static partial void LogUploaded(ILogger logger, string taskId, string sha256, double firstLoss, double finalLoss, double secondsPerStep, bool duplicate);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Task {TaskId} given back: {Reason}")]
+    private static partial void LogRejected(ILogger logger, Exception exception, string taskId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId} no longer wanted: {Reason}")]
+    private static partial void LogOvertaken(ILogger logger, string taskId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: upload failed ({Status}); retrying in {Seconds:F1} s")]
+    private static partial void LogUploadRetry(ILogger logger, string taskId, string status, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Task {TaskId}: metrics not reported ({Status})")]
+    private static partial void LogReportSkipped(ILogger logger, string taskId, string status);
+}

@@ -1,0 +1,80 @@
+using System.Security.Cryptography;
+using Federated.Client.Hosting;
+using Federated.Protos.V1;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.Extensions.Options;
+
+namespace Federated.Client.Transport;
+
+/// <summary>One gRPC channel to the coordinator, reused for every call, and the chunked adapter transfers.</summary>
+public sealed class CoordinatorConnection : IDisposable
+{
+    private readonly GrpcChannel _channel;
+
+    public CoordinatorConnection(IOptions<ClientOptions> options)
+    {
+        _channel = GrpcChannel.ForAddress(options.Value.ServerAddress, new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = 8 * 1024 * 1024,
+            HttpHandler = new SocketsHttpHandler
+            {
+                EnableMultipleHttp2Connections = true,
+                KeepAlivePingDelay = TimeSpan.FromSeconds(30),
+                KeepAlivePingTimeout = TimeSpan.FromSeconds(15),
+                ConnectTimeout = TimeSpan.FromSeconds(10),
+            },
+        });
+        Client = new Coordinator.CoordinatorClient(_channel);
+    }
+
+    public Coordinator.CoordinatorClient Client { get; }
+
+    /// <summary>Downloads an adapter into <paramref name="path"/>, checking its size and SHA-256.</summary>
+    public async Task DownloadAsync(string clientId, string sha256, string path, CancellationToken cancellationToken)
+    {
+        using var call = Client.DownloadAdapter(new DownloadAdapterRequest { ClientId = clientId, Sha256 = sha256 }, cancellationToken: cancellationToken);
+        var temporary = path + ".part";
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long expected = -1, received = 0;
+        await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+        {
+            await foreach (var chunk in call.ResponseStream.ReadAllAsync(cancellationToken))
+            {
+                if (chunk.PartCase == AdapterChunk.PartOneofCase.Header)
+                {
+                    expected = chunk.Header.SizeBytes;
+                    continue;
+                }
+                hash.AppendData(chunk.Data.Span);
+                await file.WriteAsync(chunk.Data.Memory, cancellationToken);
+                received += chunk.Data.Length;
+            }
+        }
+        var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
+        if (received != expected || actual != sha256)
+        {
+            File.Delete(temporary);
+            throw new RpcException(new Status(StatusCode.DataLoss, $"download of adapter {sha256} gave {received} of {expected} bytes with SHA-256 {actual}"));
+        }
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>Uploads an update as header, chunks of at most <paramref name="chunkBytes"/>, and trailer.</summary>
+    public async Task<UploadUpdateReply> UploadAsync(UpdateHeader header, byte[] payload, int chunkBytes, CancellationToken cancellationToken)
+    {
+        using var call = Client.UploadUpdate(cancellationToken: cancellationToken);
+        await call.RequestStream.WriteAsync(new UploadUpdateRequest { Header = header }, cancellationToken);
+        for (int offset = 0; offset < payload.Length; offset += chunkBytes)
+        {
+            var length = Math.Min(chunkBytes, payload.Length - offset);
+            await call.RequestStream.WriteAsync(new UploadUpdateRequest { Data = ByteString.CopyFrom(payload, offset, length) }, cancellationToken);
+        }
+        await call.RequestStream.WriteAsync(new UploadUpdateRequest { Trailer = new UpdateTrailer { Sha256 = Convert.ToHexStringLower(SHA256.HashData(payload)) } }, cancellationToken);
+        await call.RequestStream.CompleteAsync();
+        return await call.ResponseAsync;
+    }
+
+    public void Dispose() => _channel.Dispose();
+}

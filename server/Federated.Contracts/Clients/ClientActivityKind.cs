@@ -1,0 +1,9 @@
+namespace Federated.Contracts.Clients;
+
+public enum ClientActivityKind
+{
+    Idle,
+    Downloading,
+    Training,
+    Uploading,
+}

@@ -1,0 +1,21 @@
+namespace Federated.Contracts.Clients;
+
+/// <summary>One enrolled client (key: client id): its device, liveness and measured speed.</summary>
+public interface IClientGrain : IGrainWithStringKey
+{
+    Task<ClientSnapshot> Enrol(ClientProfile profile);
+
+    /// <summary>Records liveness; false when the client is not enrolled.</summary>
+    Task<bool> Heartbeat(ClientActivityKind activity, string? taskId, double progress);
+
+    Task<bool> IsEnrolled();
+
+    /// <summary>The client, or NOT_FOUND.</summary>
+    Task<ClientSnapshot> GetSnapshot();
+
+    /// <summary>A task of this client was accepted; updates its speed estimate.</summary>
+    Task RecordTaskCompleted(string taskId, double secondsPerStep);
+
+    /// <summary>A task of this client passed its deadline.</summary>
+    Task RecordTaskExpired(string taskId);
+}

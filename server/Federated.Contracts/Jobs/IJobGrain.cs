@@ -1,0 +1,24 @@
+namespace Federated.Contracts.Jobs;
+
+/// <summary>A training job (key: job id): owns its configuration, status and the history of global updates.</summary>
+public interface IJobGrain : IGrainWithStringKey
+{
+    /// <summary>Validates and stores the configuration and starts the job.</summary>
+    Task<JobSnapshot> Create(JobConfig config);
+
+    /// <summary>The job, or NOT_FOUND if it was never created.</summary>
+    Task<JobSnapshot> GetSnapshot();
+
+    /// <summary>Returns when the job's version passes <paramref name="knownVersion"/>, or after <paramref name="timeout"/>.</summary>
+    [AlwaysInterleave]
+    Task<JobSnapshot> WaitForChange(long knownVersion, TimeSpan timeout);
+
+    /// <summary>Appends an aggregated round (called by the job's scheduler). Idempotent per round.</summary>
+    Task<JobSnapshot> CommitRound(RoundRecord record);
+
+    /// <summary>Records held-out metrics of the global model after <paramref name="round"/> (0: the base).</summary>
+    Task RecordEvaluation(int round, EvaluationSummary metrics);
+
+    /// <summary>Records that evaluating the global model after <paramref name="round"/> failed, and why.</summary>
+    Task RecordEvaluationFailure(int round, string reason);
+}

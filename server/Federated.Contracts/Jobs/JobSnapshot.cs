@@ -1,0 +1,43 @@
+namespace Federated.Contracts.Jobs;
+
+/// <summary>A job as seen from outside: its configuration, status and global update history.</summary>
+[GenerateSerializer]
+[Immutable]
+public sealed record JobSnapshot
+{
+    [Id(0)]
+    public required string JobId { get; init; }
+
+    [Id(1)]
+    public required JobStatusKind Status { get; init; }
+
+    [Id(2)]
+    public required JobConfig Config { get; init; }
+
+    [Id(3)]
+    public required RoundRecord[] History { get; init; }
+
+    /// <summary>Held-out metrics of the base model, before any round.</summary>
+    [Id(4)]
+    public EvaluationSummary? Baseline { get; init; }
+
+    [Id(5)]
+    public string? Error { get; init; }
+
+    [Id(6)]
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>Increases with every change.</summary>
+    [Id(7)]
+    public required long Version { get; init; }
+
+    /// <summary>Why the last evaluation failed, if it did.</summary>
+    [Id(8)]
+    public string? EvaluationError { get; init; }
+
+    public int CompletedRounds => History.Length;
+
+    /// <summary>Nothing more will change: the job has ended and every round that will be evaluated has been.</summary>
+    public bool IsSettled => Status != JobStatusKind.Running
+        && (string.IsNullOrEmpty(Config.EvaluationDataset) || EvaluationError is not null || History.Length == 0 || History[^1].Evaluation is not null);
+}

@@ -1,0 +1,8 @@
+namespace Federated.Contracts.Jobs;
+
+public enum JobStatusKind
+{
+    Running,
+    Completed,
+    Failed,
+}

@@ -1,0 +1,64 @@
+namespace Federated.Contracts.Jobs;
+
+/// <summary>One aggregated round: the stacked global update (by content hash) and who made it.</summary>
+[GenerateSerializer]
+[Immutable]
+public sealed record RoundRecord
+{
+    [Id(0)]
+    public required int Round { get; init; }
+
+    [Id(1)]
+    public required string UpdateSha256 { get; init; }
+
+    [Id(2)]
+    public required long UpdateBytes { get; init; }
+
+    /// <summary>Σ of the participants' ranks.</summary>
+    [Id(3)]
+    public required int StackedRank { get; init; }
+
+    [Id(4)]
+    public required ParticipantRecord[] Participants { get; init; }
+
+    [Id(5)]
+    public required DateTimeOffset StartedAt { get; init; }
+
+    [Id(6)]
+    public required DateTimeOffset CompletedAt { get; init; }
+
+    /// <summary>Held-out metrics of the global model after this round, once evaluated.</summary>
+    [Id(7)]
+    public EvaluationSummary? Evaluation { get; init; }
+}
+
+/// <summary>One client's accepted contribution to a round.</summary>
+[GenerateSerializer]
+[Immutable]
+public sealed record ParticipantRecord
+{
+    [Id(0)]
+    public required string ClientId { get; init; }
+
+    [Id(1)]
+    public required string TaskId { get; init; }
+
+    [Id(2)]
+    public required int Rank { get; init; }
+
+    [Id(3)]
+    public required double Alpha { get; init; }
+
+    [Id(4)]
+    public required long NumSamples { get; init; }
+
+    /// <summary>p_k: this update's normalised share of the aggregate.</summary>
+    [Id(5)]
+    public required double Weight { get; init; }
+
+    [Id(6)]
+    public required string UpdateSha256 { get; init; }
+
+    [Id(7)]
+    public required UpdateStats Stats { get; init; }
+}

@@ -1,0 +1,27 @@
+namespace Federated.Contracts.Scheduling;
+
+/// <summary>
+/// Decides who trains what in a job (key: job id): hands out tasks, collects updates, closes rounds.
+/// One grain per job, so arrivals and deadlines never race.
+/// </summary>
+public interface ISchedulerGrain : IGrainWithStringKey
+{
+    /// <summary>A task for the client, its open task again if it has one, or none with a reason.</summary>
+    Task<TaskOffer> RequestTask(string clientId);
+
+    /// <summary>Returns when the scheduler's version passes <paramref name="knownVersion"/> (tasks may be free), or after the timeout.</summary>
+    [AlwaysInterleave]
+    Task WaitForChange(long knownVersion, TimeSpan timeout);
+
+    /// <summary>The client's open task with this id in this round; FAILED_PRECONDITION if it is not open (expired, round closed).</summary>
+    Task<TaskAssignment> GetOpenTask(string clientId, string taskId, int round);
+
+    /// <summary>Counts a stored update towards its round, and aggregates the round when it is complete.</summary>
+    Task<SubmissionReceipt> SubmitUpdate(UpdateSubmission submission);
+
+    /// <summary>The client gives its open task back; its place goes to another client.</summary>
+    Task AbandonTask(string clientId, string taskId, int round, string reason);
+
+    /// <summary>Re-checks deadlines and round completion (also run by the grain's timer).</summary>
+    Task Tick();
+}

@@ -1,0 +1,97 @@
+using Federated.Contracts.Clients;
+using Federated.Contracts.Errors;
+using Federated.Server.Hosting;
+
+namespace Federated.Server.Clients;
+
+/// <summary>One enrolled client: its device profile, its liveness and its measured speed.</summary>
+[GrainType("client")]
+public sealed partial class ClientGrain(
+    [PersistentState("client", StorageNames.State)] IPersistentState<ClientState> state,
+    ILogger<ClientGrain> logger) : Grain, IClientGrain
+{
+    /// <summary>Weight of the newest measurement in the speed average (FedCompass uses 0.9).</summary>
+    private const double SpeedMomentum = 0.9;
+
+    private ClientActivityKind _activity;
+    private string? _taskId;
+    private double _progress;
+
+    private string ClientId => this.GetPrimaryKeyString();
+
+    public async Task<ClientSnapshot> Enrol(ClientProfile profile)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var first = state.State.Profile is null;
+        if (first)
+            state.State.EnrolledAt = now;
+        state.State.Profile = profile;
+        state.State.LastSeen = now;
+        _activity = ClientActivityKind.Idle;
+        await state.WriteStateAsync();
+        if (first)
+            await GrainFactory.GetGrain<IClientDirectoryGrain>(0).Register(ClientId);
+        LogEnrolled(logger, ClientId, profile.Device, profile.CpuCores, profile.MeasuredGflops, first);
+        return Snapshot();
+    }
+
+    public Task<bool> Heartbeat(ClientActivityKind activity, string? taskId, double progress)
+    {
+        if (state.State.Profile is null)
+            return Task.FromResult(false);
+        state.State.LastSeen = DateTimeOffset.UtcNow;
+        _activity = activity;
+        _taskId = taskId;
+        _progress = progress;
+        return Task.FromResult(true);
+    }
+
+    public Task<bool> IsEnrolled() => Task.FromResult(state.State.Profile is not null);
+
+    public Task<ClientSnapshot> GetSnapshot()
+    {
+        if (state.State.Profile is null)
+            throw FederatedException.NotFound($"client '{ClientId}' is not enrolled");
+        return Task.FromResult(Snapshot());
+    }
+
+    public async Task RecordTaskCompleted(string taskId, double secondsPerStep)
+    {
+        state.State.TasksCompleted++;
+        if (double.IsFinite(secondsPerStep) && secondsPerStep > 0)
+        {
+            state.State.SecondsPerStep = state.State.SecondsPerStep is { } previous
+                ? (1 - SpeedMomentum) * previous + SpeedMomentum * secondsPerStep
+                : secondsPerStep;
+        }
+        state.State.LastSeen = DateTimeOffset.UtcNow;
+        await state.WriteStateAsync();
+    }
+
+    public async Task RecordTaskExpired(string taskId)
+    {
+        state.State.TasksExpired++;
+        await state.WriteStateAsync();
+        LogExpired(logger, ClientId, taskId);
+    }
+
+    private ClientSnapshot Snapshot() => new()
+    {
+        ClientId = ClientId,
+        Profile = state.State.Profile!,
+        EnrolledAt = state.State.EnrolledAt,
+        LastSeen = state.State.LastSeen,
+        Activity = _activity,
+        CurrentTaskId = _taskId,
+        Progress = _progress,
+        TasksCompleted = state.State.TasksCompleted,
+        TasksExpired = state.State.TasksExpired,
+        SecondsPerStep = state.State.SecondsPerStep,
+    };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Client {ClientId} enrolled ({Device}, {Cores} cores, {Gflops:F1} GFLOP/s, first time: {First})")]
+    private static partial void LogEnrolled(ILogger logger, string clientId, string device, int cores, double gflops, bool first);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Client {ClientId} missed the deadline of task {TaskId}")]
+    private static partial void LogExpired(ILogger logger, string clientId, string taskId);
+}

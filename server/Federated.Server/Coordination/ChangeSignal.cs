@@ -1,0 +1,27 @@
+namespace Federated.Server.Coordination;
+
+/// <summary>
+/// Lets interleaved grain calls wait for the grain's next change (long polls and watches) without polling.
+/// Used only from inside one grain activation, so it needs no locking.
+/// </summary>
+public sealed class ChangeSignal
+{
+    private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Notify()
+    {
+        var current = _next;
+        _next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        current.TrySetResult();
+    }
+
+    /// <summary>Completes at the next <see cref="Notify"/> or after <paramref name="timeout"/>, whichever is first.</summary>
+    public async Task WaitAsync(TimeSpan timeout)
+    {
+        var next = _next.Task;
+        using var cancel = new CancellationTokenSource();
+        var winner = await Task.WhenAny(next, Task.Delay(timeout, cancel.Token)).ConfigureAwait(true);
+        if (winner == next)
+            await cancel.CancelAsync().ConfigureAwait(true);
+    }
+}

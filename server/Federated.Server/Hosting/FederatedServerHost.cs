@@ -1,0 +1,92 @@
+using System.Net;
+using Federated.Core.Configuration;
+using Federated.Server.Models;
+using Federated.Server.Storage;
+using Federated.Server.Transport;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using Serilog;
+
+namespace Federated.Server.Hosting;
+
+/// <summary>
+/// Builds the coordinator: Kestrel with a gRPC (HTTP/2) endpoint and an HTTP/1.1 endpoint, a co-hosted
+/// Orleans silo keeping grain state in files under the data directory, and the gRPC services. The server
+/// executable, the command-line tool's in-process runs and the tests all start it through here.
+/// </summary>
+public static class FederatedServerHost
+{
+    /// <param name="args">Command-line arguments (configuration overrides such as --Server:GrpcPort=5001).</param>
+    /// <param name="overrides">Configuration applied on top of appsettings.json, environment and arguments.</param>
+    /// <param name="logger">Log to this Serilog logger instead of the one configured under "Serilog".</param>
+    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? overrides = null, Serilog.ILogger? logger = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args });
+        if (overrides is not null)
+            builder.Configuration.AddInMemoryCollection(overrides);
+
+        var options = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
+        Validate(options);
+        builder.Services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ServerOptions>>(new AnnotatedOptionsValidator<ServerOptions>(ServerOptions.Section));
+
+        if (logger is not null)
+            builder.Services.AddSerilog(logger, dispose: false);
+        else
+            builder.Services.AddSerilog((_, configuration) => ConfigureLogging(configuration, builder.Configuration));
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            var address = IPAddress.Parse(options.ListenAddress);
+            kestrel.Listen(address, options.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(address, options.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
+        });
+
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(siloPort: options.SiloPort, gatewayPort: 0);
+            silo.AddFileGrainStorage(StorageNames.State, Path.Combine(options.DataPath, "state"));
+        });
+
+        builder.Services.AddSingleton(new AdapterStore(Path.Combine(options.DataPath, "adapters")));
+        builder.Services.AddSingleton<BaseModelRegistry>();
+        builder.Services.AddSingleton<UpdateReceiver>();
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.Interceptors.Add<ErrorInterceptor>();
+            grpc.MaxReceiveMessageSize = options.MaxChunkBytes + 64 * 1024;
+            grpc.MaxSendMessageSize = options.MaxChunkBytes + 64 * 1024;
+        });
+
+        var app = builder.Build();
+        app.MapGrpcService<CoordinatorService>();
+        app.MapGrpcService<OperatorService>();
+        app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
+        app.MapGet("/", () => Results.Text($"Federated coordinator. gRPC (HTTP/2) on port {options.GrpcPort}; data in {options.DataPath}.\n"));
+        return app;
+    }
+
+    /// <summary>Console logging at Information unless the "Serilog" configuration section says otherwise.</summary>
+    public static void ConfigureLogging(LoggerConfiguration logging, IConfiguration configuration)
+    {
+        logging.Enrich.FromLogContext();
+        if (configuration.GetSection("Serilog").Exists())
+            logging.ReadFrom.Configuration(configuration);
+        else
+            logging.MinimumLevel.Information()
+                .MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning)
+                .MinimumLevel.Override("Orleans", Serilog.Events.LogEventLevel.Warning)
+                .MinimumLevel.Override("Grpc", Serilog.Events.LogEventLevel.Warning)
+                .WriteTo.Console();
+    }
+
+    /// <summary>Fails at once, naming the field, when the "Server" section is invalid (before Kestrel binds).</summary>
+    private static void Validate(ServerOptions options)
+    {
+        AnnotatedOptionsValidator<ServerOptions>.ThrowIfInvalid(options, ServerOptions.Section);
+        if (!IPAddress.TryParse(options.ListenAddress, out _))
+            throw new OptionsValidationException(ServerOptions.Section, typeof(ServerOptions), [$"Server:ListenAddress: '{options.ListenAddress}' is not an IP address"]);
+        if (options.GrpcPort == options.HttpPort)
+            throw new OptionsValidationException(ServerOptions.Section, typeof(ServerOptions), [$"Server:GrpcPort and Server:HttpPort are both {options.GrpcPort}"]);
+    }
+}

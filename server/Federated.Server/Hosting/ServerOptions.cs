@@ -1,0 +1,50 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Federated.Server.Hosting;
+
+/// <summary>The coordinator's settings (appsettings.json section "Server").</summary>
+public sealed class ServerOptions
+{
+    public const string Section = "Server";
+
+    /// <summary>Where job state and adapters are kept; relative paths are under the working directory.</summary>
+    [Required]
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>Address both endpoints listen on: 0.0.0.0 for every interface, 127.0.0.1 for this machine only.</summary>
+    [Required]
+    public string ListenAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>gRPC (HTTP/2) port for client daemons and operators.</summary>
+    [Range(1, 65535)]
+    public int GrpcPort { get; set; } = 50051;
+
+    /// <summary>HTTP/1.1 port for health checks and the dashboard.</summary>
+    [Range(1, 65535)]
+    public int HttpPort { get; set; } = 8080;
+
+    /// <summary>Orleans silo-to-silo port.</summary>
+    [Range(1, 65535)]
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>Largest data chunk in an adapter stream.</summary>
+    [Range(4096, 4 * 1024 * 1024 - 65536)]
+    public int MaxChunkBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Largest update payload a client may upload.</summary>
+    [Range(1024, long.MaxValue)]
+    public long MaxUpdateBytes { get; set; } = 4L * 1024 * 1024 * 1024;
+
+    [Range(1, 3600)]
+    public int HeartbeatIntervalSeconds { get; set; } = 10;
+
+    /// <summary>Longest a PollTask call is held waiting for work.</summary>
+    [Range(1, 25)]
+    public int MaxPollWaitSeconds { get; set; } = 20;
+
+    /// <summary>How often each job's scheduler checks deadlines.</summary>
+    [Range(1, 3600)]
+    public int SchedulerTickSeconds { get; set; } = 2;
+
+    public string DataPath => Path.GetFullPath(DataDirectory);
+}

@@ -1,0 +1,101 @@
+using Federated.Contracts;
+using Federated.Contracts.Errors;
+using Federated.Contracts.Jobs;
+using Federated.Core.Data;
+using Federated.Core.Model;
+using Federated.Core.Training;
+using Federated.Server.Models;
+
+namespace Federated.Server.Jobs;
+
+/// <summary>Checks a job configuration before the job starts; every refusal names the field at fault.</summary>
+public static class JobConfigValidator
+{
+    public const int MaxRounds = 100_000;
+    public const int MaxClientsPerRound = 100_000;
+
+    public static void Validate(JobConfig config, BaseModelRegistry models)
+    {
+        if (string.IsNullOrWhiteSpace(config.BaseModel))
+            throw Invalid("base_model", "is required");
+        var model = models.Describe(config.BaseModel);
+
+        IReadOnlyList<string> targets;
+        try
+        {
+            targets = TargetModules.Validate(config.TargetModules);
+        }
+        catch (ArgumentException e)
+        {
+            throw Invalid("target_modules", e.Message);
+        }
+        var maxRank = targets.Select(model.LinearShape).Min(s => Math.Min(s.In, s.Out));
+
+        if (config.Ranks.Length == 0)
+            throw Invalid("ranks", "needs at least one rank");
+        foreach (var rank in config.Ranks)
+            CheckRank(rank, maxRank, "ranks");
+        foreach (var (client, rank) in config.ClientRanks)
+        {
+            if (!Identifiers.IsValid(client))
+                throw Invalid("client_ranks", $"'{client}' is not a valid client id");
+            CheckRank(rank, maxRank, $"client_ranks[{client}]");
+        }
+        if (!(config.LoraAlphaPerRank > 0) || !double.IsFinite(config.LoraAlphaPerRank))
+            throw Invalid("lora_alpha_per_rank", $"must be positive, got {config.LoraAlphaPerRank}");
+        if (config.Rounds is < 1 or > MaxRounds)
+            throw Invalid("rounds", $"must be between 1 and {MaxRounds}, got {config.Rounds}");
+        if (config.MinClientsPerRound is < 1 or > MaxClientsPerRound)
+            throw Invalid("min_clients_per_round", $"must be between 1 and {MaxClientsPerRound}, got {config.MinClientsPerRound}");
+        if (config.ClientsPerRound < config.MinClientsPerRound || config.ClientsPerRound > MaxClientsPerRound)
+            throw Invalid("clients_per_round", $"must be between min_clients_per_round ({config.MinClientsPerRound}) and {MaxClientsPerRound}, got {config.ClientsPerRound}");
+        if (config.LocalSteps < 1)
+            throw Invalid("local_steps", $"must be positive, got {config.LocalSteps}");
+        if (config.TaskTimeout < TimeSpan.FromSeconds(1))
+            throw Invalid("task_timeout_seconds", $"must be at least 1 second, got {config.TaskTimeout.TotalSeconds}");
+
+        var options = ToTrainingOptions(config.Hyperparameters, config.LocalSteps);
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw Invalid("hyperparameters", e.Message);
+        }
+        if (options.MaxSequenceLength > model.MaxPositionEmbeddings)
+            throw Invalid("hyperparameters.max_sequence_length", $"{options.MaxSequenceLength} exceeds the base model's {model.MaxPositionEmbeddings} positions");
+
+        if (config.EvaluationDataset is { Length: > 0 } dataset)
+        {
+            try
+            {
+                TokenizedExample.FromAll(DatasetSource.Load(dataset), options.MaxSequenceLength);
+            }
+            catch (Exception e) when (e is DataFormatException or ArgumentException or IOException)
+            {
+                throw Invalid("evaluation_dataset", e.Message);
+            }
+        }
+    }
+
+    public static TrainingOptions ToTrainingOptions(TrainingHyperparameters h, int steps) => new()
+    {
+        Steps = steps,
+        BatchSize = h.BatchSize,
+        LearningRate = h.LearningRate,
+        WeightDecay = h.WeightDecay,
+        WarmupSteps = h.WarmupSteps,
+        MaxGradNorm = h.MaxGradNorm,
+        MaxSequenceLength = h.MaxSequenceLength,
+        Seed = h.Seed,
+    };
+
+    private static void CheckRank(int rank, int maxRank, string field)
+    {
+        if (rank < 1 || rank > maxRank)
+            throw Invalid(field, $"rank {rank} is outside 1..{maxRank} (the smallest target layer's width)");
+    }
+
+    private static FederatedException Invalid(string field, string message) => FederatedException.Invalid($"{field}: {message}");
+}

@@ -1,0 +1,23 @@
+using Federated.Contracts.Jobs;
+
+namespace Federated.Server.Jobs;
+
+/// <summary>Persisted state of a job grain. Adapters appear only as content hashes.</summary>
+public sealed class JobState
+{
+    public JobConfig? Config { get; set; }
+
+    public JobStatusKind Status { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public List<RoundRecord> History { get; set; } = [];
+
+    public EvaluationSummary? Baseline { get; set; }
+
+    public string? Error { get; set; }
+
+    public string? EvaluationError { get; set; }
+
+    public long Version { get; set; }
+}

@@ -1,0 +1,19 @@
+using Federated.Server.Hosting;
+using Serilog;
+
+Log.Logger = new LoggerConfiguration().WriteTo.Console().CreateBootstrapLogger();
+try
+{
+    var app = FederatedServerHost.Build(args);
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception e) when (e is not OperationCanceledException)
+{
+    Log.Fatal(e, "The coordinator stopped: {Reason}", e.Message);
+    return 1;
+}
+finally
+{
+    await Log.CloseAndFlushAsync();
+}

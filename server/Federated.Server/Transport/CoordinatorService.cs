@@ -1,0 +1,125 @@
+using Federated.Contracts;
+using Federated.Contracts.Clients;
+using Federated.Contracts.Errors;
+using Federated.Contracts.Jobs;
+using Federated.Contracts.Scheduling;
+using Federated.Protos.V1;
+using Federated.Server.Hosting;
+using Federated.Server.Storage;
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+
+namespace Federated.Server.Transport;
+
+/// <summary>The client daemons' door: translates each call into grain calls and back.</summary>
+public sealed partial class CoordinatorService(
+    IGrainFactory grains,
+    AdapterStore store,
+    UpdateReceiver receiver,
+    IOptions<ServerOptions> options,
+    ILogger<CoordinatorService> logger) : Coordinator.CoordinatorBase
+{
+    public override async Task<EnrolReply> Enrol(EnrolRequest request, ServerCallContext context)
+    {
+        var clientId = Identifiers.Require(request.ClientId, "client_id");
+        await grains.GetGrain<IClientGrain>(clientId).Enrol(ProtoMapping.ToProfile(request));
+        var o = options.Value;
+        return new EnrolReply
+        {
+            ClientId = clientId,
+            HeartbeatIntervalSeconds = o.HeartbeatIntervalSeconds,
+            MaxChunkBytes = o.MaxChunkBytes,
+            MaxUpdateBytes = o.MaxUpdateBytes,
+        };
+    }
+
+    public override async Task<HeartbeatReply> Heartbeat(HeartbeatRequest request, ServerCallContext context)
+    {
+        var clientId = Identifiers.Require(request.ClientId, "client_id");
+        if (!await grains.GetGrain<IClientGrain>(clientId).Heartbeat(ProtoMapping.ToActivity(request.Activity), request.TaskId, request.Progress))
+            throw NotEnrolled(clientId);
+        return new HeartbeatReply();
+    }
+
+    public override async Task<PollTaskReply> PollTask(PollTaskRequest request, ServerCallContext context)
+    {
+        var clientId = await RequireEnrolled(request.ClientId);
+        var wait = TimeSpan.FromSeconds(Math.Clamp(request.WaitSeconds, 0, options.Value.MaxPollWaitSeconds));
+        var deadline = DateTimeOffset.UtcNow + wait;
+        var directory = grains.GetGrain<IJobDirectoryGrain>(0);
+        var reason = "no job is running";
+        while (true)
+        {
+            var waits = new List<Task>();
+            var remaining = deadline - DateTimeOffset.UtcNow;
+            foreach (var jobId in await directory.ListActiveJobs())
+            {
+                var scheduler = grains.GetGrain<ISchedulerGrain>(jobId);
+                var offer = await scheduler.RequestTask(clientId);
+                if (offer.Task is { } task)
+                    return new PollTaskReply { Task = ProtoMapping.ToTask(task) };
+                reason = offer.Reason;
+                if (remaining > TimeSpan.Zero)
+                    waits.Add(scheduler.WaitForChange(offer.Version, Min(remaining, MaxWaitSlice)));
+            }
+            if (remaining <= TimeSpan.Zero || context.CancellationToken.IsCancellationRequested)
+                return new PollTaskReply { NoTask = new NoTask { RetryAfterMs = 0, Reason = reason } };
+            // New jobs appear without a signal from their scheduler: look again at least every slice.
+            waits.Add(Task.Delay(Min(remaining, MaxWaitSlice), context.CancellationToken));
+            await Task.WhenAny(waits);
+        }
+    }
+
+    public override async Task DownloadAdapter(DownloadAdapterRequest request, IServerStreamWriter<AdapterChunk> responseStream, ServerCallContext context)
+    {
+        await RequireEnrolled(request.ClientId);
+        var chunk = options.Value.MaxChunkBytes;
+        await using var stream = store.OpenRead(request.Sha256);
+        await responseStream.WriteAsync(new AdapterChunk
+        {
+            Header = new AdapterHeader { Sha256 = request.Sha256, SizeBytes = stream.Length, Encoding = "safetensors" },
+        }, context.CancellationToken);
+        var buffer = new byte[chunk];
+        int read;
+        while ((read = await stream.ReadAsync(buffer, context.CancellationToken)) > 0)
+            await responseStream.WriteAsync(new AdapterChunk { Data = ByteString.CopyFrom(buffer, 0, read) }, context.CancellationToken);
+    }
+
+    public override Task<UploadUpdateReply> UploadUpdate(IAsyncStreamReader<UploadUpdateRequest> requestStream, ServerCallContext context)
+        => receiver.ReceiveAsync(requestStream, context.CancellationToken);
+
+    public override async Task<ReportMetricsReply> ReportMetrics(ReportMetricsRequest request, ServerCallContext context)
+    {
+        var clientId = await RequireEnrolled(request.ClientId);
+        foreach (var (name, value) in request.Metrics)
+            LogMetric(logger, clientId, request.JobId, request.Round, name, value);
+        return new ReportMetricsReply();
+    }
+
+    public override async Task<AbandonTaskReply> AbandonTask(AbandonTaskRequest request, ServerCallContext context)
+    {
+        var clientId = await RequireEnrolled(request.ClientId);
+        var jobId = Identifiers.Require(request.JobId, "job_id");
+        await grains.GetGrain<ISchedulerGrain>(jobId).AbandonTask(clientId, request.TaskId, request.Round, request.Reason);
+        return new AbandonTaskReply();
+    }
+
+    private static readonly TimeSpan MaxWaitSlice = TimeSpan.FromSeconds(5);
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private async Task<string> RequireEnrolled(string clientId)
+    {
+        Identifiers.Require(clientId, "client_id");
+        if (!await grains.GetGrain<IClientGrain>(clientId).IsEnrolled())
+            throw NotEnrolled(clientId);
+        return clientId;
+    }
+
+    private static FederatedException NotEnrolled(string clientId)
+        => FederatedException.NotFound($"client '{clientId}' is not enrolled; call Enrol first");
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Client {ClientId} job {JobId} round {Round}: {Metric} = {Value}")]
+    private static partial void LogMetric(ILogger logger, string clientId, string jobId, int round, string metric, double value);
+}

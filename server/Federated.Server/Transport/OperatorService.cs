@@ -1,0 +1,50 @@
+using System.Security.Cryptography;
+using Federated.Contracts;
+using Federated.Contracts.Jobs;
+using Federated.Protos.V1;
+using Grpc.Core;
+
+namespace Federated.Server.Transport;
+
+/// <summary>The operators' door: create, inspect and watch jobs.</summary>
+public sealed class OperatorService(IGrainFactory grains) : Operator.OperatorBase
+{
+    private static readonly TimeSpan WatchSlice = TimeSpan.FromSeconds(15);
+
+    public override async Task<JobStatus> CreateJob(CreateJobRequest request, ServerCallContext context)
+    {
+        var spec = request.Spec ?? throw Contracts.Errors.FederatedException.Invalid("spec is required");
+        var jobId = string.IsNullOrEmpty(spec.JobId) ? NewJobId() : Identifiers.Require(spec.JobId, "job_id");
+        var snapshot = await grains.GetGrain<IJobGrain>(jobId).Create(ProtoMapping.ToConfig(spec));
+        return ProtoMapping.ToStatus(snapshot);
+    }
+
+    public override async Task<JobStatus> GetJob(GetJobRequest request, ServerCallContext context)
+        => ProtoMapping.ToStatus(await grains.GetGrain<IJobGrain>(Identifiers.Require(request.JobId, "job_id")).GetSnapshot());
+
+    public override async Task<ListJobsReply> ListJobs(ListJobsRequest request, ServerCallContext context)
+    {
+        var reply = new ListJobsReply();
+        foreach (var jobId in await grains.GetGrain<IJobDirectoryGrain>(0).ListJobs())
+            reply.Jobs.Add(ProtoMapping.ToStatus(await grains.GetGrain<IJobGrain>(jobId).GetSnapshot()));
+        return reply;
+    }
+
+    public override async Task WatchJob(WatchJobRequest request, IServerStreamWriter<JobStatus> responseStream, ServerCallContext context)
+    {
+        var job = grains.GetGrain<IJobGrain>(Identifiers.Require(request.JobId, "job_id"));
+        var snapshot = await job.GetSnapshot();
+        await responseStream.WriteAsync(ProtoMapping.ToStatus(snapshot), context.CancellationToken);
+        while (!snapshot.IsSettled && !context.CancellationToken.IsCancellationRequested)
+        {
+            var next = await job.WaitForChange(snapshot.Version, WatchSlice);
+            if (next.Version == snapshot.Version)
+                continue;
+            snapshot = next;
+            await responseStream.WriteAsync(ProtoMapping.ToStatus(snapshot), context.CancellationToken);
+        }
+    }
+
+    private static string NewJobId()
+        => $"job-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
+}

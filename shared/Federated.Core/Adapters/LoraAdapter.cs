@@ -1,0 +1,40 @@
+namespace Federated.Core.Adapters;
+
+/// <summary>
+/// A LoRA adapter over a set of linear layers ("modules", named as in the Hugging Face model, e.g.
+/// model.layers.0.self_attn.q_proj). Every module's weight update is ΔW = Scale · B · A.
+/// </summary>
+public sealed class LoraAdapter
+{
+    private readonly Dictionary<string, LoraFactors> _modules;
+
+    public LoraAdapter(IEnumerable<KeyValuePair<string, LoraFactors>> modules, double scale)
+    {
+        if (!double.IsFinite(scale))
+            throw new ArgumentException($"adapter scale must be finite, got {scale}", nameof(scale));
+        _modules = new Dictionary<string, LoraFactors>(StringComparer.Ordinal);
+        var order = new List<string>();
+        foreach (var (name, factors) in modules)
+        {
+            if (!_modules.TryAdd(name, factors))
+                throw new ArgumentException($"module '{name}' appears twice", nameof(modules));
+            order.Add(name);
+        }
+        ModuleNames = order;
+        Scale = scale;
+    }
+
+    /// <summary>Module names in a stable order (the order they were given in).</summary>
+    public IReadOnlyList<string> ModuleNames { get; }
+
+    public IReadOnlyDictionary<string, LoraFactors> Modules => _modules;
+
+    public double Scale { get; }
+
+    /// <summary>The largest rank of any module (all modules share it for adapters trained by one client).</summary>
+    public int Rank => _modules.Count == 0 ? 0 : _modules.Values.Max(f => f.Rank);
+
+    public long ParameterCount => _modules.Values.Sum(f => (long)f.A.Data.Length + f.B.Data.Length);
+
+    public LoraFactors this[string module] => _modules[module];
+}

@@ -1,0 +1,54 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using TorchSharp.Utils;
+using static TorchSharp.torch;
+
+namespace Federated.Core.Model;
+
+/// <summary>Causal self-attention with grouped-query heads (Ainslie et al., 2023) and rotary positions.</summary>
+public sealed class LlamaAttention : nn.Module<Tensor, RotaryEmbedding, Tensor>
+{
+    [ComponentName(Name = "q_proj")]
+    private readonly LoraLinear _qProj;
+
+    [ComponentName(Name = "k_proj")]
+    private readonly LoraLinear _kProj;
+
+    [ComponentName(Name = "v_proj")]
+    private readonly LoraLinear _vProj;
+
+    [ComponentName(Name = "o_proj")]
+    private readonly LoraLinear _oProj;
+
+    private readonly int _heads;
+    private readonly int _kvHeads;
+    private readonly int _headDim;
+
+    public LlamaAttention(string name, LlamaConfig config, bool bias, Device device)
+        : base(name)
+    {
+        _heads = config.NumHeads;
+        _kvHeads = config.NumKeyValueHeads;
+        _headDim = config.HeadDim;
+        _qProj = new LoraLinear("q_proj", config.HiddenSize, _heads * _headDim, bias, device);
+        _kProj = new LoraLinear("k_proj", config.HiddenSize, _kvHeads * _headDim, bias, device);
+        _vProj = new LoraLinear("v_proj", config.HiddenSize, _kvHeads * _headDim, bias, device);
+        _oProj = new LoraLinear("o_proj", _heads * _headDim, config.HiddenSize, false, device);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x, RotaryEmbedding rotary)
+    {
+        long batch = x.shape[0], length = x.shape[1];
+        var q = rotary.Apply(_qProj.forward(x).view(batch, length, _heads, _headDim).transpose(1, 2));
+        var k = rotary.Apply(_kProj.forward(x).view(batch, length, _kvHeads, _headDim).transpose(1, 2));
+        var v = _vProj.forward(x).view(batch, length, _kvHeads, _headDim).transpose(1, 2);
+        if (_kvHeads != _heads)
+        {
+            k = k.repeat_interleave(_heads / _kvHeads, dim: 1);
+            v = v.repeat_interleave(_heads / _kvHeads, dim: 1);
+        }
+        var attended = nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
+        return _oProj.forward(attended.transpose(1, 2).reshape(batch, length, _heads * _headDim));
+    }
+}

@@ -1,0 +1,38 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using TorchSharp.Utils;
+using static TorchSharp.torch;
+
+namespace Federated.Core.Model;
+
+/// <summary>One pre-norm decoder block: h = x + attn(norm(x)); out = h + mlp(norm(h)).</summary>
+public sealed class LlamaDecoderLayer : nn.Module<Tensor, RotaryEmbedding, Tensor>
+{
+    [ComponentName(Name = "self_attn")]
+    private readonly LlamaAttention _selfAttn;
+
+    [ComponentName(Name = "mlp")]
+    private readonly LlamaMlp _mlp;
+
+    [ComponentName(Name = "input_layernorm")]
+    private readonly RmsNorm _inputLayerNorm;
+
+    [ComponentName(Name = "post_attention_layernorm")]
+    private readonly RmsNorm _postAttentionLayerNorm;
+
+    public LlamaDecoderLayer(string name, LlamaConfig config, bool attentionBias, Device device)
+        : base(name)
+    {
+        _selfAttn = new LlamaAttention("self_attn", config, attentionBias, device);
+        _mlp = new LlamaMlp("mlp", config, device);
+        _inputLayerNorm = new RmsNorm("input_layernorm", config.HiddenSize, config.RmsNormEps, device);
+        _postAttentionLayerNorm = new RmsNorm("post_attention_layernorm", config.HiddenSize, config.RmsNormEps, device);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x, RotaryEmbedding rotary)
+    {
+        var h = x.add(_selfAttn.forward(_inputLayerNorm.forward(x), rotary));
+        return h.add(_mlp.forward(_postAttentionLayerNorm.forward(h)));
+    }
+}

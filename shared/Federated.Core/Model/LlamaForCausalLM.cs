@@ -1,0 +1,132 @@
+using System.Security.Cryptography;
+using System.Runtime.InteropServices;
+using Federated.Core.Adapters;
+using TorchSharp;
+using TorchSharp.Modules;
+using TorchSharp.Utils;
+using static TorchSharp.torch;
+
+namespace Federated.Core.Model;
+
+/// <summary>
+/// A Llama-family causal language model (Llama 2/3, TinyLlama, SmolLM2, Qwen2 share this shape) whose
+/// parameters carry Hugging Face's names, with LoRA branches on chosen linear layers. The base weights
+/// are frozen; only LoRA factors train.
+/// </summary>
+public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
+{
+    [ComponentName(Name = "model")]
+    private readonly LlamaModel _model;
+
+    [ComponentName(Name = "lm_head")]
+    private readonly LoraLinear? _lmHead;
+
+    private readonly Dictionary<string, LoraLinear> _linears;
+
+    public LlamaForCausalLM(LlamaConfig config, Device device, bool attentionBias = false)
+        : base("LlamaForCausalLM")
+    {
+        config.Validate();
+        Config = config;
+        Device = device;
+        _model = new LlamaModel("model", config, attentionBias, device);
+        _lmHead = config.TieWordEmbeddings ? null : new LoraLinear("lm_head", config.HiddenSize, config.VocabSize, false, device);
+        RegisterComponents();
+        foreach (var parameter in parameters())
+            parameter.requires_grad = false;
+        _linears = named_modules()
+            .Where(m => m.module is LoraLinear && m.name != "lm_head")
+            .ToDictionary(m => m.name, m => (LoraLinear)m.module, StringComparer.Ordinal);
+    }
+
+    public LlamaConfig Config { get; }
+
+    public Device Device { get; }
+
+    /// <summary>The decoder's linear layers by module name, e.g. model.layers.0.self_attn.q_proj.</summary>
+    public IReadOnlyDictionary<string, LoraLinear> Linears => _linears;
+
+    /// <summary>Token ids [batch, seq] (int64) to next-token logits [batch, seq, vocab].</summary>
+    public override Tensor forward(Tensor tokens)
+    {
+        var hidden = _model.forward(tokens);
+        return _lmHead is null ? nn.functional.linear(hidden, _model.EmbeddingWeight) : _lmHead.forward(hidden);
+    }
+
+    /// <summary>Gives each target module a fresh LoRA branch, initialised from <paramref name="seed"/>.</summary>
+    public IReadOnlyList<string> AttachLora(LoraSettings settings, IEnumerable<string> projections, ulong seed)
+    {
+        var layout = TargetModules.Layout(Config, projections);
+        using var generator = new Generator(seed);
+        foreach (var module in layout.ModuleNames)
+            _linears[module].AttachLora(settings, generator);
+        return layout.ModuleNames;
+    }
+
+    public void DetachLora()
+    {
+        foreach (var linear in _linears.Values)
+            linear.DetachLora();
+    }
+
+    public IReadOnlyList<Parameter> LoraParameters()
+        => _linears.Values.Where(l => l.Lora is not null).SelectMany(l => new[] { l.LoraA!, l.LoraB! }).ToList();
+
+    /// <summary>Copies the trained LoRA factors out as an adapter with scale alpha / r.</summary>
+    public LoraAdapter ExportLora()
+    {
+        var modules = new List<KeyValuePair<string, LoraFactors>>();
+        LoraSettings? settings = null;
+        foreach (var (name, linear) in _linears)
+        {
+            if (linear.Lora is not { } lora)
+                continue;
+            settings ??= lora;
+            modules.Add(new(name, new LoraFactors(ToMatrix(linear.LoraA!), ToMatrix(linear.LoraB!))));
+        }
+        if (settings is null)
+            throw new InvalidOperationException("the model has no LoRA branches to export");
+        return new LoraAdapter(modules, settings.Scaling);
+    }
+
+    /// <summary>Adds an adapter's update, scale · B · A, into the frozen base weights of every module it covers.</summary>
+    public void MergeAdapter(LoraAdapter adapter)
+    {
+        foreach (var module in adapter.ModuleNames)
+        {
+            if (!_linears.TryGetValue(module, out var linear))
+                throw new AdapterFormatException($"adapter module '{module}' is not a linear layer of this model");
+            var factors = adapter[module];
+            if (factors.InFeatures != linear.InFeatures || factors.OutFeatures != linear.OutFeatures)
+                throw new AdapterFormatException($"adapter module '{module}' is {factors.OutFeatures}×{factors.InFeatures} but the model's layer is {linear.OutFeatures}×{linear.InFeatures}");
+        }
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        foreach (var module in adapter.ModuleNames)
+        {
+            var factors = adapter[module];
+            var a = tensor(factors.A.Data, [factors.A.Rows, factors.A.Columns]).to(Device);
+            var b = tensor(factors.B.Data, [factors.B.Rows, factors.B.Columns]).to(Device);
+            _linears[module].MergeDelta(b.matmul(a).mul_(adapter.Scale));
+        }
+    }
+
+    /// <summary>SHA-256 over every base parameter's name, shape and float32 bytes, in name order: identifies the weights.</summary>
+    public string Fingerprint()
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var (name, parameter) in named_parameters().OrderBy(p => p.name, StringComparer.Ordinal))
+        {
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(name + "[" + string.Join(",", parameter.shape) + "]"));
+            using var cpu = parameter.detach().to(ScalarType.Float32).cpu().contiguous();
+            hash.AppendData(MemoryMarshal.AsBytes(cpu.data<float>().ToArray().AsSpan()));
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private static Matrix ToMatrix(Tensor t)
+    {
+        using var cpu = t.detach().cpu().contiguous();
+        return new Matrix((int)t.shape[0], (int)t.shape[1], cpu.data<float>().ToArray());
+    }
+}

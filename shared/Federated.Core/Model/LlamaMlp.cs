@@ -1,0 +1,31 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using TorchSharp.Utils;
+using static TorchSharp.torch;
+
+namespace Federated.Core.Model;
+
+/// <summary>SwiGLU feed-forward (Shazeer, 2020): down(silu(gate(x)) ⊙ up(x)).</summary>
+public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
+{
+    [ComponentName(Name = "gate_proj")]
+    private readonly LoraLinear _gateProj;
+
+    [ComponentName(Name = "up_proj")]
+    private readonly LoraLinear _upProj;
+
+    [ComponentName(Name = "down_proj")]
+    private readonly LoraLinear _downProj;
+
+    public LlamaMlp(string name, LlamaConfig config, Device device)
+        : base(name)
+    {
+        _gateProj = new LoraLinear("gate_proj", config.HiddenSize, config.IntermediateSize, false, device);
+        _upProj = new LoraLinear("up_proj", config.HiddenSize, config.IntermediateSize, false, device);
+        _downProj = new LoraLinear("down_proj", config.IntermediateSize, config.HiddenSize, false, device);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+        => _downProj.forward(nn.functional.silu(_gateProj.forward(x)).mul(_upProj.forward(x)));
+}

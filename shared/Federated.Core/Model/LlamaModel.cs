@@ -1,0 +1,46 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using TorchSharp.Utils;
+using static TorchSharp.torch;
+
+namespace Federated.Core.Model;
+
+/// <summary>The decoder stack: token embeddings, decoder layers, final norm (Hugging Face's LlamaModel).</summary>
+public sealed class LlamaModel : nn.Module<Tensor, Tensor>
+{
+    [ComponentName(Name = "embed_tokens")]
+    private readonly Embedding _embedTokens;
+
+    [ComponentName(Name = "layers")]
+    private readonly ModuleList<LlamaDecoderLayer> _layers;
+
+    [ComponentName(Name = "norm")]
+    private readonly RmsNorm _norm;
+
+    [ComponentName(Name = "rotary_emb")]
+    private readonly RotaryEmbedding _rotary;
+
+    public LlamaModel(string name, LlamaConfig config, bool attentionBias, Device device)
+        : base(name)
+    {
+        _embedTokens = nn.Embedding(config.VocabSize, config.HiddenSize, device: device);
+        _layers = new ModuleList<LlamaDecoderLayer>();
+        for (int i = 0; i < config.NumLayers; i++)
+            _layers.Add(new LlamaDecoderLayer(i.ToString(System.Globalization.CultureInfo.InvariantCulture), config, attentionBias, device));
+        _norm = new RmsNorm("norm", config.HiddenSize, config.RmsNormEps, device);
+        _rotary = new RotaryEmbedding("rotary_emb", config.HeadDim, config.MaxPositionEmbeddings, config.RopeTheta, device);
+        RegisterComponents();
+    }
+
+    public Parameter EmbeddingWeight => _embedTokens.weight!;
+
+    public override Tensor forward(Tensor tokens)
+    {
+        if (tokens.shape[1] > _rotary.MaxPositions)
+            throw new ArgumentException($"sequence of {tokens.shape[1]} tokens is longer than the model's {_rotary.MaxPositions} positions");
+        var x = _embedTokens.forward(tokens);
+        foreach (var layer in _layers)
+            x = layer.forward(x, _rotary);
+        return _norm.forward(x);
+    }
+}

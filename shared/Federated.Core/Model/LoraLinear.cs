@@ -1,0 +1,97 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using TorchSharp.Utils;
+using static TorchSharp.torch;
+
+namespace Federated.Core.Model;
+
+/// <summary>
+/// A frozen linear layer y = x Wᵀ + b with an optional LoRA branch: y += (alpha / r) · dropout(x) Aᵀ Bᵀ
+/// (Hu et al., 2021). A is [r, in], B is [out, r]; B starts at zero so a fresh branch changes nothing.
+/// The branch's parameters are not registered with the module: they come and go every round and are
+/// handed to the optimizer explicitly.
+/// </summary>
+public sealed class LoraLinear : nn.Module<Tensor, Tensor>
+{
+    [ComponentName(Name = "weight")]
+    private readonly Parameter _weight;
+
+    [ComponentName(Name = "bias")]
+    private readonly Parameter? _bias;
+
+    private LoraBranch? _lora;
+
+    public LoraLinear(string name, int inFeatures, int outFeatures, bool bias, Device device)
+        : base(name)
+    {
+        InFeatures = inFeatures;
+        OutFeatures = outFeatures;
+        _weight = new Parameter(zeros(outFeatures, inFeatures, device: device), requires_grad: false);
+        _bias = bias ? new Parameter(zeros(outFeatures, device: device), requires_grad: false) : null;
+        RegisterComponents();
+    }
+
+    public int InFeatures { get; }
+
+    public int OutFeatures { get; }
+
+    public Parameter Weight => _weight;
+
+    public Parameter? Bias => _bias;
+
+    public LoraSettings? Lora => _lora?.Settings;
+
+    public Parameter? LoraA => _lora?.A;
+
+    public Parameter? LoraB => _lora?.B;
+
+    public override Tensor forward(Tensor input)
+    {
+        var output = nn.functional.linear(input, _weight, _bias);
+        if (_lora is null)
+            return output;
+        var x = _lora.Settings.Dropout > 0 && training ? nn.functional.dropout(input, _lora.Settings.Dropout, training) : input;
+        var update = nn.functional.linear(nn.functional.linear(x, _lora.A), _lora.B);
+        return output.add_(update.mul_(_lora.Settings.Scaling));
+    }
+
+    /// <summary>Replaces the LoRA branch with a fresh one: A ~ U(±1/√in) drawn from <paramref name="generator"/>, B = 0.</summary>
+    public void AttachLora(LoraSettings settings, Generator generator)
+    {
+        settings.Validate();
+        DetachLora();
+        var device = _weight.device;
+        var bound = 1.0 / Math.Sqrt(InFeatures);
+        using var scope = NewDisposeScope();
+        var a = rand([settings.Rank, InFeatures], generator: generator).mul_(2 * bound).sub_(bound).to(device);
+        var b = zeros(OutFeatures, settings.Rank, device: device);
+        _lora = new LoraBranch(settings, new Parameter(a, requires_grad: true), new Parameter(b, requires_grad: true));
+        _lora.A.MoveToOuterDisposeScope();
+        _lora.B.MoveToOuterDisposeScope();
+    }
+
+    public void DetachLora()
+    {
+        _lora?.A.Dispose();
+        _lora?.B.Dispose();
+        _lora = null;
+    }
+
+    /// <summary>W ← W + delta, for a delta of shape [out, in].</summary>
+    public void MergeDelta(Tensor delta)
+    {
+        if (delta.shape.Length != 2 || delta.shape[0] != OutFeatures || delta.shape[1] != InFeatures)
+            throw new ArgumentException($"{GetName()}: delta has shape [{string.Join(", ", delta.shape)}]; expected [{OutFeatures}, {InFeatures}]");
+        using var noGrad = no_grad();
+        _weight.add_(delta.to(_weight.dtype).to(_weight.device));
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+            DetachLora();
+        base.Dispose(disposing);
+    }
+
+    private sealed record LoraBranch(LoraSettings Settings, Parameter A, Parameter B);
+}

@@ -1,0 +1,130 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+
+namespace Federated.Core.Tensors;
+
+/// <summary>Writes and reads whole safetensors payloads of float tensors.</summary>
+public static class SafeTensorsFile
+{
+    private const int CopyBlockBytes = 1 << 20;
+
+    public static async Task WriteAsync(Stream stream, IReadOnlyList<NamedTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null, CancellationToken cancellationToken = default)
+    {
+        EnsureLittleEndian();
+        foreach (var tensor in tensors)
+        {
+            if (tensor.ElementCount != tensor.Data.Length)
+                throw new ArgumentException($"tensor '{tensor.Name}' has shape {DescribeShape(tensor.Shape)} but {tensor.Data.Length} values", nameof(tensors));
+        }
+        var (_, header) = SafeTensorsHeader.Create(tensors.Select(t => (t.Name, TensorDType.F32, t.Shape)), metadata);
+        await stream.WriteAsync(header, cancellationToken).ConfigureAwait(false);
+        var buffer = ArrayPool<byte>.Shared.Rent(CopyBlockBytes);
+        try
+        {
+            foreach (var tensor in tensors)
+            {
+                var total = tensor.Data.Length * sizeof(float);
+                for (int offset = 0; offset < total; offset += CopyBlockBytes)
+                {
+                    var length = Math.Min(CopyBlockBytes, total - offset);
+                    MemoryMarshal.AsBytes(tensor.Data.AsSpan()).Slice(offset, length).CopyTo(buffer);
+                    await stream.WriteAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    public static byte[] ToBytes(IReadOnlyList<NamedTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        using var buffer = new MemoryStream();
+        WriteAsync(buffer, tensors, metadata).GetAwaiter().GetResult();
+        return buffer.ToArray();
+    }
+
+    /// <summary>Reads a whole payload, converting every floating-point tensor to float32.</summary>
+    public static async Task<(SafeTensorsHeader Header, IReadOnlyList<NamedTensor> Tensors)> ReadAsync(Stream stream, long? payloadBytes = null, CancellationToken cancellationToken = default)
+    {
+        EnsureLittleEndian();
+        var header = await SafeTensorsHeader.ReadAsync(stream, payloadBytes, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var tensors = new List<NamedTensor>(header.Tensors.Count);
+        foreach (var entry in header.Tensors)
+        {
+            var data = new float[checked((int)entry.ElementCount)];
+            await ReadIntoAsync(stream, entry, data, cancellationToken).ConfigureAwait(false);
+            tensors.Add(new NamedTensor(entry.Name, entry.Shape, data));
+        }
+        return (header, tensors);
+    }
+
+    public static async Task<(SafeTensorsHeader Header, IReadOnlyList<NamedTensor> Tensors)> ReadFileAsync(string path, CancellationToken cancellationToken = default)
+    {
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        return await ReadAsync(stream, stream.Length, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads one tensor's bytes (the stream at its start) into <paramref name="destination"/> as float32.</summary>
+    public static async Task ReadIntoAsync(Stream stream, TensorEntry entry, float[] destination, CancellationToken cancellationToken = default)
+    {
+        var elementSize = entry.DType.ElementSize();
+        var buffer = ArrayPool<byte>.Shared.Rent(CopyBlockBytes);
+        try
+        {
+            long done = 0;
+            while (done < entry.ElementCount)
+            {
+                var count = (int)Math.Min(CopyBlockBytes / elementSize, entry.ElementCount - done);
+                try
+                {
+                    await stream.ReadExactlyAsync(buffer.AsMemory(0, count * elementSize), cancellationToken).ConfigureAwait(false);
+                }
+                catch (EndOfStreamException)
+                {
+                    throw new SafeTensorsFormatException($"payload ended inside tensor '{entry.Name}'");
+                }
+                Convert(entry, buffer.AsSpan(0, count * elementSize), destination.AsSpan((int)done, count));
+                done += count;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static void Convert(TensorEntry entry, ReadOnlySpan<byte> source, Span<float> destination)
+    {
+        switch (entry.DType)
+        {
+            case TensorDType.F32:
+                MemoryMarshal.Cast<byte, float>(source).CopyTo(destination);
+                break;
+            case TensorDType.F16:
+                for (int i = 0; i < destination.Length; i++)
+                    destination[i] = (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(source[(2 * i)..]));
+                break;
+            case TensorDType.BF16:
+                for (int i = 0; i < destination.Length; i++)
+                    destination[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(source[(2 * i)..]) << 16);
+                break;
+            case TensorDType.F64:
+                for (int i = 0; i < destination.Length; i++)
+                    destination[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(source[(8 * i)..]);
+                break;
+            default:
+                throw new SafeTensorsFormatException($"tensor '{entry.Name}' has dtype {entry.DType}; a floating-point tensor is expected");
+        }
+    }
+
+    private static string DescribeShape(IReadOnlyList<long> shape) => "[" + string.Join(", ", shape) + "]";
+
+    private static void EnsureLittleEndian()
+    {
+        if (!BitConverter.IsLittleEndian)
+            throw new PlatformNotSupportedException("tensor payloads are little-endian; big-endian hosts are not supported");
+    }
+}

@@ -1,0 +1,54 @@
+namespace Federated.Core.Training;
+
+/// <summary>Hyper-parameters of one local training run.</summary>
+public sealed record TrainingOptions
+{
+    public int Steps { get; init; } = 50;
+
+    public int BatchSize { get; init; } = 16;
+
+    public double LearningRate { get; init; } = 3e-3;
+
+    public double WeightDecay { get; init; }
+
+    /// <summary>Linear warm-up steps, then cosine decay to <see cref="MinLearningRateRatio"/> of the peak.</summary>
+    public int WarmupSteps { get; init; }
+
+    public double MinLearningRateRatio { get; init; } = 0.1;
+
+    /// <summary>Gradient clipping by global norm; 0 turns it off.</summary>
+    public double MaxGradNorm { get; init; } = 1.0;
+
+    public int MaxSequenceLength { get; init; } = 64;
+
+    public ulong Seed { get; init; } = 1;
+
+    public void Validate()
+    {
+        if (Steps <= 0)
+            throw new ArgumentException($"{nameof(Steps)} must be positive, got {Steps}");
+        if (BatchSize <= 0)
+            throw new ArgumentException($"{nameof(BatchSize)} must be positive, got {BatchSize}");
+        if (!(LearningRate > 0) || !double.IsFinite(LearningRate))
+            throw new ArgumentException($"{nameof(LearningRate)} must be positive, got {LearningRate}");
+        if (!(WeightDecay >= 0))
+            throw new ArgumentException($"{nameof(WeightDecay)} must be ≥ 0, got {WeightDecay}");
+        if (WarmupSteps < 0)
+            throw new ArgumentException($"{nameof(WarmupSteps)} must be ≥ 0, got {WarmupSteps}");
+        if (!(MaxGradNorm >= 0))
+            throw new ArgumentException($"{nameof(MaxGradNorm)} must be ≥ 0, got {MaxGradNorm}");
+        if (MaxSequenceLength < 2)
+            throw new ArgumentException($"{nameof(MaxSequenceLength)} must be at least 2, got {MaxSequenceLength}");
+    }
+
+    /// <summary>Learning rate at a step (0-based): linear warm-up, then cosine decay.</summary>
+    public double LearningRateAt(int step)
+    {
+        if (step < WarmupSteps)
+            return LearningRate * (step + 1) / WarmupSteps;
+        var decaySteps = Math.Max(1, Steps - WarmupSteps);
+        var progress = Math.Min(1.0, (double)(step - WarmupSteps) / decaySteps);
+        var cosine = 0.5 * (1 + Math.Cos(Math.PI * progress));
+        return LearningRate * (MinLearningRateRatio + (1 - MinLearningRateRatio) * cosine);
+    }
+}

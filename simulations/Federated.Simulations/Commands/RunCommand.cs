@@ -1,0 +1,159 @@
+using System.CommandLine;
+using System.Globalization;
+using Federated.Core.Model;
+using Federated.Core.Runtime;
+using Federated.Protos.V1;
+using Federated.Simulations.LocalRuns;
+using Serilog;
+using Spectre.Console;
+
+namespace Federated.Simulations.Commands;
+
+/// <summary>`federated run`: a whole federated job on this machine, printing held-out metrics per round.</summary>
+public static class RunCommand
+{
+    public static Command Create()
+    {
+        var defaults = new LocalRunSettings { OutputDirectory = "" };
+        var clients = new Option<int>("--clients") { Description = "Client daemons to start", DefaultValueFactory = _ => defaults.Clients };
+        var rounds = new Option<int>("--rounds") { Description = "Federated rounds", DefaultValueFactory = _ => defaults.Rounds };
+        var ranks = new Option<string>("--ranks") { Description = "LoRA ranks handed to clients in turn, comma-separated", DefaultValueFactory = _ => string.Join(',', defaults.Ranks) };
+        var steps = new Option<int>("--steps") { Description = "Local training steps per client per round", DefaultValueFactory = _ => defaults.LocalSteps };
+        var examples = new Option<int>("--examples-per-client") { Description = "Training examples in each client's private shard", DefaultValueFactory = _ => defaults.ExamplesPerClient };
+        var evaluation = new Option<int>("--eval-examples") { Description = "Held-out examples the server evaluates on", DefaultValueFactory = _ => defaults.EvaluationExamples };
+        var model = new Option<string>("--model") { Description = $"Base model ({string.Join(", ", BuiltinModels.Names)})", DefaultValueFactory = _ => defaults.BaseModel };
+        var learningRate = new Option<double>("--learning-rate") { Description = "AdamW peak learning rate", DefaultValueFactory = _ => defaults.LearningRate };
+        var batchSize = new Option<int>("--batch-size") { Description = "Examples per training step", DefaultValueFactory = _ => defaults.BatchSize };
+        var seed = new Option<ulong>("--seed") { Description = "Seed for data, initialisation and order", DefaultValueFactory = _ => defaults.Seed };
+        var device = new Option<ComputeDevice>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => ComputeDevice.Auto };
+        var output = new Option<string?>("--out") { Description = "Folder for data, logs and results (default: runs/run-<time>)" };
+
+        var command = new Command("run", "Run a federated LoRA job on this machine: an in-process server and client daemons over loopback gRPC, on the built-in task")
+        {
+            clients, rounds, ranks, steps, examples, evaluation, model, learningRate, batchSize, seed, device, output,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            List<int> rankList;
+            try
+            {
+                rankList = parse.GetValue(ranks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToList();
+            }
+            catch (FormatException)
+            {
+                AnsiConsole.MarkupLine($"[red]--ranks must be comma-separated integers, got '{Markup.Escape(parse.GetValue(ranks)!)}'[/]");
+                return 2;
+            }
+            var settings = new LocalRunSettings
+            {
+                Clients = parse.GetValue(clients),
+                Rounds = parse.GetValue(rounds),
+                Ranks = rankList,
+                LocalSteps = parse.GetValue(steps),
+                ExamplesPerClient = parse.GetValue(examples),
+                EvaluationExamples = parse.GetValue(evaluation),
+                BaseModel = parse.GetValue(model)!,
+                LearningRate = parse.GetValue(learningRate),
+                BatchSize = parse.GetValue(batchSize),
+                Seed = parse.GetValue(seed),
+                Device = parse.GetValue(device),
+                OutputDirectory = parse.GetValue(output) ?? Path.Combine("runs", $"run-{DateTime.Now:yyyyMMdd-HHmmss}"),
+            };
+            return await Execute(settings, cancellationToken);
+        });
+        return command;
+    }
+
+    private static async Task<int> Execute(LocalRunSettings settings, CancellationToken cancellationToken)
+    {
+        var errors = settings.Validate().ToList();
+        if (errors.Count > 0)
+        {
+            foreach (var error in errors)
+                AnsiConsole.MarkupLine($"[red]{Markup.Escape(error)}[/]");
+            return 2;
+        }
+        Directory.CreateDirectory(settings.OutputDirectory);
+        var logPath = Path.Combine(settings.OutputDirectory, "federated.log");
+        await using var logger = new LoggerConfiguration()
+            .MinimumLevel.Information()
+            .MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning)
+            .MinimumLevel.Override("Orleans", Serilog.Events.LogEventLevel.Warning)
+            .MinimumLevel.Override("Grpc", Serilog.Events.LogEventLevel.Warning)
+            .MinimumLevel.Override("Polly", Serilog.Events.LogEventLevel.Warning)
+            .MinimumLevel.Override("Orleans.Runtime.Silo", Serilog.Events.LogEventLevel.Error) // ServerGC advice, irrelevant to a local run
+            .Enrich.FromLogContext()
+            .WriteTo.File(logPath, outputTemplate: "{Timestamp:HH:mm:ss.fff} [{Level:u3}] {SourceContext} {ClientId}: {Message:lj}{NewLine}{Exception}")
+            .CreateLogger();
+
+        AnsiConsole.MarkupLine($"[bold]Federated LoRA on {Markup.Escape(settings.BaseModel)}[/]: {settings.Clients} clients (ranks {string.Join(", ", Enumerable.Range(0, settings.Clients).Select(i => settings.Ranks[i % settings.Ranks.Count]))}), {settings.Rounds} rounds × {settings.LocalSteps} local steps, stacking aggregation");
+        AnsiConsole.MarkupLine($"Output and log: [blue]{Markup.Escape(Path.GetFullPath(settings.OutputDirectory))}[/]");
+        AnsiConsole.WriteLine();
+
+        var printer = new RoundPrinter(settings.Rounds);
+        LocalRunResult result;
+        try
+        {
+            result = await AnsiConsole.Status().StartAsync("Starting server and clients…", async context =>
+                await LocalFederation.RunAsync(settings, logger, status =>
+                {
+                    printer.Print(status);
+                    context.Status(printer.Describe(status));
+                }, cancellationToken));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.Error(e, "The run failed");
+            AnsiConsole.MarkupLine($"[red]The run failed: {Markup.Escape(e.Message)}[/] (details in {Markup.Escape(logPath)})");
+            return 1;
+        }
+
+        var files = RunReport.Write(result, settings);
+        AnsiConsole.WriteLine();
+        AnsiConsole.MarkupLine(Summary(result));
+        AnsiConsole.MarkupLine($"Results: {string.Join(", ", files.Select(f => Markup.Escape(f)))}");
+        return result.Job.State == JobState.Completed ? 0 : 1;
+    }
+
+    private static string Summary(LocalRunResult result)
+    {
+        var job = result.Job;
+        var last = job.Rounds.LastOrDefault()?.Evaluation;
+        var wall = result.WallSeconds.ToString("F1", CultureInfo.InvariantCulture);
+        if (job.Baseline is null || last is null)
+            return $"Job {job.State.ToString().ToLowerInvariant()} after {job.CompletedRounds} rounds in {wall} s.";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"[bold]Held-out loss {job.Baseline.Loss:F3} → {last.Loss:F3}[/], token accuracy {job.Baseline.TokenAccuracy:P1} → {last.TokenAccuracy:P1}, exact match {job.Baseline.ExactMatch:P1} → {last.ExactMatch:P1}; {job.CompletedRounds} rounds in {wall} s.");
+    }
+
+    /// <summary>Prints the baseline and each round once its held-out metrics are in.</summary>
+    private sealed class RoundPrinter(int rounds)
+    {
+        private bool _baseline;
+        private int _printed;
+
+        public void Print(JobStatus status)
+        {
+            if (!_baseline && status.Baseline is { } b)
+            {
+                _baseline = true;
+                AnsiConsole.MarkupLine("Round  Ranks stacked        Held-out loss  Token acc  Exact match  Time");
+                AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"    0  base model           {b.Loss,13:F3}  {b.TokenAccuracy,9:P1}  {b.ExactMatch,11:P1}"));
+            }
+            foreach (var round in status.Rounds.Where(r => r.Round > _printed && r.Evaluation is not null).OrderBy(r => r.Round))
+            {
+                var e = round.Evaluation;
+                var ranks = $"{string.Join("+", round.Participants.Select(p => p.Rank))} = {round.StackedRank}";
+                var seconds = (round.CompletedAt.ToDateTimeOffset() - round.StartedAt.ToDateTimeOffset()).TotalSeconds;
+                AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{round.Round,5}  {ranks,-20} {e.Loss,13:F3}  {e.TokenAccuracy,9:P1}  {e.ExactMatch,11:P1}  {seconds,4:F1} s"));
+                _printed = round.Round;
+            }
+        }
+
+        public string Describe(JobStatus status)
+            => status.State == JobState.Running
+                ? $"Round {status.CompletedRounds + 1} of {rounds}: clients training…"
+                : "Finishing: evaluating the final global model…";
+    }
+}

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using Federated.Core.Data;
+using Federated.Protos.V1;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace Federated.Simulations.LocalRuns;
+
+/// <summary>
+/// Runs a whole federated job on this machine: a coordinator and N client daemons in this process, talking
+/// gRPC over loopback exactly as separate machines would. Each client gets its own shard of the built-in
+/// task as a JSONL file; the server evaluates the global model on held-out examples after every round.
+/// </summary>
+public static class LocalFederation
+{
+    public static async Task<LocalRunResult> RunAsync(LocalRunSettings settings, Serilog.ILogger logger, Action<JobStatus>? onStatus = null, CancellationToken cancellationToken = default)
+    {
+        var errors = settings.Validate().ToList();
+        if (errors.Count > 0)
+            throw new ArgumentException(string.Join("; ", errors));
+        var clock = Stopwatch.StartNew();
+        var output = Path.GetFullPath(settings.OutputDirectory);
+        var shards = WriteClientData(settings, output);
+
+        await using var server = await LocalServer.StartAsync(Path.Combine(output, "server"), logger, settings.GrpcPort, settings.HttpPort, settings.SiloPort, cancellationToken: cancellationToken);
+        using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
+        var operatorClient = new Operator.OperatorClient(channel);
+        await operatorClient.CreateJobAsync(new CreateJobRequest { Spec = JobSpec(settings) }, cancellationToken: cancellationToken);
+
+        var clients = new List<LocalClient>();
+        try
+        {
+            for (int i = 0; i < shards.Count; i++)
+            {
+                var id = ClientName(i);
+                clients.Add(await LocalClient.StartAsync(id, server.GrpcAddress, shards[i], Path.Combine(output, "clients", id, "work"), logger, settings.Device, cancellationToken: cancellationToken));
+            }
+            var final = await WatchAsync(operatorClient, settings.JobId, onStatus, cancellationToken);
+            return new LocalRunResult(final, clock.Elapsed.TotalSeconds, output);
+        }
+        finally
+        {
+            foreach (var client in clients)
+                await client.DisposeAsync();
+        }
+    }
+
+    public static string ClientName(int index) => $"client-{index + 1}";
+
+    public static JobSpec JobSpec(LocalRunSettings settings)
+    {
+        var spec = new JobSpec
+        {
+            JobId = settings.JobId,
+            BaseModel = settings.BaseModel,
+            Rounds = settings.Rounds,
+            MinClientsPerRound = settings.Clients,
+            ClientsPerRound = settings.Clients,
+            LocalSteps = settings.LocalSteps,
+            Hyperparameters = new Hyperparameters
+            {
+                LearningRate = settings.LearningRate,
+                BatchSize = settings.BatchSize,
+                Seed = settings.Seed,
+            },
+            EvaluationDataset = DatasetSource.Synthetic(DataSplit.Test, settings.EvaluationExamples, settings.Seed),
+        };
+        spec.Ranks.AddRange(settings.Ranks);
+        for (int i = 0; i < settings.Clients; i++)
+            spec.ClientRanks[ClientName(i)] = settings.Ranks[i % settings.Ranks.Count];
+        return spec;
+    }
+
+    /// <summary>Writes each client's shard of the training split to clients/client-N/data/train.jsonl.</summary>
+    public static IReadOnlyList<string> WriteClientData(LocalRunSettings settings, string output)
+    {
+        var examples = SyntheticSkills.Generate(settings.Clients * settings.ExamplesPerClient, settings.Seed, DataSplit.Train);
+        var shards = DataPartitioning.Iid(examples, settings.Clients, settings.Seed);
+        var paths = new List<string>();
+        for (int i = 0; i < shards.Count; i++)
+        {
+            var folder = Path.Combine(output, "clients", ClientName(i), "data");
+            Directory.CreateDirectory(folder);
+            var path = Path.Combine(folder, "train.jsonl");
+            JsonlExamples.Write(path, shards[i]);
+            paths.Add(path);
+        }
+        return paths;
+    }
+
+    /// <summary>Follows the job until nothing more will change; returns its last status.</summary>
+    public static async Task<JobStatus> WatchAsync(Operator.OperatorClient client, string jobId, Action<JobStatus>? onStatus, CancellationToken cancellationToken)
+    {
+        JobStatus? last = null;
+        using var call = client.WatchJob(new WatchJobRequest { JobId = jobId }, cancellationToken: cancellationToken);
+        await foreach (var status in call.ResponseStream.ReadAllAsync(cancellationToken))
+        {
+            last = status;
+            onStatus?.Invoke(status);
+        }
+        return last ?? throw new InvalidOperationException($"the server sent no status for job '{jobId}'");
+    }
+}
+
+/// <summary>How a local run ended.</summary>
+public sealed record LocalRunResult(JobStatus Job, double WallSeconds, string OutputDirectory);

@@ -1,0 +1,63 @@
+using Federated.Core.Model;
+using Federated.Core.Runtime;
+
+namespace Federated.Simulations.LocalRuns;
+
+/// <summary>One local federated run: a server and N client daemons in this process, on the built-in task.</summary>
+public sealed record LocalRunSettings
+{
+    public int Clients { get; init; } = 3;
+
+    public int Rounds { get; init; } = 5;
+
+    /// <summary>LoRA ranks, handed to clients in turn.</summary>
+    public IReadOnlyList<int> Ranks { get; init; } = [4, 8, 16];
+
+    public int LocalSteps { get; init; } = 60;
+
+    public int ExamplesPerClient { get; init; } = 600;
+
+    public int EvaluationExamples { get; init; } = 300;
+
+    public string BaseModel { get; init; } = BuiltinModels.Tiny;
+
+    public double LearningRate { get; init; } = 1e-2;
+
+    public int BatchSize { get; init; } = 16;
+
+    public ulong Seed { get; init; } = 1;
+
+    public ComputeDevice Device { get; init; } = ComputeDevice.Auto;
+
+    /// <summary>Folder for the server's data, each client's data and work folders, logs and results.</summary>
+    public required string OutputDirectory { get; init; }
+
+    public string JobId { get; init; } = "demo";
+
+    /// <summary>Ports for the in-process server; 0 picks free ones.</summary>
+    public int GrpcPort { get; init; }
+
+    public int HttpPort { get; init; }
+
+    public int SiloPort { get; init; }
+
+    public IEnumerable<string> Validate()
+    {
+        if (Clients < 1)
+            yield return $"--clients must be at least 1, got {Clients}";
+        if (Rounds < 1)
+            yield return $"--rounds must be at least 1, got {Rounds}";
+        if (Ranks.Count == 0 || Ranks.Any(r => r < 1))
+            yield return "--ranks must list positive ranks, e.g. 4,8,16";
+        if (LocalSteps < 1)
+            yield return $"--steps must be at least 1, got {LocalSteps}";
+        if (ExamplesPerClient < 1)
+            yield return $"--examples-per-client must be at least 1, got {ExamplesPerClient}";
+        if (EvaluationExamples < 1)
+            yield return $"--eval-examples must be at least 1, got {EvaluationExamples}";
+        if (!(LearningRate > 0))
+            yield return $"--learning-rate must be positive, got {LearningRate}";
+        if (BatchSize < 1)
+            yield return $"--batch-size must be at least 1, got {BatchSize}";
+    }
+}

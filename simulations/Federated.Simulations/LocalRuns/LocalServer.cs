@@ -1,0 +1,71 @@
+using System.Globalization;
+using Federated.Server.Hosting;
+using Microsoft.AspNetCore.Builder;
+
+namespace Federated.Simulations.LocalRuns;
+
+/// <summary>A coordinator running in this process on loopback ports, as `federated run` and the tests use it.</summary>
+public sealed class LocalServer : IAsyncDisposable
+{
+    private LocalServer(WebApplication app, string dataDirectory, int grpcPort, int httpPort, int siloPort)
+    {
+        App = app;
+        DataDirectory = dataDirectory;
+        GrpcPort = grpcPort;
+        HttpPort = httpPort;
+        SiloPort = siloPort;
+    }
+
+    public WebApplication App { get; }
+
+    public string DataDirectory { get; }
+
+    public int GrpcPort { get; }
+
+    public int HttpPort { get; }
+
+    public int SiloPort { get; }
+
+    public string GrpcAddress => $"http://127.0.0.1:{GrpcPort}";
+
+    public string HttpAddress => $"http://127.0.0.1:{HttpPort}";
+
+    public static async Task<LocalServer> StartAsync(
+        string dataDirectory,
+        Serilog.ILogger logger,
+        int grpcPort = 0,
+        int httpPort = 0,
+        int siloPort = 0,
+        IReadOnlyDictionary<string, string?>? settings = null,
+        CancellationToken cancellationToken = default)
+    {
+        grpcPort = FreePorts.OrNext(grpcPort);
+        httpPort = FreePorts.OrNext(httpPort);
+        siloPort = FreePorts.OrNext(siloPort);
+        var overrides = new Dictionary<string, string?>
+        {
+            ["Server:DataDirectory"] = dataDirectory,
+            ["Server:ListenAddress"] = "127.0.0.1",
+            ["Server:GrpcPort"] = grpcPort.ToString(CultureInfo.InvariantCulture),
+            ["Server:HttpPort"] = httpPort.ToString(CultureInfo.InvariantCulture),
+            ["Server:SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            overrides[key] = value;
+        var app = FederatedServerHost.Build([], overrides, logger);
+        await app.StartAsync(cancellationToken);
+        return new LocalServer(app, dataDirectory, grpcPort, httpPort, siloPort);
+    }
+
+    public async Task StopAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await App.StopAsync(timeout.Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        await App.DisposeAsync();
+    }
+}

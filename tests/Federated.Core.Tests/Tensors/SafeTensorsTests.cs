@@ -1,0 +1,88 @@
+using System.Buffers.Binary;
+using System.Text;
+using Federated.Core.Tensors;
+
+namespace Federated.Core.Tests.Tensors;
+
+public class SafeTensorsTests
+{
+    [Fact]
+    public async Task Tensors_and_metadata_survive_a_round_trip()
+    {
+        var tensors = new[]
+        {
+            new NamedTensor("a", [2, 3], [1, 2, 3, 4, 5, 6]),
+            new NamedTensor("b.weight", [4], [-1.5f, 0, float.Epsilon, 1e30f]),
+        };
+        var bytes = SafeTensorsFile.ToBytes(tensors, new Dictionary<string, string> { ["format"] = "pt" });
+
+        Assert.Equal(0, BinaryPrimitives.ReadInt64LittleEndian(bytes) % 8);
+        var (header, read) = await SafeTensorsFile.ReadAsync(new MemoryStream(bytes), bytes.Length);
+        Assert.Equal("pt", header.Metadata["format"]);
+        Assert.Equal(tensors.Select(t => t.Name), read.Select(t => t.Name));
+        Assert.Equal(tensors[0].Data, read[0].Data);
+        Assert.Equal(tensors[1].Data, read[1].Data);
+        Assert.Equal([2L, 3L], read[0].Shape);
+    }
+
+    [Fact]
+    public async Task Half_precision_tensors_are_read_as_float()
+    {
+        var json = """{"h":{"dtype":"F16","shape":[2],"data_offsets":[0,4]},"b":{"dtype":"BF16","shape":[1],"data_offsets":[4,6]}}""";
+        var data = new byte[6];
+        BinaryPrimitives.WriteUInt16LittleEndian(data, BitConverter.HalfToUInt16Bits((Half)1.5f));
+        BinaryPrimitives.WriteUInt16LittleEndian(data.AsSpan(2), BitConverter.HalfToUInt16Bits((Half)(-2f)));
+        BinaryPrimitives.WriteUInt16LittleEndian(data.AsSpan(4), (ushort)(BitConverter.SingleToInt32Bits(3.0f) >> 16));
+        var (_, tensors) = await SafeTensorsFile.ReadAsync(new MemoryStream(Payload(json, data)));
+        Assert.Equal([1.5f, -2f], tensors.Single(t => t.Name == "h").Data);
+        Assert.Equal([3.0f], tensors.Single(t => t.Name == "b").Data);
+    }
+
+    [Theory]
+    [InlineData("""{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}""", "spans 4 bytes but its shape [2] of F32 needs 8")]
+    [InlineData("""{"a":{"dtype":"Q4","shape":[1],"data_offsets":[0,4]}}""", "unsupported dtype 'Q4'")]
+    [InlineData("""{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}""", "starts at byte 4; expected 0")]
+    [InlineData("""{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}""", "invalid shape dimension")]
+    [InlineData("""{"a":{"dtype":"F32","shape":[1]}}""", "no data_offsets")]
+    [InlineData("""[1,2]""", "must be a JSON object")]
+    [InlineData("""{"a":""", "not valid JSON")]
+    public void Malformed_headers_are_refused_with_the_reason(string json, string reason)
+    {
+        var error = Assert.Throws<SafeTensorsFormatException>(() => SafeTensorsHeader.Parse(Encoding.UTF8.GetBytes(json)));
+        Assert.Contains(reason, error.Message);
+    }
+
+    [Fact]
+    public void A_payload_whose_size_disagrees_with_its_header_is_refused()
+    {
+        var json = """{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""";
+        var error = Assert.Throws<SafeTensorsFormatException>(() => SafeTensorsHeader.Parse(Encoding.UTF8.GetBytes(json), payloadBytes: 8 + json.Length + 8));
+        Assert.Contains("header describes", error.Message);
+    }
+
+    [Fact]
+    public async Task A_truncated_payload_is_refused()
+    {
+        var bytes = SafeTensorsFile.ToBytes([new NamedTensor("a", [4], [1, 2, 3, 4])]);
+        var error = await Assert.ThrowsAsync<SafeTensorsFormatException>(() => SafeTensorsFile.ReadAsync(new MemoryStream(bytes[..^3])));
+        Assert.Contains("ended inside tensor 'a'", error.Message);
+    }
+
+    [Fact]
+    public void An_oversized_header_length_is_refused_before_reading_it()
+    {
+        var prefix = new byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(prefix, ulong.MaxValue);
+        Assert.Throws<SafeTensorsFormatException>(() => SafeTensorsHeader.ReadLength(prefix));
+    }
+
+    private static byte[] Payload(string json, byte[] data)
+    {
+        var header = Encoding.UTF8.GetBytes(json);
+        var bytes = new byte[8 + header.Length + data.Length];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)header.Length);
+        header.CopyTo(bytes, 8);
+        data.CopyTo(bytes, 8 + header.Length);
+        return bytes;
+    }
+}

@@ -1,0 +1,37 @@
+using Serilog;
+using Serilog.Core;
+using Serilog.Events;
+using Xunit.Abstractions;
+
+namespace Federated.Server.Tests.Infrastructure;
+
+/// <summary>Serilog loggers that write into the xunit output of the running test.</summary>
+public static class TestLogging
+{
+    public static Serilog.Core.Logger For(ITestOutputHelper output) => new LoggerConfiguration()
+        .MinimumLevel.Information()
+        .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+        .MinimumLevel.Override("Orleans", LogEventLevel.Warning)
+        .MinimumLevel.Override("Orleans.Runtime.Silo", LogEventLevel.Error)
+        .MinimumLevel.Override("Grpc", LogEventLevel.Warning)
+        .MinimumLevel.Override("Polly", LogEventLevel.Warning)
+        .Enrich.FromLogContext()
+        .WriteTo.Sink(new OutputSink(output))
+        .CreateLogger();
+
+    private sealed class OutputSink(ITestOutputHelper output) : ILogEventSink
+    {
+        public void Emit(LogEvent logEvent)
+        {
+            var client = logEvent.Properties.TryGetValue("ClientId", out var id) ? $" {id}" : "";
+            try
+            {
+                output.WriteLine($"{logEvent.Timestamp:HH:mm:ss.fff} [{logEvent.Level}]{client} {logEvent.RenderMessage()}{(logEvent.Exception is null ? "" : "\n" + logEvent.Exception)}");
+            }
+            catch (InvalidOperationException)
+            {
+                // the test has finished; late log lines from shutting-down hosts have nowhere to go
+            }
+        }
+    }
+}
