@@ -1,8 +1,10 @@
 using System.CommandLine;
 using Federated.Simulations.Commands;
 
-var root = new RootCommand("federated: federated LoRA fine-tuning — run jobs on this machine, inspect models and adapters")
+var root = new RootCommand("federated: federated LoRA fine-tuning — run jobs on this machine, control a coordinator, make datasets")
 {
     RunCommand.Create(),
+    JobCommands.Create(),
+    DataCommands.Create(),
 };
 return await root.Parse(args).InvokeAsync();

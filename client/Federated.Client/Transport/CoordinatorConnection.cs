@@ -65,14 +65,22 @@ public sealed class CoordinatorConnection : IDisposable
     public async Task<UploadUpdateReply> UploadAsync(UpdateHeader header, byte[] payload, int chunkBytes, CancellationToken cancellationToken)
     {
         using var call = Client.UploadUpdate(cancellationToken: cancellationToken);
-        await call.RequestStream.WriteAsync(new UploadUpdateRequest { Header = header }, cancellationToken);
-        for (int offset = 0; offset < payload.Length; offset += chunkBytes)
+        try
         {
-            var length = Math.Min(chunkBytes, payload.Length - offset);
-            await call.RequestStream.WriteAsync(new UploadUpdateRequest { Data = ByteString.CopyFrom(payload, offset, length) }, cancellationToken);
+            await call.RequestStream.WriteAsync(new UploadUpdateRequest { Header = header }, cancellationToken);
+            for (int offset = 0; offset < payload.Length; offset += chunkBytes)
+            {
+                var length = Math.Min(chunkBytes, payload.Length - offset);
+                await call.RequestStream.WriteAsync(new UploadUpdateRequest { Data = ByteString.CopyFrom(payload, offset, length) }, cancellationToken);
+            }
+            await call.RequestStream.WriteAsync(new UploadUpdateRequest { Trailer = new UpdateTrailer { Sha256 = Convert.ToHexStringLower(SHA256.HashData(payload)) } }, cancellationToken);
+            await call.RequestStream.CompleteAsync();
         }
-        await call.RequestStream.WriteAsync(new UploadUpdateRequest { Trailer = new UpdateTrailer { Sha256 = Convert.ToHexStringLower(SHA256.HashData(payload)) } }, cancellationToken);
-        await call.RequestStream.CompleteAsync();
+        catch (Exception e) when (e is RpcException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
+        {
+            // The server may answer before reading everything (a refusal); its answer, not the broken write, says why.
+            return await call.ResponseAsync;
+        }
         return await call.ResponseAsync;
     }
 

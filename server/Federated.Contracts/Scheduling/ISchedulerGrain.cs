@@ -13,8 +13,11 @@ public interface ISchedulerGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task WaitForChange(long knownVersion, TimeSpan timeout);
 
-    /// <summary>The client's open task with this id in this round; FAILED_PRECONDITION if it is not open (expired, round closed).</summary>
-    Task<TaskAssignment> GetOpenTask(string clientId, string taskId, int round);
+    /// <summary>
+    /// The client's task with this id in this round, open or already answered (so a repeated upload can be
+    /// recognised as such); FAILED_PRECONDITION if it expired, its round closed, or it never existed.
+    /// </summary>
+    Task<TaskAssignment> GetTask(string clientId, string taskId, int round);
 
     /// <summary>Counts a stored update towards its round, and aggregates the round when it is complete.</summary>
     Task<SubmissionReceipt> SubmitUpdate(UpdateSubmission submission);

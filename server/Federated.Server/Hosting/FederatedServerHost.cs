@@ -77,6 +77,7 @@ public static class FederatedServerHost
                 .MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning)
                 .MinimumLevel.Override("Orleans", Serilog.Events.LogEventLevel.Warning)
                 .MinimumLevel.Override("Grpc", Serilog.Events.LogEventLevel.Warning)
+                .MinimumLevel.Override("Polly", Serilog.Events.LogEventLevel.Warning)
                 .WriteTo.Console();
     }
 

@@ -73,10 +73,10 @@ public sealed partial class SchedulerGrain(
     public Task WaitForChange(long knownVersion, TimeSpan timeout)
         => _version > knownVersion ? Task.CompletedTask : _changed.WaitAsync(timeout);
 
-    public async Task<TaskAssignment> GetOpenTask(string clientId, string taskId, int round)
+    public async Task<TaskAssignment> GetTask(string clientId, string taskId, int round)
     {
         var job = await SyncWithJob() ?? throw FederatedException.NotFound($"job '{JobId}' does not exist");
-        return Assignment(job, clientId, OpenTask(clientId, taskId, round));
+        return Assignment(job, clientId, FindTask(clientId, taskId, round, acceptedToo: true));
     }
 
     public async Task<SubmissionReceipt> SubmitUpdate(UpdateSubmission submission)
@@ -90,7 +90,7 @@ public sealed partial class SchedulerGrain(
                 return new SubmissionReceipt(submission.Sha256, Duplicate: true, "this update was accepted before");
             throw FederatedException.Precondition($"task {submission.TaskId} already has an accepted update ({task.Update.Sha256}); a task takes one update");
         }
-        task = OpenTask(submission.ClientId, submission.TaskId, submission.Round);
+        task = FindTask(submission.ClientId, submission.TaskId, submission.Round);
         task.Status = RoundTaskStatus.Accepted;
         task.Update = submission;
         await state.WriteStateAsync();
@@ -103,7 +103,7 @@ public sealed partial class SchedulerGrain(
     public async Task AbandonTask(string clientId, string taskId, int round, string reason)
     {
         await SyncWithJob();
-        var task = OpenTask(clientId, taskId, round);
+        var task = FindTask(clientId, taskId, round);
         task.Status = RoundTaskStatus.Expired;
         await state.WriteStateAsync();
         LogAbandoned(logger, JobId, state.State.Round, clientId, taskId, reason);
@@ -134,7 +134,7 @@ public sealed partial class SchedulerGrain(
         await TryCloseRound();
     }
 
-    private RoundTask OpenTask(string clientId, string taskId, int round)
+    private RoundTask FindTask(string clientId, string taskId, int round, bool acceptedToo = false)
     {
         if (round < state.State.Round)
             throw FederatedException.Precondition($"round {round} of job '{JobId}' has closed; the job is at round {state.State.Round}");
@@ -143,6 +143,7 @@ public sealed partial class SchedulerGrain(
         return task.Status switch
         {
             RoundTaskStatus.Open => task,
+            RoundTaskStatus.Accepted when acceptedToo => task,
             RoundTaskStatus.Expired => throw FederatedException.Precondition($"task {taskId} expired at {task.Deadline:O}; ask for a new task"),
             _ => throw FederatedException.Precondition($"task {taskId} already has an accepted update"),
         };

@@ -95,7 +95,7 @@ public sealed partial class UpdateReceiver(IGrainFactory grains, AdapterStore st
         Identifiers.Require(header.JobId, "job_id");
         if (!await grains.GetGrain<IClientGrain>(header.ClientId).IsEnrolled())
             throw FederatedException.NotFound($"client '{header.ClientId}' is not enrolled; enrol before uploading");
-        var task = await grains.GetGrain<ISchedulerGrain>(header.JobId).GetOpenTask(header.ClientId, header.TaskId, header.Round);
+        var task = await grains.GetGrain<ISchedulerGrain>(header.JobId).GetTask(header.ClientId, header.TaskId, header.Round);
         if (header.Rank != task.Rank)
             throw FederatedException.Invalid($"update rank {header.Rank} does not match rank {task.Rank} assigned for task {task.TaskId}");
         if (Math.Abs(header.Alpha - task.Alpha) > 1e-9 * task.Alpha)

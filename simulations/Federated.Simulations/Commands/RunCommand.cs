@@ -81,7 +81,7 @@ public static class RunCommand
             .MinimumLevel.Override("Orleans", Serilog.Events.LogEventLevel.Warning)
             .MinimumLevel.Override("Grpc", Serilog.Events.LogEventLevel.Warning)
             .MinimumLevel.Override("Polly", Serilog.Events.LogEventLevel.Warning)
-            .MinimumLevel.Override("Orleans.Runtime.Silo", Serilog.Events.LogEventLevel.Error) // ServerGC advice, irrelevant to a local run
+            .MinimumLevel.Override("Orleans.Runtime.Silo", Serilog.Events.LogEventLevel.Error) // its advice to use the server GC does not fit a one-machine run
             .Enrich.FromLogContext()
             .WriteTo.File(logPath, outputTemplate: "{Timestamp:HH:mm:ss.fff} [{Level:u3}] {SourceContext} {ClientId}: {Message:lj}{NewLine}{Exception}")
             .CreateLogger();
@@ -90,7 +90,7 @@ public static class RunCommand
         AnsiConsole.MarkupLine($"Output and log: [blue]{Markup.Escape(Path.GetFullPath(settings.OutputDirectory))}[/]");
         AnsiConsole.WriteLine();
 
-        var printer = new RoundPrinter(settings.Rounds);
+        var printer = new RoundPrinter();
         LocalRunResult result;
         try
         {
@@ -98,7 +98,7 @@ public static class RunCommand
                 await LocalFederation.RunAsync(settings, logger, status =>
                 {
                     printer.Print(status);
-                    context.Status(printer.Describe(status));
+                    context.Status(RoundPrinter.Describe(status));
                 }, cancellationToken));
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -124,36 +124,5 @@ public static class RunCommand
             return $"Job {job.State.ToString().ToLowerInvariant()} after {job.CompletedRounds} rounds in {wall} s.";
         return string.Create(CultureInfo.InvariantCulture,
             $"[bold]Held-out loss {job.Baseline.Loss:F3} → {last.Loss:F3}[/], token accuracy {job.Baseline.TokenAccuracy:P1} → {last.TokenAccuracy:P1}, exact match {job.Baseline.ExactMatch:P1} → {last.ExactMatch:P1}; {job.CompletedRounds} rounds in {wall} s.");
-    }
-
-    /// <summary>Prints the baseline and each round once its held-out metrics are in.</summary>
-    private sealed class RoundPrinter(int rounds)
-    {
-        private bool _baseline;
-        private int _printed;
-
-        public void Print(JobStatus status)
-        {
-            if (!_baseline && status.Baseline is { } b)
-            {
-                _baseline = true;
-                AnsiConsole.MarkupLine("Round  Ranks stacked        Held-out loss  Token acc  Exact match  Time");
-                AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"    0  base model           {b.Loss,13:F3}  {b.TokenAccuracy,9:P1}  {b.ExactMatch,11:P1}"));
-            }
-            foreach (var round in status.Rounds.Where(r => r.Round > _printed && r.Evaluation is not null).OrderBy(r => r.Round))
-            {
-                var e = round.Evaluation;
-                var ranks = $"{string.Join("+", round.Participants.Select(p => p.Rank))} = {round.StackedRank}";
-                var seconds = (round.CompletedAt.ToDateTimeOffset() - round.StartedAt.ToDateTimeOffset()).TotalSeconds;
-                AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{round.Round,5}  {ranks,-20} {e.Loss,13:F3}  {e.TokenAccuracy,9:P1}  {e.ExactMatch,11:P1}  {seconds,4:F1} s"));
-                _printed = round.Round;
-            }
-        }
-
-        public string Describe(JobStatus status)
-            => status.State == JobState.Running
-                ? $"Round {status.CompletedRounds + 1} of {rounds}: clients training…"
-                : "Finishing: evaluating the final global model…";
     }
 }

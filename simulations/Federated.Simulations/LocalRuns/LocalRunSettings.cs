@@ -8,12 +8,12 @@ public sealed record LocalRunSettings
 {
     public int Clients { get; init; } = 3;
 
-    public int Rounds { get; init; } = 5;
+    public int Rounds { get; init; } = 6;
 
     /// <summary>LoRA ranks, handed to clients in turn.</summary>
     public IReadOnlyList<int> Ranks { get; init; } = [4, 8, 16];
 
-    public int LocalSteps { get; init; } = 60;
+    public int LocalSteps { get; init; } = 100;
 
     public int ExamplesPerClient { get; init; } = 600;
 

@@ -1,0 +1,44 @@
+using System.CommandLine;
+using Federated.Core.Data;
+using Spectre.Console;
+
+namespace Federated.Simulations.Commands;
+
+/// <summary>`federated data …`: make datasets for clients.</summary>
+public static class DataCommands
+{
+    public static Command Create() => new("data", "Make datasets for client daemons") { SyntheticCommand() };
+
+    private static Command SyntheticCommand()
+    {
+        var shards = new Option<int>("--shards") { Description = "Client shards to write", DefaultValueFactory = _ => 3 };
+        var examples = new Option<int>("--examples") { Description = "Training examples per shard", DefaultValueFactory = _ => 600 };
+        var test = new Option<int>("--test-examples") { Description = "Held-out examples (written to test.jsonl)", DefaultValueFactory = _ => 300 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed", DefaultValueFactory = _ => 1 };
+        var output = new Option<string>("--out") { Description = "Folder to write shard-N/train.jsonl and test.jsonl into", Required = true };
+        var command = new Command("synthetic", "Write IID shards of the built-in task (skills with exact answers) as JSONL") { shards, examples, test, seed, output };
+        command.SetAction(parse =>
+        {
+            int count = parse.GetValue(shards), perShard = parse.GetValue(examples), held = parse.GetValue(test);
+            if (count < 1 || perShard < 1 || held < 0)
+            {
+                AnsiConsole.MarkupLine("[red]--shards and --examples must be at least 1, --test-examples at least 0[/]");
+                return 2;
+            }
+            var folder = parse.GetValue(output)!;
+            var all = SyntheticSkills.Generate(count * perShard, parse.GetValue(seed), DataSplit.Train);
+            var parts = DataPartitioning.Iid(all, count, parse.GetValue(seed));
+            for (int i = 0; i < parts.Count; i++)
+            {
+                var directory = Path.Combine(folder, $"shard-{i + 1}");
+                Directory.CreateDirectory(directory);
+                JsonlExamples.Write(Path.Combine(directory, "train.jsonl"), parts[i]);
+            }
+            if (held > 0)
+                JsonlExamples.Write(Path.Combine(folder, "test.jsonl"), SyntheticSkills.Generate(held, parse.GetValue(seed), DataSplit.Test));
+            AnsiConsole.MarkupLine($"Wrote {count} shards of {perShard} examples{(held > 0 ? $" and {held} held-out examples" : "")} to {Markup.Escape(Path.GetFullPath(folder))}");
+            return 0;
+        });
+        return command;
+    }
+}

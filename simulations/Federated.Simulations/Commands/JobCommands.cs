@@ -1,0 +1,139 @@
+using System.CommandLine;
+using System.Globalization;
+using Federated.Core.Model;
+using Federated.Protos.V1;
+using Federated.Simulations.LocalRuns;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Spectre.Console;
+
+namespace Federated.Simulations.Commands;
+
+/// <summary>`federated job …`: create, inspect and follow jobs on a running coordinator.</summary>
+public static class JobCommands
+{
+    private static readonly Option<string> Server = new("--server")
+    {
+        Description = "The coordinator's gRPC address",
+        DefaultValueFactory = _ => "http://localhost:50051",
+    };
+
+    public static Command Create()
+    {
+        var job = new Command("job", "Create, inspect and follow jobs on a running coordinator") { CreateCommand(), StatusCommand(), WatchCommand(), ListCommand() };
+        foreach (var command in job.Subcommands)
+            command.Options.Add(Server);
+        return job;
+    }
+
+    private static Command CreateCommand()
+    {
+        var id = new Option<string?>("--id") { Description = "Job id (default: generated)" };
+        var model = new Option<string>("--model") { Description = "Base model reference", DefaultValueFactory = _ => BuiltinModels.Tiny };
+        var rounds = new Option<int>("--rounds") { Description = "Federated rounds", Required = true };
+        var ranks = new Option<string>("--ranks") { Description = "LoRA ranks handed to clients in turn, comma-separated", DefaultValueFactory = _ => "8" };
+        var targets = new Option<string?>("--targets") { Description = $"Target modules, comma-separated (default: {string.Join(",", TargetModules.All)})" };
+        var minClients = new Option<int>("--min-clients") { Description = "Updates needed to close a round", DefaultValueFactory = _ => 1 };
+        var perRound = new Option<int?>("--clients-per-round") { Description = "Most clients given a task per round (default: --min-clients)" };
+        var steps = new Option<int>("--steps") { Description = "Local steps per task", DefaultValueFactory = _ => 50 };
+        var learningRate = new Option<double?>("--learning-rate") { Description = "AdamW peak learning rate" };
+        var batchSize = new Option<int?>("--batch-size") { Description = "Examples per step" };
+        var evaluation = new Option<string?>("--eval") { Description = "Held-out data on the server (a JSONL path, or builtin:synthetic?split=test&count=300)" };
+        var timeout = new Option<int?>("--task-timeout") { Description = "Seconds before an unreturned task goes to another client" };
+        var command = new Command("create", "Start a job") { id, model, rounds, ranks, targets, minClients, perRound, steps, learningRate, batchSize, evaluation, timeout };
+        command.SetAction(async (parse, cancellationToken) => await Call(parse, async client =>
+        {
+            var spec = new JobSpec
+            {
+                JobId = parse.GetValue(id) ?? "",
+                BaseModel = parse.GetValue(model)!,
+                Rounds = parse.GetValue(rounds),
+                MinClientsPerRound = parse.GetValue(minClients),
+                LocalSteps = parse.GetValue(steps),
+                EvaluationDataset = parse.GetValue(evaluation) ?? "",
+                Hyperparameters = new Hyperparameters(),
+            };
+            if (parse.GetValue(perRound) is { } p)
+                spec.ClientsPerRound = p;
+            if (parse.GetValue(timeout) is { } t)
+                spec.TaskTimeoutSeconds = t;
+            if (parse.GetValue(learningRate) is { } lr)
+                spec.Hyperparameters.LearningRate = lr;
+            if (parse.GetValue(batchSize) is { } bs)
+                spec.Hyperparameters.BatchSize = bs;
+            spec.Ranks.AddRange(List(parse.GetValue(ranks)).Select(r => int.Parse(r, CultureInfo.InvariantCulture)));
+            spec.TargetModules.AddRange(List(parse.GetValue(targets)));
+            var status = await client.CreateJobAsync(new CreateJobRequest { Spec = spec }, cancellationToken: cancellationToken);
+            AnsiConsole.MarkupLine($"Created job [bold]{Markup.Escape(status.JobId)}[/] on {Markup.Escape(status.Spec.BaseModel)}: {status.Spec.Rounds} rounds, ranks {string.Join(",", status.Spec.Ranks)}, at least {status.Spec.MinClientsPerRound} clients per round.");
+        }));
+        return command;
+    }
+
+    private static Command StatusCommand()
+    {
+        var id = new Argument<string>("id") { Description = "Job id" };
+        var command = new Command("status", "Show a job's rounds and metrics") { id };
+        command.SetAction(async (parse, cancellationToken) => await Call(parse, async client =>
+        {
+            var status = await client.GetJobAsync(new GetJobRequest { JobId = parse.GetValue(id)! }, cancellationToken: cancellationToken);
+            Describe(status);
+            new RoundPrinter().Print(status);
+        }));
+        return command;
+    }
+
+    private static Command WatchCommand()
+    {
+        var id = new Argument<string>("id") { Description = "Job id" };
+        var command = new Command("watch", "Follow a job until it ends, printing each round") { id };
+        command.SetAction(async (parse, cancellationToken) => await Call(parse, async client =>
+        {
+            var printer = new RoundPrinter();
+            var final = await LocalFederation.WatchAsync(client, parse.GetValue(id)!, printer.Print, cancellationToken);
+            Describe(final);
+        }));
+        return command;
+    }
+
+    private static Command ListCommand()
+    {
+        var command = new Command("list", "List the coordinator's jobs");
+        command.SetAction(async (parse, cancellationToken) => await Call(parse, async client =>
+        {
+            var reply = await client.ListJobsAsync(new ListJobsRequest(), cancellationToken: cancellationToken);
+            foreach (var job in reply.Jobs)
+                Describe(job);
+            if (reply.Jobs.Count == 0)
+                AnsiConsole.WriteLine("No jobs.");
+        }));
+        return command;
+    }
+
+    private static void Describe(JobStatus status)
+        => AnsiConsole.MarkupLine($"[bold]{Markup.Escape(status.JobId)}[/]: {status.State.ToString().ToLowerInvariant()}, {status.CompletedRounds}/{status.Spec.Rounds} rounds, base {Markup.Escape(status.Spec.BaseModel)}{(status.Error.Length > 0 ? $", error: {Markup.Escape(status.Error)}" : "")}");
+
+    private static IEnumerable<string> List(string? text)
+        => (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>Runs an operator call, turning refusals and unreachable servers into one readable line and exit code 1.</summary>
+    private static async Task<int> Call(ParseResult parse, Func<Operator.OperatorClient, Task> action)
+    {
+        var address = parse.GetValue(Server)!;
+        try
+        {
+            using var channel = GrpcChannel.ForAddress(address);
+            await action(new Operator.OperatorClient(channel));
+            return 0;
+        }
+        catch (RpcException e)
+        {
+            AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.StatusCode.ToString())}: {Markup.Escape(e.Status.Detail)}[/] (server {Markup.Escape(address)})");
+            return 1;
+        }
+        catch (FormatException e)
+        {
+            AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+            return 2;
+        }
+    }
+}

@@ -1,0 +1,80 @@
+using Federated.Protos.V1;
+using Federated.Server.Tests.Infrastructure;
+using Grpc.Core;
+
+namespace Federated.Server.Tests.Transport;
+
+/// <summary>Malformed requests and unknown names get precise statuses; none of them stops the server.</summary>
+public class RequestValidationTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    [Theory]
+    [InlineData("")]
+    [InlineData("has space")]
+    [InlineData(".hidden")]
+    [InlineData("a/../../etc")]
+    public async Task Enrolling_with_an_invalid_client_id_is_refused(string clientId)
+    {
+        var status = await Updates.Refused(() => fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = clientId }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);
+        Assert.Contains("client_id", status.Detail);
+    }
+
+    [Fact]
+    public async Task Unknown_clients_are_told_to_enrol()
+    {
+        var heartbeat = await Updates.Refused(() => fixture.Coordinator.HeartbeatAsync(new HeartbeatRequest { ClientId = "stranger" }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, heartbeat.StatusCode);
+        Assert.Contains("not enrolled", heartbeat.Detail);
+        var poll = await Updates.Refused(() => fixture.Coordinator.PollTaskAsync(new PollTaskRequest { ClientId = "stranger" }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, poll.StatusCode);
+    }
+
+    [Fact]
+    public async Task Downloads_name_what_is_wrong_with_the_hash()
+    {
+        await fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = "downloader" });
+        var missing = await Updates.Refused(() => ReadAll(new string('a', 64)));
+        Assert.Equal(StatusCode.NotFound, missing.StatusCode);
+        var malformed = await Updates.Refused(() => ReadAll("../../etc/passwd"));
+        Assert.Equal(StatusCode.InvalidArgument, malformed.StatusCode);
+        Assert.Contains("not a SHA-256", malformed.Detail);
+    }
+
+    [Theory]
+    [InlineData("rounds", "builtin:tiny", 0, "q_proj", 8, "", "rounds: must be between 1")]
+    [InlineData("model", "gpt-9", 1, "q_proj", 8, "", "base model 'gpt-9' is not known")]
+    [InlineData("modules", "builtin:tiny", 1, "qkv", 8, "", "unknown target module 'qkv'")]
+    [InlineData("rank", "builtin:tiny", 1, "k_proj", 64, "", "ranks: rank 64 is outside 1..32")]
+    [InlineData("data", "builtin:tiny", 1, "q_proj", 8, "/no/such/file.jsonl", "evaluation_dataset: /no/such/file.jsonl: no such file or folder")]
+    public async Task Invalid_job_specs_are_refused_naming_the_field(string id, string model, int rounds, string module, int rank, string evaluation, string message)
+    {
+        var spec = new JobSpec { JobId = "invalid-" + id, BaseModel = model, Rounds = rounds, EvaluationDataset = evaluation };
+        spec.TargetModules.Add(module);
+        spec.Ranks.Add(rank);
+        var status = await Updates.Refused(() => fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);
+        Assert.Contains(message, status.Detail);
+        var lookup = await Updates.Refused(() => fixture.Operator.GetJobAsync(new GetJobRequest { JobId = spec.JobId }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, lookup.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_job_id_cannot_be_taken_twice()
+    {
+        var spec = new JobSpec { JobId = "twice", BaseModel = "builtin:tiny", Rounds = 1, MinClientsPerRound = 1000 };
+        var first = await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });
+        Assert.Equal(JobState.Running, first.State);
+        Assert.Equal(64, first.Spec.Hyperparameters.MaxSequenceLength); // defaults are filled in and reported
+        Assert.Equal(7, first.Spec.TargetModules.Count);
+        var status = await Updates.Refused(() => fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec }).ResponseAsync);
+        Assert.Equal(StatusCode.AlreadyExists, status.StatusCode);
+    }
+
+    private async Task ReadAll(string sha256)
+    {
+        using var call = fixture.Coordinator.DownloadAdapter(new DownloadAdapterRequest { ClientId = "downloader", Sha256 = sha256 });
+        await foreach (var _ in call.ResponseStream.ReadAllAsync())
+        {
+        }
+    }
+}
