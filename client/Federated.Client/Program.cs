@@ -6,7 +6,7 @@ try
 {
     using var host = ClientDaemonHost.Build(args);
     await host.RunAsync();
-    return Environment.ExitCode;
+    return host.Services.GetRequiredService<DaemonHealth>().FatalError is null ? 0 : 1;
 }
 catch (Exception e) when (e is not OperationCanceledException)
 {

@@ -17,6 +17,7 @@ public sealed partial class ClientDaemon(
     TaskRunner runner,
     LocalDataset data,
     ActivityTracker activity,
+    DaemonHealth health,
     IOptions<ClientOptions> options,
     IHostApplicationLifetime lifetime,
     ILogger<ClientDaemon> logger) : BackgroundService
@@ -35,7 +36,7 @@ public sealed partial class ClientDaemon(
         catch (Exception e) when (e is not OperationCanceledException)
         {
             LogCannotStart(logger, e, e.Message);
-            Environment.ExitCode = 1;
+            health.Fail(e.Message);
             lifetime.StopApplication();
             return;
         }

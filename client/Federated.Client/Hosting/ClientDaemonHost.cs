@@ -51,6 +51,7 @@ public static class ClientDaemonHost
 
         builder.Services.AddSingleton<CoordinatorConnection>();
         builder.Services.AddSingleton<ActivityTracker>();
+        builder.Services.AddSingleton<DaemonHealth>();
         builder.Services.AddSingleton<LocalDataset>();
         builder.Services.AddSingleton<TaskRunner>();
         builder.Services.AddHostedService<ClientDaemon>();
