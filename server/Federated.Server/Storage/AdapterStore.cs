@@ -35,8 +35,6 @@ public sealed class AdapterStore
 
     public bool Exists(string sha256) => File.Exists(PathOf(sha256));
 
-    public long SizeOf(string sha256) => new FileInfo(Existing(sha256)).Length;
-
     public FileStream OpenRead(string sha256)
         => new(Existing(sha256), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
 
@@ -84,22 +82,13 @@ public sealed class PendingAdapter : IAsyncDisposable
     {
         _store = store;
         _path = path;
-        _stream = new HashingStream(new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, useAsync: true), _hash);
+        _stream = new HashingStream(new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true), _hash);
     }
 
     /// <summary>Write-only view that hashes what passes through.</summary>
     public Stream Stream => _stream;
 
     public long Length => _stream.Length;
-
-    public string TemporaryPath => _path;
-
-    /// <summary>Reads back what was written so far, from the start (for validation before commit).</summary>
-    public FileStream OpenReadBack()
-    {
-        _stream.Flush();
-        return new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, useAsync: true);
-    }
 
     public async Task<(string Sha256, long SizeBytes)> CommitAsync()
     {

@@ -48,7 +48,7 @@ public sealed class AdapterLayout
             {
                 var rankHint = factor == 'A' ? tensor.Shape.Count == 2 && tensor.Shape[1] == dims.In : tensor.Shape.Count == 2 && tensor.Shape[0] == dims.Out;
                 var why = rankHint ? $" (rank {(factor == 'A' ? tensor.Shape[0] : tensor.Shape[1])} instead of the assigned rank {rank})" : "";
-                throw new AdapterFormatException($"tensor '{tensor.Name}' has shape {tensor.ShapeText}; expected {AdapterSerializer.Describe(expected)}{why}");
+                throw new AdapterFormatException($"tensor '{tensor.Name}' has shape {tensor.ShapeText}; expected {TensorShape.Describe(expected)}{why}");
             }
             seen.Add(tensor.Name);
         }

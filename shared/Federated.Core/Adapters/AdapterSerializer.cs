@@ -70,7 +70,7 @@ public static class AdapterSerializer
             if (!AdapterTensorNames.TryParse(tensor.Name, out var module, out var factor))
                 throw new AdapterFormatException($"tensor '{tensor.Name}' is not a LoRA factor (expected base_model.model.<module>.lora_A.weight or .lora_B.weight)");
             if (tensor.Shape.Count != 2)
-                throw new AdapterFormatException($"tensor '{tensor.Name}' has shape {Describe(tensor.Shape)}; LoRA factors are matrices");
+                throw new AdapterFormatException($"tensor '{tensor.Name}' has shape {TensorShape.Describe(tensor.Shape)}; LoRA factors are matrices");
             (factor == 'A' ? a : b)[module] = tensor;
             if (!order.Contains(module))
                 order.Add(module);
@@ -84,13 +84,11 @@ public static class AdapterSerializer
             if (!b.TryGetValue(module, out var tb))
                 throw new AdapterFormatException($"module '{module}' has lora_A but no lora_B");
             if (ta.Shape[0] != tb.Shape[1])
-                throw new AdapterFormatException($"module '{module}': lora_A is {Describe(ta.Shape)} and lora_B is {Describe(tb.Shape)}; their ranks differ");
+                throw new AdapterFormatException($"module '{module}': lora_A is {TensorShape.Describe(ta.Shape)} and lora_B is {TensorShape.Describe(tb.Shape)}; their ranks differ");
             var matrixA = new Matrix((int)ta.Shape[0], (int)ta.Shape[1], ta.Data);
             var matrixB = new Matrix((int)tb.Shape[0], (int)tb.Shape[1], tb.Data);
             modules.Add(new(module, new LoraFactors(matrixA, matrixB)));
         }
         return new LoraAdapter(modules, scale);
     }
-
-    internal static string Describe(IReadOnlyList<long> shape) => "[" + string.Join(", ", shape) + "]";
 }

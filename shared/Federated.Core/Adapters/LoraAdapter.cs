@@ -34,7 +34,5 @@ public sealed class LoraAdapter
     /// <summary>The largest rank of any module (all modules share it for adapters trained by one client).</summary>
     public int Rank => _modules.Count == 0 ? 0 : _modules.Values.Max(f => f.Rank);
 
-    public long ParameterCount => _modules.Values.Sum(f => (long)f.A.Data.Length + f.B.Data.Length);
-
     public LoraFactors this[string module] => _modules[module];
 }

@@ -68,6 +68,7 @@ public static class BuiltinModels
             if (name == "model.norm.weight")
             {
                 // Tied N(0, 1) embeddings give logits of standard deviation √d; this brings them to 1.
+                using var fill = NewDisposeScope();
                 parameter.fill_(1.0 / Math.Sqrt(model.Config.HiddenSize));
                 continue;
             }
@@ -80,8 +81,8 @@ public static class BuiltinModels
             var values = new float[parameter.numel()];
             for (int i = 0; i < values.Length; i++)
                 values[i] = (float)(random.NextGaussian() * std);
-            using var source = tensor(values, parameter.shape);
-            parameter.copy_(source);
+            using var scope = NewDisposeScope();
+            parameter.copy_(tensor(values, parameter.shape));
         }
     }
 }

@@ -117,8 +117,9 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var (name, parameter) in named_parameters().OrderBy(p => p.name, StringComparer.Ordinal))
         {
+            using var scope = NewDisposeScope();
             hash.AppendData(System.Text.Encoding.UTF8.GetBytes(name + "[" + string.Join(",", parameter.shape) + "]"));
-            using var cpu = parameter.detach().to(ScalarType.Float32).cpu().contiguous();
+            var cpu = parameter.detach().to(ScalarType.Float32).cpu().contiguous();
             hash.AppendData(MemoryMarshal.AsBytes(cpu.data<float>().ToArray().AsSpan()));
         }
         return Convert.ToHexStringLower(hash.GetHashAndReset());
@@ -126,7 +127,8 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
 
     private static Matrix ToMatrix(Tensor t)
     {
-        using var cpu = t.detach().cpu().contiguous();
+        using var scope = NewDisposeScope();
+        var cpu = t.detach().cpu().contiguous();
         return new Matrix((int)t.shape[0], (int)t.shape[1], cpu.data<float>().ToArray());
     }
 }

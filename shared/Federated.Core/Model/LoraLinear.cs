@@ -81,7 +81,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     public void MergeDelta(Tensor delta)
     {
         if (delta.shape.Length != 2 || delta.shape[0] != OutFeatures || delta.shape[1] != InFeatures)
-            throw new ArgumentException($"{GetName()}: delta has shape [{string.Join(", ", delta.shape)}]; expected [{OutFeatures}, {InFeatures}]");
+            throw new ArgumentException($"{GetName()}: delta has shape {Tensors.TensorShape.Describe(delta.shape)}; expected [{OutFeatures}, {InFeatures}]");
         using var noGrad = no_grad();
         _weight.add_(delta.to(_weight.dtype).to(_weight.device));
     }

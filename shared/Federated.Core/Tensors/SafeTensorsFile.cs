@@ -15,7 +15,7 @@ public static class SafeTensorsFile
         foreach (var tensor in tensors)
         {
             if (tensor.ElementCount != tensor.Data.Length)
-                throw new ArgumentException($"tensor '{tensor.Name}' has shape {DescribeShape(tensor.Shape)} but {tensor.Data.Length} values", nameof(tensors));
+                throw new ArgumentException($"tensor '{tensor.Name}' has shape {TensorShape.Describe(tensor.Shape)} but {tensor.Data.Length} values", nameof(tensors));
         }
         var (_, header) = SafeTensorsHeader.Create(tensors.Select(t => (t.Name, TensorDType.F32, t.Shape)), metadata);
         await stream.WriteAsync(header, cancellationToken).ConfigureAwait(false);
@@ -119,8 +119,6 @@ public static class SafeTensorsFile
                 throw new SafeTensorsFormatException($"tensor '{entry.Name}' has dtype {entry.DType}; a floating-point tensor is expected");
         }
     }
-
-    private static string DescribeShape(IReadOnlyList<long> shape) => "[" + string.Join(", ", shape) + "]";
 
     private static void EnsureLittleEndian()
     {

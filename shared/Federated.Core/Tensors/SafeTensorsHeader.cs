@@ -202,7 +202,7 @@ public sealed class SafeTensorsHeader
             throw new SafeTensorsFormatException($"tensor '{name}' has invalid data_offsets {offsets}");
         var expectedBytes = checked(count * dtype.ElementSize());
         if (end - begin != expectedBytes)
-            throw new SafeTensorsFormatException($"tensor '{name}' spans {end - begin} bytes but its shape [{string.Join(", ", shape)}] of {dtypeName} needs {expectedBytes}");
+            throw new SafeTensorsFormatException($"tensor '{name}' spans {end - begin} bytes but its shape {TensorShape.Describe(shape)} of {dtypeName} needs {expectedBytes}");
         return new TensorEntry(name, dtype, shape, begin, end);
     }
 

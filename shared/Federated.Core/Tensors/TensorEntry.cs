@@ -5,7 +5,5 @@ public sealed record TensorEntry(string Name, TensorDType DType, IReadOnlyList<l
 {
     public long ElementCount => Shape.Aggregate(1L, (product, dim) => product * dim);
 
-    public long ByteLength => End - Begin;
-
-    public string ShapeText => "[" + string.Join(", ", Shape) + "]";
+    public string ShapeText => TensorShape.Describe(Shape);
 }

@@ -43,6 +43,14 @@ public class UploadValidationTests(ServerFixture fixture) : IClassFixture<Server
         Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);
         Assert.Contains("rank 5 instead of the assigned rank 4", status.Detail);
 
+        var misshapen = Updates.For(b, seed: 5);
+        var module = "model.layers.0.self_attn.q_proj";
+        var reshaped = new LoraAdapter(misshapen.Modules.Select(m => m.Key == module ? new KeyValuePair<string, LoraFactors>(m.Key, new LoraFactors(new Matrix(4, 65), m.Value.B)) : m).ToList(), misshapen.Scale);
+        var misshapenBytes = AdapterSerializer.ToBytes(reshaped);
+        status = await Updates.Refused(() => Updates.Upload(coordinator, Updates.Header(b, "good-b", misshapenBytes.Length), misshapenBytes));
+        Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);
+        Assert.Contains("tensor 'base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight' has shape [4, 65]; expected [4, 64]", status.Detail);
+
         var withNaN = Updates.For(b, seed: 4);
         withNaN["model.layers.1.self_attn.v_proj"].B.Data[17] = float.NaN;
         var nanBytes = AdapterSerializer.ToBytes(withNaN);
@@ -61,6 +69,14 @@ public class UploadValidationTests(ServerFixture fixture) : IClassFixture<Server
         status = await Updates.Refused(() => Updates.Upload(coordinator, null, goodB));
         Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);
         Assert.Contains("first message of an upload must be a header", status.Detail);
+
+        status = await Updates.Refused(() => Raw(header, new UploadUpdateRequest()));
+        Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);
+        Assert.Contains("neither header, data nor trailer", status.Detail);
+
+        status = await Updates.Refused(() => Raw(header, new UploadUpdateRequest { Trailer = new UpdateTrailer { Sha256 = "x" } }, new UploadUpdateRequest { Data = Google.Protobuf.ByteString.CopyFrom(1, 2, 3) }));
+        Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);
+        Assert.Contains("trailer must be the last message", status.Detail);
 
         status = await Updates.Refused(() => Updates.Upload(coordinator, Updates.Header(b, "good-b", ServerFixture.MaxUpdateBytes + 1), goodB));
         Assert.Equal(StatusCode.ResourceExhausted, status.StatusCode);
@@ -91,6 +107,23 @@ public class UploadValidationTests(ServerFixture fixture) : IClassFixture<Server
         status = await Updates.Refused(() => Updates.Upload(coordinator, header, goodB));
         Assert.Equal(StatusCode.FailedPrecondition, status.StatusCode);
         Assert.Contains("round 1 of job 'bad-input' has closed", status.Detail);
+    }
+
+    /// <summary>An upload of hand-picked messages after the header.</summary>
+    private async Task Raw(UpdateHeader header, params UploadUpdateRequest[] messages)
+    {
+        using var call = fixture.Coordinator.UploadUpdate();
+        try
+        {
+            await call.RequestStream.WriteAsync(new UploadUpdateRequest { Header = header });
+            foreach (var message in messages)
+                await call.RequestStream.WriteAsync(message);
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (RpcException)
+        {
+        }
+        await call.ResponseAsync;
     }
 
     private async Task<TrainingTask> EnrolAndPoll(string clientId)
