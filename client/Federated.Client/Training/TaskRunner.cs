@@ -95,14 +95,14 @@ public sealed partial class TaskRunner(
                 throw new TaskRejectedException($"base model '{task.BaseModel.Reference}' here has fingerprint {fingerprint}, the job's has {task.BaseModel.Fingerprint}");
         }
 
-        var cache = Path.Combine(options.Value.WorkDirectory, "adapters");
-        Directory.CreateDirectory(cache);
+        var downloads = Path.Combine(options.Value.WorkDirectory, "downloads");
+        Directory.CreateDirectory(downloads);
         foreach (var update in updates.Skip(_workspace.Merged.Count))
         {
-            var path = Path.Combine(cache, update.Sha256 + ".safetensors");
-            if (!File.Exists(path))
-                await connection.DownloadAsync(clientId, update.Sha256, path, cancellationToken);
+            var path = Path.Combine(downloads, update.Sha256 + ".safetensors");
+            await connection.DownloadAsync(clientId, update.Sha256, path, cancellationToken);
             var adapter = await AdapterSerializer.ReadFileAsync(path, cancellationToken);
+            File.Delete(path); // merged into the workspace's weights; a rebuilt workspace downloads again
             var workspace = _workspace;
             await ComputeThread.Run(() => workspace.Merge(update.Sha256, adapter), cancellationToken);
             LogMerged(logger, update.Round, update.Sha256, update.Rank);
@@ -146,7 +146,10 @@ public sealed partial class TaskRunner(
 
     private async Task<UploadUpdateReply> Upload(string clientId, TrainingTask task, TrainingReport report, LoraAdapter adapter, double downloadSeconds, int chunkBytes, CancellationToken cancellationToken)
     {
-        var payload = AdapterSerializer.ToBytes(adapter);
+        var folder = Path.Combine(options.Value.WorkDirectory, "updates");
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, task.TaskId + ".safetensors");
+        await AdapterSerializer.WriteFileAsync(path, adapter, cancellationToken);
         var header = new UpdateHeader
         {
             ClientId = clientId,
@@ -156,7 +159,6 @@ public sealed partial class TaskRunner(
             Rank = task.Lora.Rank,
             Alpha = task.Lora.Alpha,
             NumSamples = data.Count,
-            SizeBytes = payload.Length,
             Stats = new TrainingStats
             {
                 Steps = report.Steps,
@@ -171,18 +173,25 @@ public sealed partial class TaskRunner(
         };
         var backoff = new Backoff(TimeSpan.FromSeconds(options.Value.ReconnectMinSeconds), TimeSpan.FromSeconds(options.Value.ReconnectMaxSeconds));
         var deadline = task.Deadline?.ToDateTimeOffset() ?? DateTimeOffset.MaxValue;
-        while (true)
+        try
         {
-            try
+            while (true)
             {
-                return await connection.UploadAsync(header, payload, chunkBytes, cancellationToken);
+                try
+                {
+                    return await connection.UploadAsync(header, path, chunkBytes, cancellationToken);
+                }
+                catch (RpcException e) when (TransientErrors.IsTransient(e) && !cancellationToken.IsCancellationRequested && DateTimeOffset.UtcNow < deadline)
+                {
+                    var wait = backoff.Next();
+                    LogUploadRetry(logger, task.TaskId, e.StatusCode.ToString(), wait.TotalSeconds);
+                    await Task.Delay(wait, cancellationToken);
+                }
             }
-            catch (RpcException e) when (TransientErrors.IsTransient(e) && !cancellationToken.IsCancellationRequested && DateTimeOffset.UtcNow < deadline)
-            {
-                var wait = backoff.Next();
-                LogUploadRetry(logger, task.TaskId, e.StatusCode.ToString(), wait.TotalSeconds);
-                await Task.Delay(wait, cancellationToken);
-            }
+        }
+        finally
+        {
+            File.Delete(path);
         }
     }
 

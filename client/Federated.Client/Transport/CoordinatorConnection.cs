@@ -61,19 +61,25 @@ public sealed class CoordinatorConnection : IDisposable
         File.Move(temporary, path, overwrite: true);
     }
 
-    /// <summary>Uploads an update as header, chunks of at most <paramref name="chunkBytes"/>, and trailer.</summary>
-    public async Task<UploadUpdateReply> UploadAsync(UpdateHeader header, byte[] payload, int chunkBytes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Uploads the update stored at <paramref name="path"/> as header, chunks of at most
+    /// <paramref name="chunkBytes"/> read from the file, and trailer; the payload is never whole in memory.
+    /// </summary>
+    public async Task<UploadUpdateReply> UploadAsync(UpdateHeader header, string path, int chunkBytes, CancellationToken cancellationToken)
     {
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        var sha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken));
+        file.Position = 0;
+        header.SizeBytes = file.Length;
         using var call = Client.UploadUpdate(cancellationToken: cancellationToken);
         try
         {
             await call.RequestStream.WriteAsync(new UploadUpdateRequest { Header = header }, cancellationToken);
-            for (int offset = 0; offset < payload.Length; offset += chunkBytes)
-            {
-                var length = Math.Min(chunkBytes, payload.Length - offset);
-                await call.RequestStream.WriteAsync(new UploadUpdateRequest { Data = ByteString.CopyFrom(payload, offset, length) }, cancellationToken);
-            }
-            await call.RequestStream.WriteAsync(new UploadUpdateRequest { Trailer = new UpdateTrailer { Sha256 = Convert.ToHexStringLower(SHA256.HashData(payload)) } }, cancellationToken);
+            var buffer = new byte[chunkBytes];
+            int read;
+            while ((read = await file.ReadAsync(buffer, cancellationToken)) > 0)
+                await call.RequestStream.WriteAsync(new UploadUpdateRequest { Data = ByteString.CopyFrom(buffer, 0, read) }, cancellationToken);
+            await call.RequestStream.WriteAsync(new UploadUpdateRequest { Trailer = new UpdateTrailer { Sha256 = sha256 } }, cancellationToken);
             await call.RequestStream.CompleteAsync();
         }
         catch (Exception e) when (e is RpcException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
