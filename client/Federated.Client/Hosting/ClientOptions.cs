@@ -13,6 +13,9 @@ public sealed class ClientOptions
     [Url]
     public string ServerAddress { get; set; } = "http://localhost:50051";
 
+    /// <summary>The coordinator's client token, when it requires one.</summary>
+    public string? Token { get; set; }
+
     /// <summary>Stable id of this client; when empty one is made up once and kept in the work directory.</summary>
     public string? ClientId { get; set; }
 

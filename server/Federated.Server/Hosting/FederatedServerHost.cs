@@ -53,6 +53,7 @@ public static class FederatedServerHost
         builder.Services.AddSingleton<UpdateReceiver>();
         builder.Services.AddGrpc(grpc =>
         {
+            grpc.Interceptors.Add<TokenInterceptor>();
             grpc.Interceptors.Add<ErrorInterceptor>();
             grpc.MaxReceiveMessageSize = options.MaxChunkBytes + 64 * 1024;
             grpc.MaxSendMessageSize = options.MaxChunkBytes + 64 * 1024;

@@ -46,5 +46,11 @@ public sealed class ServerOptions
     [Range(1, 3600)]
     public int SchedulerTickSeconds { get; set; } = 2;
 
+    /// <summary>When set, client daemons must present it ("authorization: Bearer …"); empty: no check.</summary>
+    public string? ClientToken { get; set; }
+
+    /// <summary>When set, operator calls (jobs) must present it; empty: no check.</summary>
+    public string? OperatorToken { get; set; }
+
     public string DataPath => Path.GetFullPath(DataDirectory);
 }

@@ -18,11 +18,20 @@ public static class JobCommands
         DefaultValueFactory = _ => "http://localhost:50051",
     };
 
+    private static readonly Option<string?> Token = new("--token")
+    {
+        Description = "The coordinator's operator token, if it requires one (default: $FEDERATED_OPERATOR_TOKEN)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FEDERATED_OPERATOR_TOKEN"),
+    };
+
     public static Command Create()
     {
         var job = new Command("job", "Create, inspect and follow jobs on a running coordinator") { CreateCommand(), StatusCommand(), WatchCommand(), ListCommand() };
         foreach (var command in job.Subcommands)
+        {
             command.Options.Add(Server);
+            command.Options.Add(Token);
+        }
         return job;
     }
 
@@ -109,6 +118,23 @@ public static class JobCommands
         return command;
     }
 
+    private static GrpcChannel OperatorChannel(string address, string? token)
+    {
+        if (string.IsNullOrEmpty(token))
+            return GrpcChannel.ForAddress(address);
+        var secure = address.StartsWith("https", StringComparison.OrdinalIgnoreCase);
+        var credentials = CallCredentials.FromInterceptor((_, metadata) =>
+        {
+            metadata.Add("authorization", "Bearer " + token);
+            return Task.CompletedTask;
+        });
+        return GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        {
+            Credentials = ChannelCredentials.Create(secure ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure, credentials),
+            UnsafeUseInsecureChannelCallCredentials = true,
+        });
+    }
+
     private static void Describe(JobStatus status)
         => AnsiConsole.MarkupLine($"[bold]{Markup.Escape(status.JobId)}[/]: {status.State.ToString().ToLowerInvariant()}, {status.CompletedRounds}/{status.Spec.Rounds} rounds, base {Markup.Escape(status.Spec.BaseModel)}{(status.Error.Length > 0 ? $", error: {Markup.Escape(status.Error)}" : "")}");
 
@@ -121,7 +147,7 @@ public static class JobCommands
         var address = parse.GetValue(Server)!;
         try
         {
-            using var channel = GrpcChannel.ForAddress(address);
+            using var channel = OperatorChannel(address, parse.GetValue(Token));
             await action(new Operator.OperatorClient(channel));
             return 0;
         }

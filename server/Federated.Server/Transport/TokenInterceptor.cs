@@ -1,0 +1,50 @@
+using System.Security.Cryptography;
+using System.Text;
+using Federated.Server.Hosting;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Microsoft.Extensions.Options;
+
+namespace Federated.Server.Transport;
+
+/// <summary>
+/// Optional shared-secret authentication: when Server:ClientToken or Server:OperatorToken is set, every call
+/// to that service must carry "authorization: Bearer &lt;token&gt;". Tokens are compared in constant time.
+/// </summary>
+public sealed class TokenInterceptor(IOptions<ServerOptions> options) : Interceptor
+{
+    private const string OperatorPrefix = "/federated.v1.Operator/";
+
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        Check(context);
+        return continuation(request, context);
+    }
+
+    public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Check(context);
+        return continuation(requestStream, context);
+    }
+
+    public override Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Check(context);
+        return continuation(request, responseStream, context);
+    }
+
+    private void Check(ServerCallContext context)
+    {
+        var isOperator = context.Method.StartsWith(OperatorPrefix, StringComparison.Ordinal);
+        var expected = isOperator ? options.Value.OperatorToken : options.Value.ClientToken;
+        if (string.IsNullOrEmpty(expected))
+            return;
+        var header = context.RequestHeaders.GetValue("authorization") ?? "";
+        var presented = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..] : "";
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(expected)))
+        {
+            var which = isOperator ? "operator" : "client";
+            throw new RpcException(new Status(StatusCode.Unauthenticated, $"this server requires the {which} token (authorization: Bearer <token>); it was {(presented.Length == 0 ? "missing" : "wrong")}"));
+        }
+    }
+}
