@@ -90,9 +90,13 @@ public sealed partial class TaskRunner(
             _workspace = null;
             var device = ComputeDevices.Resolve(options.Value.Device);
             _workspace = await ComputeThread.Run(() => new ModelWorkspace(task.JobId, task.BaseModel.Reference, device), cancellationToken);
-            var fingerprint = _workspace.BaseFingerprint;
-            if (task.BaseModel.Fingerprint.Length > 0 && fingerprint != task.BaseModel.Fingerprint)
-                throw new TaskRejectedException($"base model '{task.BaseModel.Reference}' here has fingerprint {fingerprint}, the job's has {task.BaseModel.Fingerprint}");
+        }
+        var fingerprint = _workspace.BaseFingerprint;
+        if (task.BaseModel.Fingerprint.Length > 0 && fingerprint != task.BaseModel.Fingerprint)
+        {
+            _workspace.Dispose();
+            _workspace = null;
+            throw new TaskRejectedException($"base model '{task.BaseModel.Reference}' here has fingerprint {fingerprint}, the job's has {task.BaseModel.Fingerprint}");
         }
 
         var downloads = Path.Combine(options.Value.WorkDirectory, "downloads");
