@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Federated.Client.Hosting;
+using Federated.Protos;
 using Federated.Protos.V1;
 using Google.Protobuf;
 using Grpc.Core;
@@ -15,17 +16,8 @@ public sealed class CoordinatorConnection : IDisposable
 
     public CoordinatorConnection(IOptions<ClientOptions> options)
     {
-        var token = options.Value.Token;
-        _channel = GrpcChannel.ForAddress(options.Value.ServerAddress, new GrpcChannelOptions
+        _channel = GrpcChannels.Create(options.Value.ServerAddress, options.Value.Token, new GrpcChannelOptions
         {
-            Credentials = string.IsNullOrEmpty(token) ? null : ChannelCredentials.Create(
-                options.Value.ServerAddress.StartsWith("https", StringComparison.OrdinalIgnoreCase) ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure,
-                CallCredentials.FromInterceptor((_, metadata) =>
-                {
-                    metadata.Add("authorization", "Bearer " + token);
-                    return Task.CompletedTask;
-                })),
-            UnsafeUseInsecureChannelCallCredentials = true,
             MaxReceiveMessageSize = 8 * 1024 * 1024,
             HttpHandler = new SocketsHttpHandler
             {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Federated.Core.Model;
+using Federated.Protos;
 using Federated.Protos.V1;
 using Federated.Simulations.LocalRuns;
 using Grpc.Core;
@@ -118,23 +119,6 @@ public static class JobCommands
         return command;
     }
 
-    private static GrpcChannel OperatorChannel(string address, string? token)
-    {
-        if (string.IsNullOrEmpty(token))
-            return GrpcChannel.ForAddress(address);
-        var secure = address.StartsWith("https", StringComparison.OrdinalIgnoreCase);
-        var credentials = CallCredentials.FromInterceptor((_, metadata) =>
-        {
-            metadata.Add("authorization", "Bearer " + token);
-            return Task.CompletedTask;
-        });
-        return GrpcChannel.ForAddress(address, new GrpcChannelOptions
-        {
-            Credentials = ChannelCredentials.Create(secure ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure, credentials),
-            UnsafeUseInsecureChannelCallCredentials = true,
-        });
-    }
-
     private static void Describe(JobStatus status)
         => AnsiConsole.MarkupLine($"[bold]{Markup.Escape(status.JobId)}[/]: {status.State.ToString().ToLowerInvariant()}, {status.CompletedRounds}/{status.Spec.Rounds} rounds, base {Markup.Escape(status.Spec.BaseModel)}{(status.Error.Length > 0 ? $", error: {Markup.Escape(status.Error)}" : "")}");
 
@@ -147,7 +131,7 @@ public static class JobCommands
         var address = parse.GetValue(Server)!;
         try
         {
-            using var channel = OperatorChannel(address, parse.GetValue(Token));
+            using var channel = GrpcChannels.Create(address, parse.GetValue(Token));
             await action(new Operator.OperatorClient(channel));
             return 0;
         }
