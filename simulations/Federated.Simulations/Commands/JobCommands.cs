@@ -5,7 +5,6 @@ using Federated.Protos;
 using Federated.Protos.V1;
 using Federated.Simulations.LocalRuns;
 using Grpc.Core;
-using Grpc.Net.Client;
 using Spectre.Console;
 
 namespace Federated.Simulations.Commands;
