@@ -82,15 +82,13 @@ public sealed partial class SchedulerGrain(
     public async Task<SubmissionReceipt> SubmitUpdate(UpdateSubmission submission)
     {
         await SyncWithJob();
-        if (state.State.Tasks.TryGetValue(submission.ClientId, out var task)
-            && task.TaskId == submission.TaskId
-            && task.Status == RoundTaskStatus.Accepted)
+        var task = FindTask(submission.ClientId, submission.TaskId, submission.Round, acceptedToo: true);
+        if (task.Status == RoundTaskStatus.Accepted)
         {
             if (task.Update!.Sha256 == submission.Sha256)
                 return new SubmissionReceipt(submission.Sha256, Duplicate: true, "this update was accepted before");
             throw FederatedException.Precondition($"task {submission.TaskId} already has an accepted update ({task.Update.Sha256}); a task takes one update");
         }
-        task = FindTask(submission.ClientId, submission.TaskId, submission.Round);
         task.Status = RoundTaskStatus.Accepted;
         task.Update = submission;
         await state.WriteStateAsync();

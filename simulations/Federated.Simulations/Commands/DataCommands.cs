@@ -26,14 +26,7 @@ public static class DataCommands
                 return 2;
             }
             var folder = parse.GetValue(output)!;
-            var all = SyntheticSkills.Generate(count * perShard, parse.GetValue(seed), DataSplit.Train);
-            var parts = DataPartitioning.Iid(all, count, parse.GetValue(seed));
-            for (int i = 0; i < parts.Count; i++)
-            {
-                var directory = Path.Combine(folder, $"shard-{i + 1}");
-                Directory.CreateDirectory(directory);
-                JsonlExamples.Write(Path.Combine(directory, "train.jsonl"), parts[i]);
-            }
+            SyntheticShards.Write(count, perShard, parse.GetValue(seed), i => Path.Combine(folder, $"shard-{i + 1}"));
             if (held > 0)
                 JsonlExamples.Write(Path.Combine(folder, "test.jsonl"), SyntheticSkills.Generate(held, parse.GetValue(seed), DataSplit.Test));
             AnsiConsole.MarkupLine($"Wrote {count} shards of {perShard} examples{(held > 0 ? $" and {held} held-out examples" : "")} to {Markup.Escape(Path.GetFullPath(folder))}");

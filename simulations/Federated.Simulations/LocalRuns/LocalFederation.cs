@@ -73,23 +73,13 @@ public static class LocalFederation
 
     /// <summary>Writes each client's shard of the training split to clients/client-N/data/train.jsonl.</summary>
     public static IReadOnlyList<string> WriteClientData(LocalRunSettings settings, string output)
-    {
-        var examples = SyntheticSkills.Generate(settings.Clients * settings.ExamplesPerClient, settings.Seed, DataSplit.Train);
-        var shards = DataPartitioning.Iid(examples, settings.Clients, settings.Seed);
-        var paths = new List<string>();
-        for (int i = 0; i < shards.Count; i++)
-        {
-            var folder = Path.Combine(output, "clients", ClientName(i), "data");
-            Directory.CreateDirectory(folder);
-            var path = Path.Combine(folder, "train.jsonl");
-            JsonlExamples.Write(path, shards[i]);
-            paths.Add(path);
-        }
-        return paths;
-    }
+        => SyntheticShards.Write(settings.Clients, settings.ExamplesPerClient, settings.Seed, i => Path.Combine(output, "clients", ClientName(i), "data"));
 
-    /// <summary>Follows the job until nothing more will change; returns its last status.</summary>
-    public static async Task<JobStatus> WatchAsync(Operator.OperatorClient client, string jobId, Action<JobStatus>? onStatus, CancellationToken cancellationToken)
+    /// <summary>
+    /// Follows the job until nothing more will change and returns its last status, or, with
+    /// <paramref name="until"/>, returns the first status that satisfies it (throwing if the job settles first).
+    /// </summary>
+    public static async Task<JobStatus> WatchAsync(Operator.OperatorClient client, string jobId, Action<JobStatus>? onStatus, CancellationToken cancellationToken, Func<JobStatus, bool>? until = null)
     {
         JobStatus? last = null;
         using var call = client.WatchJob(new WatchJobRequest { JobId = jobId }, cancellationToken: cancellationToken);
@@ -97,7 +87,11 @@ public static class LocalFederation
         {
             last = status;
             onStatus?.Invoke(status);
+            if (until?.Invoke(status) == true)
+                return status;
         }
+        if (until is not null)
+            throw new InvalidOperationException($"job '{jobId}' settled without reaching the awaited state");
         return last ?? throw new InvalidOperationException($"the server sent no status for job '{jobId}'");
     }
 }

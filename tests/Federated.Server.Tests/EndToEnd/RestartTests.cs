@@ -37,7 +37,7 @@ public class RestartTests(ITestOutputHelper output)
             var operatorClient = new Operator.OperatorClient(channel);
             await operatorClient.CreateJobAsync(new CreateJobRequest { Spec = LocalFederation.JobSpec(settings) }, cancellationToken: timeout.Token);
             var clients = await StartClients(server.GrpcAddress, shards, folder, logger, timeout.Token);
-            var status = await WaitFor(operatorClient, settings.JobId, s => s.CompletedRounds >= 1, timeout.Token);
+            var status = await LocalFederation.WatchAsync(operatorClient, settings.JobId, null, timeout.Token, until: s => s.CompletedRounds >= 1);
             foreach (var client in clients)
                 await client.DisposeAsync();
             first = status.Rounds[0];
@@ -56,7 +56,7 @@ public class RestartTests(ITestOutputHelper output)
             Assert.Equal(first.Participants.Select(p => p.UpdateSha256), resumed.Rounds[0].Participants.Select(p => p.UpdateSha256));
 
             var clients = await StartClients(server.GrpcAddress, shards, folder, logger, timeout.Token);
-            var done = await WaitFor(operatorClient, settings.JobId, s => s.State == JobState.Completed, timeout.Token);
+            var done = await LocalFederation.WatchAsync(operatorClient, settings.JobId, null, timeout.Token, until: s => s.State == JobState.Completed);
             foreach (var client in clients)
                 await client.DisposeAsync();
 
@@ -77,16 +77,5 @@ public class RestartTests(ITestOutputHelper output)
             clients.Add(await LocalClient.StartAsync(id, address, shards[i], folder[Path.Combine("clients", id, "work")], logger, cancellationToken: cancellationToken));
         }
         return clients;
-    }
-
-    private static async Task<JobStatus> WaitFor(Operator.OperatorClient client, string jobId, Func<JobStatus, bool> condition, CancellationToken cancellationToken)
-    {
-        using var call = client.WatchJob(new WatchJobRequest { JobId = jobId }, cancellationToken: cancellationToken);
-        await foreach (var status in call.ResponseStream.ReadAllAsync(cancellationToken))
-        {
-            if (condition(status))
-                return status;
-        }
-        throw new InvalidOperationException($"job '{jobId}' settled without reaching the condition");
     }
 }

@@ -1,6 +1,7 @@
 using Federated.Core.Adapters;
 using Federated.Protos.V1;
 using Federated.Server.Tests.Infrastructure;
+using Federated.Simulations.LocalRuns;
 using Grpc.Core;
 
 namespace Federated.Server.Tests.Transport;
@@ -99,7 +100,7 @@ public class UploadValidationTests(ServerFixture fixture) : IClassFixture<Server
 
         // good-b's valid update completes the round with both clients.
         await Updates.Upload(coordinator, header, goodB);
-        job = await WaitForRounds("bad-input", 1);
+        job = await LocalFederation.WatchAsync(fixture.Operator, "bad-input", null, CancellationToken.None, until: s => s.CompletedRounds >= 1);
         Assert.Equal(JobState.Completed, job.State);
         Assert.Equal(["good-a", "good-b"], job.Rounds[0].Participants.Select(p => p.ClientId));
         Assert.Equal(accepted.Sha256, job.Rounds[0].Participants[0].UpdateSha256);
@@ -132,16 +133,5 @@ public class UploadValidationTests(ServerFixture fixture) : IClassFixture<Server
         var reply = await fixture.Coordinator.PollTaskAsync(new PollTaskRequest { ClientId = clientId, WaitSeconds = 5 });
         Assert.Equal(PollTaskReply.OutcomeOneofCase.Task, reply.OutcomeCase);
         return reply.Task;
-    }
-
-    private async Task<JobStatus> WaitForRounds(string jobId, int rounds)
-    {
-        using var call = fixture.Operator.WatchJob(new WatchJobRequest { JobId = jobId });
-        await foreach (var status in call.ResponseStream.ReadAllAsync())
-        {
-            if (status.CompletedRounds >= rounds)
-                return status;
-        }
-        throw new InvalidOperationException("the job settled early");
     }
 }
