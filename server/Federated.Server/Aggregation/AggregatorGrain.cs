@@ -7,7 +7,7 @@ using Federated.Server.Storage;
 namespace Federated.Server.Aggregation;
 
 /// <summary>
-/// Stacks a round's client updates into the round's global update (see StackingAggregator for the maths)
+/// Stacks a round's client updates into the round's global update (see StackingStrategy for the maths)
 /// and stores it. Stateless: inputs and output are content-addressed adapters in the store.
 /// </summary>
 [GrainType("aggregator")]
@@ -21,8 +21,8 @@ public sealed partial class AggregatorGrain(AdapterStore store, ILogger<Aggregat
             var adapter = await AdapterSerializer.ReadFileAsync(store.PathOf(input.Sha256));
             weighted.Add(new WeightedAdapter(adapter, input.Weight, $"client '{input.ClientId}'"));
         }
-        var stacked = await ComputeThread.Run(() => StackingAggregator.Stack(weighted));
-        var weights = StackingAggregator.NormalisedWeights(weighted);
+        var stacked = await ComputeThread.Run(() => StackingStrategy.Stack(weighted));
+        var weights = AggregationWeights.Normalise(weighted);
         var (sha256, size) = await store.WriteAsync(stream => AdapterSerializer.WriteAsync(stream, stacked));
         LogStacked(logger, this.GetPrimaryKeyString(), round, inputs.Length, stacked.Rank, size);
         return new AggregationResult(sha256, size, stacked.Rank, weights);

@@ -3,7 +3,7 @@ using Federated.Core.Aggregation;
 
 namespace Federated.Core.Tests.Aggregation;
 
-public class StackingAggregatorTests
+public class StackingStrategyTests
 {
     private static readonly int[] Ranks = [2, 4, 8, 16];
 
@@ -18,9 +18,9 @@ public class StackingAggregatorTests
             RandomAdapters.Create(rank, scale: 0.5 + random.NextDouble() * 2, seed * 100 + (ulong)k),
             Weight: 1 + random.Next(1000),
             Source: $"client {k}")).ToList();
-        var weights = StackingAggregator.NormalisedWeights(inputs);
+        var weights = AggregationWeights.Normalise(inputs);
 
-        var stacked = StackingAggregator.Stack(inputs);
+        var stacked = StackingStrategy.Stack(inputs);
 
         Assert.Equal(1.0, stacked.Scale);
         foreach (var (module, _, _) in RandomAdapters.Shapes)
@@ -43,7 +43,7 @@ public class StackingAggregatorTests
         var meanA = Mean(inputs.Select(i => i.Adapter[module].A));
         var meanB = Mean(inputs.Select(i => i.Adapter[module].B));
         var separate = AdapterMath.Delta(new LoraFactors(meanA, meanB), 1.0);
-        var stacked = AdapterMath.Delta(StackingAggregator.Stack(inputs)[module], 1.0);
+        var stacked = AdapterMath.Delta(StackingStrategy.Stack(inputs)[module], 1.0);
 
         Assert.True(AdapterMath.RelativeError(separate, expected) > 0.3, "mean(B)·mean(A) should be far from mean(B·A)");
         Assert.True(AdapterMath.RelativeError(stacked, expected) < 1e-6);
@@ -53,7 +53,7 @@ public class StackingAggregatorTests
     public void Stacking_one_adapter_keeps_its_update()
     {
         var adapter = RandomAdapters.Create(4, 2.0, 7);
-        var stacked = StackingAggregator.Stack([new WeightedAdapter(adapter, 10, "only")]);
+        var stacked = StackingStrategy.Stack([new WeightedAdapter(adapter, 10, "only")]);
         foreach (var module in adapter.ModuleNames)
             Assert.True(AdapterMath.RelativeError(AdapterMath.Delta(stacked[module], 1.0), AdapterMath.Delta(adapter[module], 2.0)) < 1e-6);
     }
@@ -63,7 +63,7 @@ public class StackingAggregatorTests
     {
         var full = RandomAdapters.Create(4, 1.0, 1);
         var partial = new LoraAdapter(full.Modules.Where(m => m.Key != RandomAdapters.Shapes[1].Module), 1.0);
-        var error = Assert.Throws<AdapterFormatException>(() => StackingAggregator.Stack([new(full, 1, "client a"), new(partial, 1, "client b")]));
+        var error = Assert.Throws<AdapterFormatException>(() => StackingStrategy.Stack([new(full, 1, "client a"), new(partial, 1, "client b")]));
         Assert.Contains(RandomAdapters.Shapes[1].Module, error.Message);
         Assert.Contains("client b", error.Message);
     }
@@ -74,7 +74,7 @@ public class StackingAggregatorTests
         var a = RandomAdapters.Create(4, 1.0, 1);
         var module = RandomAdapters.Shapes[0].Module;
         var wrong = new LoraAdapter(a.Modules.Select(m => m.Key == module ? new KeyValuePair<string, LoraFactors>(m.Key, new LoraFactors(new Matrix(4, 10), new Matrix(48, 4))) : m), 1.0);
-        var error = Assert.Throws<AdapterFormatException>(() => StackingAggregator.Stack([new(a, 1, "client a"), new(wrong, 1, "client b")]));
+        var error = Assert.Throws<AdapterFormatException>(() => StackingStrategy.Stack([new(a, 1, "client a"), new(wrong, 1, "client b")]));
         Assert.Contains(module, error.Message);
     }
 
@@ -86,7 +86,7 @@ public class StackingAggregatorTests
     public void Weights_must_be_finite_and_positive(double weight)
     {
         var adapter = RandomAdapters.Create(2, 1.0, 3);
-        var error = Assert.Throws<ArgumentException>(() => StackingAggregator.Stack([new(adapter, 1, "a"), new(adapter, weight, "client b")]));
+        var error = Assert.Throws<ArgumentException>(() => StackingStrategy.Stack([new(adapter, 1, "a"), new(adapter, weight, "client b")]));
         Assert.Contains("client b", error.Message);
     }
 
