@@ -61,7 +61,12 @@ public static class AdapterSerializer
         {
             throw new AdapterFormatException($"adapter payload has no valid '{ScaleKey}' metadata (got '{scaleText}')");
         }
+        return FromTensors(tensors, scale);
+    }
 
+    /// <summary>Groups PEFT-named tensors into modules of an adapter with the given scale.</summary>
+    public static LoraAdapter FromTensors(IReadOnlyList<NamedTensor> tensors, double scale)
+    {
         var a = new Dictionary<string, NamedTensor>(StringComparer.Ordinal);
         var b = new Dictionary<string, NamedTensor>(StringComparer.Ordinal);
         var order = new List<string>();
