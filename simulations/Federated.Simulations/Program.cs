@@ -1,10 +1,3 @@
-using System.CommandLine;
 using Federated.Simulations.Commands;
 
-var root = new RootCommand("federated: federated LoRA fine-tuning — run jobs on this machine, control a coordinator, make datasets")
-{
-    RunCommand.Create(),
-    JobCommands.Create(),
-    DataCommands.Create(),
-};
-return await root.Parse(args).InvokeAsync();
+return await FederatedCli.Create().Parse(args).InvokeAsync();

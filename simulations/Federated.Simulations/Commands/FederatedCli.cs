@@ -1,0 +1,15 @@
+using System.CommandLine;
+
+namespace Federated.Simulations.Commands;
+
+/// <summary>The `federated` command tree.</summary>
+public static class FederatedCli
+{
+    public static RootCommand Create() => new("federated: federated LoRA fine-tuning — run jobs on this machine, control a coordinator, make datasets, work on adapters")
+    {
+        RunCommand.Create(),
+        JobCommands.Create(),
+        DataCommands.Create(),
+        AdapterCommands.Create(),
+    };
+}
