@@ -1,3 +1,5 @@
+using Federated.Contracts.Jobs;
+
 namespace Federated.Contracts.Aggregation;
 
 /// <summary>One stored client update and its aggregation weight (its number of samples).</summary>
@@ -15,4 +17,5 @@ public sealed record AggregationResult(
     [property: Id(0)] string Sha256,
     [property: Id(1)] long SizeBytes,
     [property: Id(2)] int StackedRank,
-    [property: Id(3)] double[] NormalisedWeights);
+    [property: Id(3)] double[] NormalisedWeights,
+    [property: Id(4)] ClientViewRecord[] ClientViews);

@@ -51,4 +51,16 @@ public sealed record JobConfig
     /// <summary>A task not returned within this time goes to another client.</summary>
     [Id(12)]
     public TimeSpan TaskTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How updates are combined (Federated.Core.Aggregation.AggregationStrategies): stacking by default.</summary>
+    [Id(13)]
+    public string AggregationStrategy { get; init; } = "stacking";
+
+    /// <summary>Aggregation weights of named clients, replacing their sample counts.</summary>
+    [Id(14)]
+    public Dictionary<string, double> ClientWeights { get; init; } = [];
+
+    /// <summary>Most rank per module a compacted catch-up update keeps; 0 keeps it exact.</summary>
+    [Id(15)]
+    public int CompactionRankBudget { get; init; }
 }

@@ -14,7 +14,7 @@ public sealed record RoundRecord
     [Id(2)]
     public required long UpdateBytes { get; init; }
 
-    /// <summary>Σ of the participants' ranks.</summary>
+    /// <summary>Rank of the global update (for stacking, Σ of the participants' ranks).</summary>
     [Id(3)]
     public required int StackedRank { get; init; }
 
@@ -30,7 +30,23 @@ public sealed record RoundRecord
     /// <summary>Held-out metrics of the global model after this round, once evaluated.</summary>
     [Id(7)]
     public EvaluationSummary? Evaluation { get; init; }
+
+    /// <summary>For strategies that give clients a rank-limited view of the update: what a client of each rank merges.</summary>
+    [Id(8)]
+    public ClientViewRecord[] ClientViews { get; init; } = [];
+
+    /// <summary>The update a client training at <paramref name="rank"/> merges for this round.</summary>
+    public (string Sha256, long Bytes, int Rank) UpdateFor(int rank)
+        => ClientViews.FirstOrDefault(v => v.Rank == rank) is { } view ? (view.Sha256, view.SizeBytes, view.Rank) : (UpdateSha256, UpdateBytes, StackedRank);
 }
+
+/// <summary>A stored rank-limited view of a round's global update.</summary>
+[GenerateSerializer]
+[Immutable]
+public sealed record ClientViewRecord(
+    [property: Id(0)] int Rank,
+    [property: Id(1)] string Sha256,
+    [property: Id(2)] long SizeBytes);
 
 /// <summary>One client's accepted contribution to a round.</summary>
 [GenerateSerializer]

@@ -1,6 +1,7 @@
 using Federated.Contracts;
 using Federated.Contracts.Errors;
 using Federated.Contracts.Jobs;
+using Federated.Core.Aggregation;
 using Federated.Core.Data;
 using Federated.Core.Model;
 using Federated.Core.Training;
@@ -51,6 +52,19 @@ public static class JobConfigValidator
             throw Invalid("clients_per_round", $"must be between min_clients_per_round ({config.MinClientsPerRound}) and {MaxClientsPerRound}, got {config.ClientsPerRound}");
         if (config.LocalSteps < 1)
             throw Invalid("local_steps", $"must be positive, got {config.LocalSteps}");
+        if (!AggregationStrategies.IsKnown(config.AggregationStrategy))
+            throw Invalid("aggregation_strategy", $"'{config.AggregationStrategy}' is not known; choose one of {string.Join(", ", AggregationStrategies.Names)}");
+        if (config.AggregationStrategy == AggregationStrategies.FedIt && config.Ranks.Concat(config.ClientRanks.Values).Distinct().Count() > 1)
+            throw Invalid("aggregation_strategy", "fedit averages A and B separately and needs one rank for every client; use stacking (or zero-padding, flexlora) for mixed ranks");
+        foreach (var (client, weight) in config.ClientWeights)
+        {
+            if (!Identifiers.IsValid(client))
+                throw Invalid("client_weights", $"'{client}' is not a valid client id");
+            if (!(weight > 0) || !double.IsFinite(weight))
+                throw Invalid($"client_weights[{client}]", $"must be positive and finite, got {weight}");
+        }
+        if (config.CompactionRankBudget < 0)
+            throw Invalid("compaction_rank_budget", $"must be 0 (exact) or positive, got {config.CompactionRankBudget}");
         if (config.TaskTimeout < TimeSpan.FromSeconds(1))
             throw Invalid("task_timeout_seconds", $"must be at least 1 second, got {config.TaskTimeout.TotalSeconds}");
 

@@ -161,11 +161,12 @@ public sealed partial class SchedulerGrain(
             return;
 
         var round = state.State.Round;
-        var inputs = accepted.Select(t => new AggregationInput(t.Key, t.Value.Update!.Sha256, t.Value.Update.NumSamples)).ToArray();
+        var inputs = accepted.Select(t => new AggregationInput(t.Key, t.Value.Update!.Sha256, job.Config.ClientWeights.GetValueOrDefault(t.Key, t.Value.Update.NumSamples))).ToArray();
+        var ranks = job.Config.Ranks.Concat(job.Config.ClientRanks.Values).Concat(state.State.AssignedRanks.Values).Distinct().Order().ToArray();
         AggregationResult result;
         try
         {
-            result = await GrainFactory.GetGrain<IAggregatorGrain>(JobId).Aggregate(round, inputs);
+            result = await GrainFactory.GetGrain<IAggregatorGrain>(JobId).Aggregate(round, job.Config.AggregationStrategy, inputs, ranks);
         }
         catch (Exception e)
         {
@@ -181,6 +182,7 @@ public sealed partial class SchedulerGrain(
             StackedRank = result.StackedRank,
             StartedAt = state.State.RoundStartedAt,
             CompletedAt = DateTimeOffset.UtcNow,
+            ClientViews = result.ClientViews,
             Participants = accepted.Select((t, i) => new ParticipantRecord
             {
                 ClientId = t.Key,
@@ -255,8 +257,15 @@ public sealed partial class SchedulerGrain(
         BaseModelFingerprint = job.Config.BaseModelFingerprint,
         TargetModules = job.Config.TargetModules,
         Hyperparameters = job.Config.Hyperparameters,
-        GlobalUpdates = job.History.Select(r => new GlobalUpdateRef(r.Round, r.UpdateSha256, r.UpdateBytes, r.StackedRank)).ToArray(),
+        GlobalUpdates = GlobalUpdatesFor(job, task.Rank),
     };
+
+    /// <summary>The chain of updates a client of this rank merges: each round's view for its rank, or the global update.</summary>
+    public static GlobalUpdateRef[] GlobalUpdatesFor(JobSnapshot job, int rank) => job.History.Select(r =>
+    {
+        var (sha256, bytes, updateRank) = r.UpdateFor(rank);
+        return new GlobalUpdateRef(r.Round, sha256, bytes, updateRank);
+    }).ToArray();
 
     private TaskOffer None(string reason) => new(null, _version, reason);
 

@@ -1,6 +1,7 @@
 using Federated.Contracts.Clients;
 using Federated.Contracts.Jobs;
 using Federated.Contracts.Scheduling;
+using Federated.Core.Aggregation;
 using Federated.Core.Model;
 using Federated.Protos.V1;
 using Google.Protobuf.WellKnownTypes;
@@ -110,6 +111,9 @@ public static class ProtoMapping
             Hyperparameters = ToHyperparameters(spec.Hyperparameters),
             EvaluationDataset = string.IsNullOrWhiteSpace(spec.EvaluationDataset) ? null : spec.EvaluationDataset,
             TaskTimeout = spec.HasTaskTimeoutSeconds ? TimeSpan.FromSeconds(spec.TaskTimeoutSeconds) : DefaultTaskTimeout,
+            AggregationStrategy = string.IsNullOrWhiteSpace(spec.AggregationStrategy) ? AggregationStrategies.Stacking : spec.AggregationStrategy,
+            ClientWeights = new Dictionary<string, double>(spec.ClientWeights),
+            CompactionRankBudget = spec.HasCompactionRankBudget ? spec.CompactionRankBudget : 0,
         };
     }
 
@@ -127,7 +131,10 @@ public static class ProtoMapping
             Hyperparameters = ToProto(config.Hyperparameters),
             EvaluationDataset = config.EvaluationDataset ?? "",
             TaskTimeoutSeconds = (int)config.TaskTimeout.TotalSeconds,
+            AggregationStrategy = config.AggregationStrategy,
+            CompactionRankBudget = config.CompactionRankBudget,
         };
+        spec.ClientWeights.Add(config.ClientWeights);
         spec.TargetModules.AddRange(config.TargetModules);
         spec.Ranks.AddRange(config.Ranks);
         spec.ClientRanks.Add(config.ClientRanks);
@@ -169,6 +176,7 @@ public static class ProtoMapping
             StartedAt = Timestamp.FromDateTimeOffset(round.StartedAt),
             CompletedAt = Timestamp.FromDateTimeOffset(round.CompletedAt),
         };
+        summary.ClientViews.AddRange(round.ClientViews.Select(v => new ClientView { Rank = v.Rank, Sha256 = v.Sha256, SizeBytes = v.SizeBytes }));
         summary.Participants.AddRange(round.Participants.Select(p => new Participant
         {
             ClientId = p.ClientId,

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Federated.Core.Aggregation;
 using Federated.Core.Model;
 using Federated.Protos;
 using Federated.Protos.V1;
@@ -49,7 +50,9 @@ public static class JobCommands
         var batchSize = new Option<int?>("--batch-size") { Description = "Examples per step" };
         var evaluation = new Option<string?>("--eval") { Description = "Held-out data on the server (a JSONL path, or builtin:synthetic?split=test&count=300)" };
         var timeout = new Option<int?>("--task-timeout") { Description = "Seconds before an unreturned task goes to another client" };
-        var command = new Command("create", "Start a job") { id, model, rounds, ranks, targets, minClients, perRound, steps, learningRate, batchSize, evaluation, timeout };
+        var strategy = new Option<string>("--strategy") { Description = $"Aggregation: {string.Join(", ", AggregationStrategies.Names)}", DefaultValueFactory = _ => AggregationStrategies.Stacking };
+        var compaction = new Option<int?>("--compaction-rank-budget") { Description = "Most rank per module of the compacted update a late client catches up with (default: exact)" };
+        var command = new Command("create", "Start a job") { id, model, rounds, ranks, targets, minClients, perRound, steps, learningRate, batchSize, evaluation, timeout, strategy, compaction };
         command.SetAction(async (parse, cancellationToken) => await Call(parse, async client =>
         {
             var spec = new JobSpec
@@ -61,7 +64,10 @@ public static class JobCommands
                 LocalSteps = parse.GetValue(steps),
                 EvaluationDataset = parse.GetValue(evaluation) ?? "",
                 Hyperparameters = new Hyperparameters(),
+                AggregationStrategy = parse.GetValue(strategy)!,
             };
+            if (parse.GetValue(compaction) is { } budget)
+                spec.CompactionRankBudget = budget;
             if (parse.GetValue(perRound) is { } p)
                 spec.ClientsPerRound = p;
             if (parse.GetValue(timeout) is { } t)
@@ -73,7 +79,7 @@ public static class JobCommands
             spec.Ranks.AddRange(List(parse.GetValue(ranks)).Select(r => int.Parse(r, CultureInfo.InvariantCulture)));
             spec.TargetModules.AddRange(List(parse.GetValue(targets)));
             var status = await client.CreateJobAsync(new CreateJobRequest { Spec = spec }, cancellationToken: cancellationToken);
-            AnsiConsole.MarkupLine($"Created job [bold]{Markup.Escape(status.JobId)}[/] on {Markup.Escape(status.Spec.BaseModel)}: {status.Spec.Rounds} rounds, ranks {string.Join(",", status.Spec.Ranks)}, at least {status.Spec.MinClientsPerRound} clients per round.");
+            AnsiConsole.MarkupLine($"Created job [bold]{Markup.Escape(status.JobId)}[/] on {Markup.Escape(status.Spec.BaseModel)}: {status.Spec.Rounds} rounds, ranks {string.Join(",", status.Spec.Ranks)}, at least {status.Spec.MinClientsPerRound} clients per round, {Markup.Escape(status.Spec.AggregationStrategy)} aggregation.");
         }));
         return command;
     }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Federated.Core.Aggregation;
 using Federated.Core.Model;
 using Federated.Core.Runtime;
 using Federated.Protos.V1;
@@ -26,11 +27,12 @@ public static class RunCommand
         var batchSize = new Option<int>("--batch-size") { Description = "Examples per training step", DefaultValueFactory = _ => defaults.BatchSize };
         var seed = new Option<ulong>("--seed") { Description = "Seed for data, initialisation and order", DefaultValueFactory = _ => defaults.Seed };
         var device = new Option<ComputeDevice>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => ComputeDevice.Auto };
+        var strategy = new Option<string>("--strategy") { Description = $"Aggregation: {string.Join(", ", AggregationStrategies.Names)}", DefaultValueFactory = _ => defaults.Strategy };
         var output = new Option<string?>("--out") { Description = "Folder for data, logs and results (default: runs/run-<time>)" };
 
         var command = new Command("run", "Run a federated LoRA job on this machine: an in-process server and client daemons over loopback gRPC, on the built-in task")
         {
-            clients, rounds, ranks, steps, examples, evaluation, model, learningRate, batchSize, seed, device, output,
+            clients, rounds, ranks, steps, examples, evaluation, model, learningRate, batchSize, seed, device, strategy, output,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -57,6 +59,7 @@ public static class RunCommand
                 BatchSize = parse.GetValue(batchSize),
                 Seed = parse.GetValue(seed),
                 Device = parse.GetValue(device),
+                Strategy = parse.GetValue(strategy)!,
                 OutputDirectory = parse.GetValue(output) ?? Path.Combine("runs", $"run-{DateTime.Now:yyyyMMdd-HHmmss}"),
             };
             return await Execute(settings, cancellationToken);
@@ -86,7 +89,7 @@ public static class RunCommand
             .WriteTo.File(logPath, outputTemplate: "{Timestamp:HH:mm:ss.fff} [{Level:u3}] {SourceContext} {ClientId}: {Message:lj}{NewLine}{Exception}")
             .CreateLogger();
 
-        AnsiConsole.MarkupLine($"[bold]Federated LoRA on {Markup.Escape(settings.BaseModel)}[/]: {settings.Clients} clients (ranks {string.Join(", ", Enumerable.Range(0, settings.Clients).Select(i => settings.Ranks[i % settings.Ranks.Count]))}), {settings.Rounds} rounds × {settings.LocalSteps} local steps, stacking aggregation");
+        AnsiConsole.MarkupLine($"[bold]Federated LoRA on {Markup.Escape(settings.BaseModel)}[/]: {settings.Clients} clients (ranks {string.Join(", ", Enumerable.Range(0, settings.Clients).Select(i => settings.Ranks[i % settings.Ranks.Count]))}), {settings.Rounds} rounds × {settings.LocalSteps} local steps, {Markup.Escape(settings.Strategy)} aggregation");
         AnsiConsole.MarkupLine($"Output and log: [blue]{Markup.Escape(Path.GetFullPath(settings.OutputDirectory))}[/]");
         AnsiConsole.WriteLine();
 

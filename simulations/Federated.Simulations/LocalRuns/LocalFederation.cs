@@ -64,6 +64,7 @@ public static class LocalFederation
                 Seed = settings.Seed,
             },
             EvaluationDataset = DatasetSource.Synthetic(DataSplit.Test, settings.EvaluationExamples, settings.Seed),
+            AggregationStrategy = settings.Strategy,
         };
         spec.Ranks.AddRange(settings.Ranks);
         for (int i = 0; i < settings.Clients; i++)

@@ -1,3 +1,4 @@
+using Federated.Core.Aggregation;
 using Federated.Core.Model;
 using Federated.Core.Runtime;
 
@@ -26,6 +27,9 @@ public sealed record LocalRunSettings
     public int BatchSize { get; init; } = 16;
 
     public ulong Seed { get; init; } = 1;
+
+    /// <summary>Aggregation strategy (Federated.Core.Aggregation.AggregationStrategies).</summary>
+    public string Strategy { get; init; } = AggregationStrategies.Stacking;
 
     public ComputeDevice Device { get; init; } = ComputeDevice.Auto;
 
@@ -57,6 +61,10 @@ public sealed record LocalRunSettings
             yield return $"--eval-examples must be at least 1, got {EvaluationExamples}";
         if (!(LearningRate > 0))
             yield return $"--learning-rate must be positive, got {LearningRate}";
+        if (!AggregationStrategies.IsKnown(Strategy))
+            yield return $"--strategy '{Strategy}' is not known; choose one of {string.Join(", ", AggregationStrategies.Names)}";
+        else if (Strategy == AggregationStrategies.FedIt && Ranks.Take(Clients).Distinct().Count() > 1)
+            yield return "--strategy fedit needs one rank for every client (give --ranks 8, say)";
         if (BatchSize < 1)
             yield return $"--batch-size must be at least 1, got {BatchSize}";
     }

@@ -58,6 +58,28 @@ public class RequestValidationTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Equal(StatusCode.NotFound, lookup.StatusCode);
     }
 
+    [Theory]
+    [InlineData("fedit", new[] { 4, 8 }, 0, "aggregation_strategy: fedit averages A and B separately and needs one rank")]
+    [InlineData("fedavg", new[] { 4 }, 0, "aggregation_strategy: 'fedavg' is not known; choose one of stacking, fedit, zero-padding, flexlora")]
+    [InlineData("stacking", new[] { 4 }, -1, "compaction_rank_budget: must be 0 (exact) or positive")]
+    public async Task Invalid_aggregation_settings_are_refused_naming_the_field(string strategy, int[] ranks, int budget, string message)
+    {
+        var spec = new JobSpec { JobId = "invalid-" + strategy + budget, BaseModel = "builtin:tiny", Rounds = 1, AggregationStrategy = strategy, CompactionRankBudget = budget };
+        spec.Ranks.AddRange(ranks);
+        var status = await Updates.Refused(() => fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);
+        Assert.Contains(message, status.Detail);
+    }
+
+    [Fact]
+    public async Task Client_weights_must_be_positive()
+    {
+        var spec = new JobSpec { JobId = "invalid-weights", BaseModel = "builtin:tiny", Rounds = 1 };
+        spec.ClientWeights.Add("client-a", -2);
+        var status = await Updates.Refused(() => fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec }).ResponseAsync);
+        Assert.Contains("client_weights[client-a]: must be positive", status.Detail);
+    }
+
     [Fact]
     public async Task A_job_id_cannot_be_taken_twice()
     {
@@ -66,6 +88,7 @@ public class RequestValidationTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Equal(JobState.Running, first.State);
         Assert.Equal(64, first.Spec.Hyperparameters.MaxSequenceLength); // defaults are filled in and reported
         Assert.Equal(7, first.Spec.TargetModules.Count);
+        Assert.Equal("stacking", first.Spec.AggregationStrategy);
         var status = await Updates.Refused(() => fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec }).ResponseAsync);
         Assert.Equal(StatusCode.AlreadyExists, status.StatusCode);
     }
