@@ -49,6 +49,13 @@ public sealed class ClientOptions
     [Range(0, 1024)]
     public int Threads { get; set; }
 
+    /// <summary>
+    /// A client this many or more global updates behind asks for one compacted update in their place
+    /// (exact, and of bounded rank); 0 always merges them one by one.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int CatchUpMinUpdates { get; set; } = 2;
+
     /// <summary>Free-form labels reported at enrolment (site, owner, …).</summary>
     public Dictionary<string, string> Labels { get; set; } = [];
 }

@@ -50,5 +50,17 @@ public sealed class ModelWorkspace : IDisposable
         _merged.Add(sha256);
     }
 
+    /// <summary>Merges one compacted update standing for <paramref name="covers"/> (their sum), as if each had been merged.</summary>
+    public void MergeCompacted(IReadOnlyList<string> covers, LoraAdapter compacted)
+    {
+        _ = BaseFingerprint;
+        Model.MergeAdapter(compacted);
+        _merged.AddRange(covers);
+        CompactedMerges++;
+    }
+
+    /// <summary>How many times this workspace caught up with a compacted update.</summary>
+    public int CompactedMerges { get; private set; }
+
     public void Dispose() => Model.Dispose();
 }

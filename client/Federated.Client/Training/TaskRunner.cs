@@ -101,7 +101,11 @@ public sealed partial class TaskRunner(
 
         var downloads = Path.Combine(options.Value.WorkDirectory, "downloads");
         Directory.CreateDirectory(downloads);
-        foreach (var update in updates.Skip(_workspace.Merged.Count))
+        var pending = updates.Skip(_workspace.Merged.Count).ToList();
+        var minimum = options.Value.CatchUpMinUpdates;
+        if (minimum > 0 && pending.Count >= minimum && await TryCatchUp(clientId, task, pending, downloads, cancellationToken))
+            pending.Clear();
+        foreach (var update in pending)
         {
             var path = Path.Combine(downloads, update.Sha256 + ".safetensors");
             await connection.DownloadAsync(clientId, update.Sha256, path, cancellationToken);
@@ -113,6 +117,44 @@ public sealed partial class TaskRunner(
         }
         return _workspace;
     }
+
+    /// <summary>Merges one compacted update in place of <paramref name="pending"/>; false (merge them one by one) if the server cannot give one.</summary>
+    private async Task<bool> TryCatchUp(string clientId, TrainingTask task, IReadOnlyList<AdapterRef> pending, string downloads, CancellationToken cancellationToken)
+    {
+        GetCatchUpReply reply;
+        try
+        {
+            reply = await connection.Client.GetCatchUpAsync(new GetCatchUpRequest
+            {
+                ClientId = clientId,
+                JobId = task.JobId,
+                Rank = task.Lora.Rank,
+                AfterRound = pending[0].Round - 1,
+                ThroughRound = pending[^1].Round,
+            }, cancellationToken: cancellationToken);
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.Unimplemented or StatusCode.FailedPrecondition or StatusCode.InvalidArgument)
+        {
+            LogCatchUpUnavailable(logger, task.TaskId, e.Status.Detail);
+            return false;
+        }
+        if (!reply.Covers.SequenceEqual(pending.Select(u => u.Sha256)))
+        {
+            LogCatchUpUnavailable(logger, task.TaskId, "the compacted update covers other updates than this task lists");
+            return false;
+        }
+        var path = Path.Combine(downloads, reply.Update.Sha256 + ".safetensors");
+        await connection.DownloadAsync(clientId, reply.Update.Sha256, path, cancellationToken);
+        var adapter = await AdapterSerializer.ReadFileAsync(path, cancellationToken);
+        File.Delete(path);
+        var workspace = _workspace!;
+        await ComputeThread.Run(() => workspace.MergeCompacted(reply.Covers, adapter), cancellationToken);
+        LogCaughtUp(logger, pending[0].Round, pending[^1].Round, reply.Update.Sha256, reply.InputRank, reply.Update.Rank, reply.RelativeError);
+        return true;
+    }
+
+    /// <summary>The global model this runner trains on (null before its first task).</summary>
+    public ModelWorkspace? Workspace => _workspace;
 
     private (TrainingReport Report, LoraAdapter Adapter) Train(ModelWorkspace workspace, string clientId, TrainingTask task, CancellationToken cancellationToken)
     {
@@ -219,6 +261,12 @@ public sealed partial class TaskRunner(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId}: round {Round}, rank {Rank}, {Steps} steps, {Updates} global updates to apply")]
     private static partial void LogStarted(ILogger logger, string taskId, int round, int rank, int steps, int updates);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Caught up on rounds {From}..{Through} with one compacted update {Sha256}: rank {InputRank} → {Rank}, relative error {Error:E2}")]
+    private static partial void LogCaughtUp(ILogger logger, int from, int through, string sha256, int inputRank, int rank, double error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: no compacted catch-up ({Reason}); merging updates one by one")]
+    private static partial void LogCatchUpUnavailable(ILogger logger, string taskId, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Merged global update of round {Round} ({Sha256}, rank {Rank})")]
     private static partial void LogMerged(ILogger logger, int round, string sha256, int rank);

@@ -33,6 +33,8 @@ public sealed class AdapterStore
         return Path.Combine(Root, "sha256", sha256[..2], sha256 + ".safetensors");
     }
 
+    public bool Contains(string sha256) => File.Exists(PathOf(sha256));
+
     public FileStream OpenRead(string sha256)
         => new(Existing(sha256), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
 

@@ -1,5 +1,6 @@
 using Federated.Contracts;
 using Federated.Contracts.Clients;
+using Federated.Contracts.Compaction;
 using Federated.Contracts.Errors;
 using Federated.Contracts.Jobs;
 using Federated.Contracts.Scheduling;
@@ -103,6 +104,21 @@ public sealed partial class CoordinatorService(
         var jobId = Identifiers.Require(request.JobId, "job_id");
         await grains.GetGrain<ISchedulerGrain>(jobId).AbandonTask(clientId, request.TaskId, request.Round, request.Reason);
         return new AbandonTaskReply();
+    }
+
+    public override async Task<GetCatchUpReply> GetCatchUp(GetCatchUpRequest request, ServerCallContext context)
+    {
+        await RequireEnrolled(request.ClientId);
+        var jobId = Identifiers.Require(request.JobId, "job_id");
+        var catchUp = await grains.GetGrain<ICompactionGrain>(jobId).GetCatchUp(request.Rank, request.AfterRound, request.ThroughRound);
+        var reply = new GetCatchUpReply
+        {
+            Update = new AdapterRef { Round = catchUp.ThroughRound, Sha256 = catchUp.Sha256, SizeBytes = catchUp.SizeBytes, Rank = catchUp.Rank },
+            InputRank = catchUp.InputRank,
+            RelativeError = catchUp.RelativeError,
+        };
+        reply.Covers.AddRange(catchUp.Covers);
+        return reply;
     }
 
     private static readonly TimeSpan MaxWaitSlice = TimeSpan.FromSeconds(5);

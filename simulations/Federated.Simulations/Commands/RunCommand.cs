@@ -28,11 +28,13 @@ public static class RunCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed for data, initialisation and order", DefaultValueFactory = _ => defaults.Seed };
         var device = new Option<ComputeDevice>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => ComputeDevice.Auto };
         var strategy = new Option<string>("--strategy") { Description = $"Aggregation: {string.Join(", ", AggregationStrategies.Names)}", DefaultValueFactory = _ => defaults.Strategy };
+        var lateClients = new Option<int>("--late-clients") { Description = "How many clients (the last ones) join late", DefaultValueFactory = _ => 0 };
+        var lateJoin = new Option<int>("--late-join-round") { Description = "Late clients start once this many rounds are done, then catch up with one compacted update", DefaultValueFactory = _ => defaults.LateJoinRound };
         var output = new Option<string?>("--out") { Description = "Folder for data, logs and results (default: runs/run-<time>)" };
 
         var command = new Command("run", "Run a federated LoRA job on this machine: an in-process server and client daemons over loopback gRPC, on the built-in task")
         {
-            clients, rounds, ranks, steps, examples, evaluation, model, learningRate, batchSize, seed, device, strategy, output,
+            clients, rounds, ranks, steps, examples, evaluation, model, learningRate, batchSize, seed, device, strategy, lateClients, lateJoin, output,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -60,6 +62,8 @@ public static class RunCommand
                 Seed = parse.GetValue(seed),
                 Device = parse.GetValue(device),
                 Strategy = parse.GetValue(strategy)!,
+                LateClients = parse.GetValue(lateClients),
+                LateJoinRound = parse.GetValue(lateJoin),
                 OutputDirectory = parse.GetValue(output) ?? Path.Combine("runs", $"run-{DateTime.Now:yyyyMMdd-HHmmss}"),
             };
             return await Execute(settings, cancellationToken);

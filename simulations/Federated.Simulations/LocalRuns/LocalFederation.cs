@@ -13,7 +13,8 @@ namespace Federated.Simulations.LocalRuns;
 /// </summary>
 public static class LocalFederation
 {
-    public static async Task<LocalRunResult> RunAsync(LocalRunSettings settings, Serilog.ILogger logger, Action<JobStatus>? onStatus = null, CancellationToken cancellationToken = default)
+    /// <param name="beforeShutdown">Called with the running clients once the job has ended, before they stop.</param>
+    public static async Task<LocalRunResult> RunAsync(LocalRunSettings settings, Serilog.ILogger logger, Action<JobStatus>? onStatus = null, CancellationToken cancellationToken = default, Func<IReadOnlyList<LocalClient>, Task>? beforeShutdown = null)
     {
         var errors = settings.Validate().ToList();
         if (errors.Count > 0)
@@ -30,12 +31,27 @@ public static class LocalFederation
         var clients = new List<LocalClient>();
         try
         {
-            for (int i = 0; i < shards.Count; i++)
+            async Task Start(int i)
             {
                 var id = ClientName(i);
                 clients.Add(await LocalClient.StartAsync(id, server.GrpcAddress, shards[i], Path.Combine(output, "clients", id, "work"), logger, settings.Device, cancellationToken: cancellationToken));
             }
+            var early = settings.Clients - settings.LateClients;
+            for (int i = 0; i < early; i++)
+                await Start(i);
+            if (settings.LateClients > 0)
+            {
+                // Late joiners start once the job has completed LateJoinRound rounds, and catch up then.
+                var joined = await WatchAsync(operatorClient, settings.JobId, onStatus, cancellationToken, until: s => s.CompletedRounds >= settings.LateJoinRound || s.State != JobState.Running);
+                if (joined.State == JobState.Running)
+                {
+                    for (int i = early; i < settings.Clients; i++)
+                        await Start(i);
+                }
+            }
             var final = await WatchAsync(operatorClient, settings.JobId, onStatus, cancellationToken);
+            if (beforeShutdown is not null)
+                await beforeShutdown(clients);
             return new LocalRunResult(final, clock.Elapsed.TotalSeconds, output);
         }
         finally
@@ -54,7 +70,7 @@ public static class LocalFederation
             JobId = settings.JobId,
             BaseModel = settings.BaseModel,
             Rounds = settings.Rounds,
-            MinClientsPerRound = settings.Clients,
+            MinClientsPerRound = settings.Clients - settings.LateClients,
             ClientsPerRound = settings.Clients,
             LocalSteps = settings.LocalSteps,
             Hyperparameters = new Hyperparameters

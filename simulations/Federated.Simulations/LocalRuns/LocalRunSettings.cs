@@ -28,6 +28,11 @@ public sealed record LocalRunSettings
 
     public ulong Seed { get; init; } = 1;
 
+    /// <summary>How many of the clients (the last ones) join late: once <see cref="LateJoinRound"/> rounds are done.</summary>
+    public int LateClients { get; init; }
+
+    public int LateJoinRound { get; init; } = 1;
+
     /// <summary>Aggregation strategy (Federated.Core.Aggregation.AggregationStrategies).</summary>
     public string Strategy { get; init; } = AggregationStrategies.Stacking;
 
@@ -65,6 +70,10 @@ public sealed record LocalRunSettings
             yield return $"--strategy '{Strategy}' is not known; choose one of {string.Join(", ", AggregationStrategies.Names)}";
         else if (Strategy == AggregationStrategies.FedIt && Ranks.Take(Clients).Distinct().Count() > 1)
             yield return "--strategy fedit needs one rank for every client (give --ranks 8, say)";
+        if (LateClients < 0 || LateClients >= Clients)
+            yield return $"--late-clients must be between 0 and --clients − 1, got {LateClients}";
+        if (LateClients > 0 && (LateJoinRound < 1 || LateJoinRound >= Rounds))
+            yield return $"--late-join-round must be between 1 and --rounds − 1, got {LateJoinRound}";
         if (BatchSize < 1)
             yield return $"--batch-size must be at least 1, got {BatchSize}";
     }

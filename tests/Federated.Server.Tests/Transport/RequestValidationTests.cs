@@ -81,6 +81,24 @@ public class RequestValidationTests(ServerFixture fixture) : IClassFixture<Serve
     }
 
     [Fact]
+    public async Task Catch_up_requests_name_what_is_wrong()
+    {
+        await fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = "lagging" });
+        await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = new JobSpec { JobId = "no-rounds-yet", BaseModel = "builtin:tiny", Rounds = 3, MinClientsPerRound = 1000 } });
+
+        var ahead = await Updates.Refused(() => fixture.Coordinator.GetCatchUpAsync(new GetCatchUpRequest { ClientId = "lagging", JobId = "no-rounds-yet", Rank = 8, AfterRound = 0, ThroughRound = 2 }).ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, ahead.StatusCode);
+        Assert.Contains("has completed 0 rounds; cannot catch up through round 2", ahead.Detail);
+        var backwards = await Updates.Refused(() => fixture.Coordinator.GetCatchUpAsync(new GetCatchUpRequest { ClientId = "lagging", JobId = "no-rounds-yet", Rank = 8, AfterRound = 2, ThroughRound = 2 }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, backwards.StatusCode);
+        var unknown = await Updates.Refused(() => fixture.Coordinator.GetCatchUpAsync(new GetCatchUpRequest { ClientId = "lagging", JobId = "no-such-job", Rank = 8, AfterRound = 0, ThroughRound = 1 }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
+        var stranger = await Updates.Refused(() => fixture.Coordinator.GetCatchUpAsync(new GetCatchUpRequest { ClientId = "stranger", JobId = "no-rounds-yet", Rank = 8, AfterRound = 0, ThroughRound = 1 }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, stranger.StatusCode);
+        Assert.Contains("not enrolled", stranger.Detail);
+    }
+
+    [Fact]
     public async Task A_job_id_cannot_be_taken_twice()
     {
         var spec = new JobSpec { JobId = "twice", BaseModel = "builtin:tiny", Rounds = 1, MinClientsPerRound = 1000 };
