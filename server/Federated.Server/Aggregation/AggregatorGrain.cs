@@ -2,41 +2,68 @@ using Federated.Contracts.Aggregation;
 using Federated.Contracts.Jobs;
 using Federated.Core.Adapters;
 using Federated.Core.Aggregation;
-using Federated.Core.Runtime;
+using Federated.Core.Tensors;
+using Federated.Server.Hosting;
 using Federated.Server.Storage;
+using Microsoft.Extensions.Options;
 
 namespace Federated.Server.Aggregation;
 
 /// <summary>
 /// Combines a round's client updates into the round's global update with the job's strategy (stacking by
-/// default; see Federated.Core.Aggregation) and stores it, with the per-rank views some strategies hand
-/// clients. Stateless: inputs and outputs are content-addressed adapters in the store.
+/// default; see Federated.Core.Aggregation), plus the per-rank views some strategies hand clients. The
+/// layers are split into shards aggregated by their own grains (so a cluster spreads the work, and memory
+/// holds a shard at a time); the parts are then joined into one stored payload each.
 /// </summary>
 [GrainType("aggregator")]
-public sealed partial class AggregatorGrain(AdapterStore store, ILogger<AggregatorGrain> logger) : Grain, IAggregatorGrain
+public sealed partial class AggregatorGrain(AdapterStore store, IOptions<ServerOptions> options, ILogger<AggregatorGrain> logger) : Grain, IAggregatorGrain
 {
     public async Task<AggregationResult> Aggregate(int round, string strategy, AggregationInput[] inputs, int[] clientRanks)
     {
-        var aggregation = AggregationStrategies.Create(strategy);
-        var weighted = new List<WeightedAdapter>(inputs.Length);
-        foreach (var input in inputs)
+        var jobId = this.GetPrimaryKeyString();
+        var weights = AggregationWeights.Normalise(inputs.Select(i => (i.Weight, $"client '{i.ClientId}'")).ToList());
+        AggregationStrategies.Create(strategy); // an unknown name fails here, before any work
+        var modules = await AdapterSerializer.ReadModuleNamesAsync(store.PathOf(inputs[0].Sha256));
+        var plan = ShardedAggregation.PlanShards(modules, options.Value.AggregationShards);
+
+        var shards = new ShardResult[plan.Count];
+        var parallelism = options.Value.AggregationParallelism;
+        for (int start = 0; start < plan.Count; start += parallelism)
         {
-            var adapter = await AdapterSerializer.ReadFileAsync(store.PathOf(input.Sha256));
-            weighted.Add(new WeightedAdapter(adapter, input.Weight, $"client '{input.ClientId}'"));
+            var batch = Enumerable.Range(start, Math.Min(parallelism, plan.Count - start));
+            await Task.WhenAll(batch.Select(async s => shards[s] = await GrainFactory.GetGrain<IAggregationShardGrain>($"{jobId}/{round}/{s}")
+                .Aggregate(strategy, inputs, [.. plan[s]], clientRanks)));
         }
-        var outcome = await ComputeThread.Run(() => aggregation.Aggregate(weighted, clientRanks));
-        var weights = AggregationWeights.Normalise(weighted);
-        var (sha256, size) = await store.WriteAsync(stream => AdapterSerializer.WriteAsync(stream, outcome.Global));
-        var views = new List<ClientViewRecord>(outcome.ClientViews.Count);
-        foreach (var (rank, view) in outcome.ClientViews.OrderBy(v => v.Key))
+
+        var kept = new HashSet<string>();
+        try
         {
-            var (viewSha, viewSize) = await store.WriteAsync(stream => AdapterSerializer.WriteAsync(stream, view));
-            views.Add(new ClientViewRecord(rank, viewSha, viewSize));
+            var (sha256, size) = await Join(shards.Select(s => s.GlobalSha256));
+            kept.Add(sha256);
+            var views = new List<ClientViewRecord>();
+            foreach (var rank in shards.SelectMany(s => s.ViewSha256.Keys).Distinct().Order())
+            {
+                var (viewSha, viewSize) = await Join(shards.Select(s => s.ViewSha256.GetValueOrDefault(rank, s.GlobalSha256)));
+                views.Add(new ClientViewRecord(rank, viewSha, viewSize));
+                kept.Add(viewSha);
+            }
+            var rankOfGlobal = shards.Max(s => s.GlobalRank);
+            LogAggregated(logger, jobId, round, strategy, inputs.Length, plan.Count, rankOfGlobal, size, views.Count);
+            return new AggregationResult(sha256, size, rankOfGlobal, weights, [.. views]);
         }
-        LogAggregated(logger, this.GetPrimaryKeyString(), round, strategy, inputs.Length, outcome.Global.Rank, size, views.Count);
-        return new AggregationResult(sha256, size, outcome.Global.Rank, weights, [.. views]);
+        finally
+        {
+            foreach (var part in shards.SelectMany(s => s.ViewSha256.Values.Append(s.GlobalSha256)).Distinct().Where(p => !kept.Contains(p)))
+                store.Delete(part); // a one-shard round's part can be byte-identical to the joined payload: that one stays
+        }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} round {Round}: {Strategy} combined {Count} updates into rank {Rank} ({Bytes} bytes), {Views} per-rank views")]
-    private static partial void LogAggregated(ILogger logger, string jobId, int round, string strategy, int count, int rank, long bytes, int views);
+    private Task<(string Sha256, long SizeBytes)> Join(IEnumerable<string> parts)
+    {
+        var paths = parts.Select(store.PathOf).ToList();
+        return store.WriteAsync(stream => SafeTensorsSlices.ConcatenateAsync(paths, stream));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} round {Round}: {Strategy} combined {Count} updates in {Shards} shards into rank {Rank} ({Bytes} bytes), {Views} per-rank views")]
+    private static partial void LogAggregated(ILogger logger, string jobId, int round, string strategy, int count, int shards, int rank, long bytes, int views);
 }

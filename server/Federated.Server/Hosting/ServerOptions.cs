@@ -46,6 +46,14 @@ public sealed class ServerOptions
     [Range(1, 3600)]
     public int SchedulerTickSeconds { get; set; } = 2;
 
+    /// <summary>Shards (groups of whole layers) a round's aggregation is split into, each on its own grain.</summary>
+    [Range(1, 4096)]
+    public int AggregationShards { get; set; } = 4;
+
+    /// <summary>Shards aggregated at once; memory is about this share of the round's updates and output.</summary>
+    [Range(1, 4096)]
+    public int AggregationParallelism { get; set; } = 1;
+
     /// <summary>When set, client daemons must present it ("authorization: Bearer …"); empty: no check.</summary>
     public string? ClientToken { get; set; }
 

@@ -35,6 +35,9 @@ public sealed class AdapterStore
 
     public bool Contains(string sha256) => File.Exists(PathOf(sha256));
 
+    /// <summary>Removes a payload that nothing refers to (an aggregation shard's part once joined).</summary>
+    public void Delete(string sha256) => File.Delete(PathOf(sha256));
+
     public FileStream OpenRead(string sha256)
         => new(Existing(sha256), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
 

@@ -52,6 +52,38 @@ public static class AdapterSerializer
         return FromTensors(header, tensors);
     }
 
+    /// <summary>Reads only the factors of <paramref name="modules"/> from an adapter file (for aggregating a shard of layers).</summary>
+    public static async Task<LoraAdapter> ReadModulesAsync(string path, IReadOnlyList<string> modules, CancellationToken cancellationToken = default)
+    {
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        var header = await SafeTensorsSlices.ReadHeaderAsync(file, cancellationToken).ConfigureAwait(false);
+        var tensors = new List<NamedTensor>(modules.Count * 2);
+        foreach (var module in modules)
+        {
+            foreach (var name in new[] { AdapterTensorNames.A(module), AdapterTensorNames.B(module) })
+            {
+                if (!header.ByName.TryGetValue(name, out var entry))
+                    throw new AdapterFormatException($"{path}: tensor '{name}' is missing");
+                tensors.Add(await SafeTensorsSlices.ReadAsync(file, header, entry, cancellationToken).ConfigureAwait(false));
+            }
+        }
+        return FromTensors(header, tensors);
+    }
+
+    /// <summary>The module names of an adapter file, in payload order, from its header alone.</summary>
+    public static async Task<IReadOnlyList<string>> ReadModuleNamesAsync(string path, CancellationToken cancellationToken = default)
+    {
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        var header = await SafeTensorsSlices.ReadHeaderAsync(file, cancellationToken).ConfigureAwait(false);
+        var modules = new List<string>();
+        foreach (var tensor in header.Tensors)
+        {
+            if (AdapterTensorNames.TryParse(tensor.Name, out var module, out _) && !modules.Contains(module))
+                modules.Add(module);
+        }
+        return modules;
+    }
+
     /// <summary>Groups PEFT-named tensors into modules; every module needs both factors with matching rank.</summary>
     public static LoraAdapter FromTensors(SafeTensorsHeader header, IReadOnlyList<NamedTensor> tensors)
     {
