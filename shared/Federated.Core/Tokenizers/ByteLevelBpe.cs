@@ -1,0 +1,87 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.ML.Tokenizers;
+
+namespace Federated.Core.Tokenizers;
+
+/// <summary>
+/// Byte-level BPE (GPT-2, Llama 3, Qwen2, SmolLM2) on Microsoft.ML.Tokenizers' <see cref="BpeTokenizer"/>:
+/// the text is split by the pre-tokenizer's regexes, each piece's UTF-8 bytes are mapped to printable
+/// characters ("Ġ" for space) and merged by rank.
+/// </summary>
+internal sealed class ByteLevelBpe : ISegmentModel
+{
+    /// <summary>The GPT-2 split, used by the ByteLevel pre-tokenizer when use_regex is true.</summary>
+    public const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+
+    private readonly BpeTokenizer _bpe;
+    private readonly bool _addPrefixSpace;
+
+    public ByteLevelBpe(IReadOnlyDictionary<string, int> vocabulary, IReadOnlyList<string> merges, IReadOnlyList<Regex> splits, Normalizer? normalizer, bool addPrefixSpace)
+    {
+        _addPrefixSpace = addPrefixSpace;
+        var options = new BpeOptions(vocabulary)
+        {
+            Merges = merges,
+            ByteLevel = true,
+            PreTokenizer = new IsolatingRegexPreTokenizer(splits),
+            Normalizer = normalizer,
+        };
+        _bpe = BpeTokenizer.Create(options);
+    }
+
+    public int[] Encode(string segment, bool first)
+    {
+        if (_addPrefixSpace && first && segment.Length > 0 && !char.IsWhiteSpace(segment[0]))
+            segment = " " + segment;
+        return [.. _bpe.EncodeToIds(segment)];
+    }
+
+    public string Decode(IReadOnlyList<int> ids, bool atStart)
+    {
+        var text = _bpe.Decode(ids, considerSpecialTokens: false);
+        return _addPrefixSpace && atStart && text.StartsWith(' ') ? text[1..] : text;
+    }
+
+    /// <summary>Hugging Face's Split with behavior "Isolated": every match is a piece, and so is every gap between matches.</summary>
+    private sealed class IsolatingRegexPreTokenizer(IReadOnlyList<Regex> splits) : PreTokenizer
+    {
+        public override IEnumerable<(int Offset, int Length)> PreTokenize(string text) => Split(text);
+
+        public override IEnumerable<(int Offset, int Length)> PreTokenize(ReadOnlySpan<char> text) => Split(text.ToString());
+
+        private List<(int Offset, int Length)> Split(string text)
+        {
+            var pieces = new List<(int Offset, int Length)> { (0, text.Length) };
+            foreach (var regex in splits)
+            {
+                var next = new List<(int Offset, int Length)>();
+                foreach (var (offset, length) in pieces)
+                {
+                    int at = offset, end = offset + length;
+                    for (var match = regex.Match(text, offset, length); match.Success; match = match.NextMatch())
+                    {
+                        if (match.Length == 0)
+                            continue;
+                        if (match.Index > at)
+                            next.Add((at, match.Index - at));
+                        next.Add((match.Index, match.Length));
+                        at = match.Index + match.Length;
+                    }
+                    if (at < end)
+                        next.Add((at, end - at));
+                }
+                pieces = next;
+            }
+            return pieces.Where(p => p.Length > 0).ToList();
+        }
+    }
+}
+
+/// <summary>Unicode NFC, as the Qwen2 tokenizer asks.</summary>
+internal sealed class NfcNormalizer : Normalizer
+{
+    public override string Normalize(string original) => original.Normalize(NormalizationForm.FormC);
+
+    public override string Normalize(ReadOnlySpan<char> original) => original.ToString().Normalize(NormalizationForm.FormC);
+}
