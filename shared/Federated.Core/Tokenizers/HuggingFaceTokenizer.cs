@@ -107,8 +107,10 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
             {
                 Flush();
                 if (!_special.Contains(id))
+                {
                     text.Append(content);
-                atStart = false;
+                    atStart = false;
+                }
                 continue;
             }
             run.Add(id);
