@@ -1,3 +1,4 @@
+using System.Text;
 using Federated.Core.Tokenizers;
 
 namespace Federated.Core.Data;
@@ -51,7 +52,7 @@ public sealed record TokenizedExample(int[] Tokens, int PromptLength)
     private static List<int> Encode(ITextTokenizer tokenizer, IReadOnlyList<ChatLayout.Piece> pieces)
     {
         var ids = new List<int>();
-        var text = new System.Text.StringBuilder();
+        var text = new StringBuilder();
         foreach (var piece in pieces)
         {
             if (piece.Marker == ChatLayout.PieceMarker.None)

@@ -14,6 +14,24 @@ internal sealed class ByteLevelBpe : ISegmentModel
     /// <summary>The GPT-2 split, used by the ByteLevel pre-tokenizer when use_regex is true.</summary>
     public const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
+    /// <summary>
+    /// GPT-2's printable stand-in for a byte: printable Latin-1 bytes stand for themselves, the others take the
+    /// characters from U+0100 on, in byte order (space is byte 32, the 33rd of those: "Ġ").
+    /// </summary>
+    public static char ByteSymbol(int b)
+    {
+        static bool Printable(int x) => x is >= 33 and <= 126 or >= 161 and <= 172 or >= 174 and <= 255;
+        if (Printable(b))
+            return (char)b;
+        int before = 0;
+        for (int x = 0; x < b; x++)
+        {
+            if (!Printable(x))
+                before++;
+        }
+        return (char)(256 + before);
+    }
+
     private readonly BpeTokenizer _bpe;
     private readonly bool _addPrefixSpace;
 

@@ -135,6 +135,15 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
             throw json.Error("model.type", $"is \"{type}\"; only \"BPE\" tokenizers can be loaded");
         var vocabulary = ReadVocabulary(json, model);
         var merges = ReadMerges(json, model);
+        for (int i = 0; i < merges.Count; i++)
+        {
+            var (left, right) = merges[i];
+            foreach (var part in (string[])[left, right, left + right])
+            {
+                if (!vocabulary.ContainsKey(part))
+                    throw json.Error($"model.merges[{i}]", $"(\"{left}\" + \"{right}\") uses \"{part}\", which is not in model.vocab");
+            }
+        }
         var (added, special) = ReadAddedTokens(json, root);
         foreach (var (content, id) in added)
         {
@@ -142,10 +151,10 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
                 throw json.Error("added_tokens", $"gives \"{content}\" id {id}, but model.vocab gives it {other}");
         }
         var vocabSize = Math.Max(vocabulary.Values.DefaultIfEmpty(-1).Max(), added.Values.DefaultIfEmpty(-1).Max()) + 1;
-        var preTokenizer = json.Optional(root, "", "pre_tokenizer");
-        var normalizer = json.Optional(root, "", "normalizer");
+        var preTokenizer = JsonFields.Optional(root, "pre_tokenizer");
+        var normalizer = JsonFields.Optional(root, "normalizer");
         var byteFallback = json.OptionalBool(model, "model", "byte_fallback") ?? false;
-        postProcessorBos = FindTemplateBos(json.Optional(root, "", "post_processor"));
+        postProcessorBos = FindTemplateBos(JsonFields.Optional(root, "post_processor"));
         var preTokenizers = Flatten(json, preTokenizer, "pre_tokenizer");
         var normalizers = Flatten(json, normalizer, "normalizer");
 
@@ -153,11 +162,21 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
         {
             if (byteFallback)
                 throw json.Error("model.byte_fallback", "is true, which byte-level BPE does not use");
+            for (int b = 0; b < 256; b++)
+            {
+                if (!vocabulary.ContainsKey(ByteLevelBpe.ByteSymbol(b).ToString()))
+                    throw json.Error("model.vocab", $"lacks \"{ByteLevelBpe.ByteSymbol(b)}\", the byte-level symbol of byte 0x{b:X2}");
+            }
             var byteLevel = ByteLevel(json, vocabulary, merges, preTokenizers, normalizers);
             return new HuggingFaceTokenizer(TokenizerKind.ByteLevelBpe, byteLevel, vocabulary, added, special, vocabSize);
         }
         if (byteFallback || preTokenizers.Any(p => p.Type == "Metaspace") || normalizers.Any(n => n.Type == "Replace"))
         {
+            for (int b = 0; byteFallback && b < 256; b++)
+            {
+                if (!vocabulary.ContainsKey($"<0x{b:X2}>"))
+                    throw json.Error("model.vocab", $"lacks \"<0x{b:X2}>\", which model.byte_fallback needs");
+            }
             var unk = json.OptionalString(model, "model", "unk_token");
             int? unkId = unk is null ? null : vocabulary.TryGetValue(unk, out var u) ? u : throw json.Error("model.unk_token", $"names \"{unk}\", which is not in model.vocab");
             var ranks = new Dictionary<(string, string), int>();
@@ -320,7 +339,7 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
     private static List<(string, string)> ReadMerges(JsonFields json, JsonElement model)
     {
         var merges = new List<(string, string)>();
-        var element = json.Optional(model, "model", "merges");
+        var element = JsonFields.Optional(model, "merges");
         if (element is null)
             return merges;
         if (element.Value.ValueKind != JsonValueKind.Array)
@@ -350,7 +369,7 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
     {
         var added = new Dictionary<string, int>(StringComparer.Ordinal);
         var special = new HashSet<int>();
-        var element = json.Optional(root, "", "added_tokens");
+        var element = JsonFields.Optional(root, "added_tokens");
         if (element is null)
             return (added, special);
         if (element.Value.ValueKind != JsonValueKind.Array)
@@ -428,7 +447,7 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
     /// <summary>A token given as a string or as {"content": ...}.</summary>
     private static string? TokenContent(JsonFields json, JsonElement root, string field)
     {
-        var value = json.Optional(root, "", field);
+        var value = JsonFields.Optional(root, field);
         return value?.ValueKind switch
         {
             null => null,
@@ -441,7 +460,7 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
     /// <summary>The template as a string, or the one named "default" where a list of named templates is given.</summary>
     private static string? ReadChatTemplate(JsonFields json, JsonElement root)
     {
-        var value = json.Optional(root, "", "chat_template");
+        var value = JsonFields.Optional(root, "chat_template");
         switch (value?.ValueKind)
         {
             case null:

@@ -9,7 +9,8 @@ internal sealed class JsonFields(string file)
 
     public TokenizerFormatException Error(string field, string problem) => new($"{File}: field \"{field}\" {problem}");
 
-    public JsonElement? Optional(JsonElement parent, string parentPath, string name)
+    /// <summary>The field's value, or null where it is missing or JSON null.</summary>
+    public static JsonElement? Optional(JsonElement parent, string name)
     {
         if (!parent.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
             return null;
@@ -17,7 +18,7 @@ internal sealed class JsonFields(string file)
     }
 
     public JsonElement Required(JsonElement parent, string parentPath, string name)
-        => Optional(parent, parentPath, name) ?? throw Error(Join(parentPath, name), "is missing");
+        => Optional(parent, name) ?? throw Error(Join(parentPath, name), "is missing");
 
     public JsonElement Object(JsonElement parent, string parentPath, string name)
     {
@@ -30,7 +31,7 @@ internal sealed class JsonFields(string file)
 
     public string? OptionalString(JsonElement parent, string parentPath, string name)
     {
-        var value = Optional(parent, parentPath, name);
+        var value = Optional(parent, name);
         if (value is null)
             return null;
         return value.Value.ValueKind == JsonValueKind.String ? value.Value.GetString()! : throw Error(Join(parentPath, name), $"must be a string, got {value.Value.ValueKind}");
@@ -38,7 +39,7 @@ internal sealed class JsonFields(string file)
 
     public bool? OptionalBool(JsonElement parent, string parentPath, string name)
     {
-        var value = Optional(parent, parentPath, name);
+        var value = Optional(parent, name);
         return value?.ValueKind switch
         {
             null => null,

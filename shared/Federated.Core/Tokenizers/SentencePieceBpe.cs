@@ -20,13 +20,18 @@ internal sealed class SentencePieceBpe(
 
     private readonly Dictionary<int, string> _pieces = vocabulary.ToDictionary(p => p.Value, p => p.Key);
 
+    // Without a splitting pre-tokenizer, merges run over whole text. Where no piece holds a "▁" after other
+    // characters (true of vocabularies trained with whitespace splitting, as Llama 2's), no merge can cross the
+    // start of a word, so words are merged one by one with the same result and without quadratic cost.
+    private readonly bool _wordsAreIndependent = !vocabulary.Keys.Any(p => p.TrimStart(Space).Contains(Space));
+
     public int[] Encode(string segment, bool first)
     {
         var text = segment.Replace(' ', Space);
         if (metaspace.Prepend == PrependScheme.Always || (metaspace.Prepend == PrependScheme.First && first))
             text = Space + text;
         var ids = new List<int>();
-        foreach (var word in metaspace.Split ? SplitBeforeSpaces(text) : [text])
+        foreach (var word in metaspace.Split ? SplitBeforeSpaces(text, afterTextOnly: false) : _wordsAreIndependent ? SplitBeforeSpaces(text, afterTextOnly: true) : [text])
             EncodeWord(word, ids);
         return [.. ids];
     }
@@ -83,8 +88,7 @@ internal sealed class SentencePieceBpe(
             {
                 foreach (var b in Encoding.UTF8.GetBytes(symbol))
                 {
-                    var name = $"<0x{b:X2}>";
-                    ids.Add(vocabulary.TryGetValue(name, out var byteId) ? byteId : throw new TokenizerFormatException($"byte fallback needs the token \"{name}\", which is not in model.vocab"));
+                    ids.Add(vocabulary[$"<0x{b:X2}>"]); // present: checked when the file was read
                 }
                 lastUnknown = false;
             }
@@ -101,12 +105,13 @@ internal sealed class SentencePieceBpe(
         }
     }
 
-    private static IEnumerable<string> SplitBeforeSpaces(string text)
+    /// <summary>Pieces that each start at a "▁" (Metaspace's split), or with <paramref name="afterTextOnly"/> at a "▁" that follows another character.</summary>
+    private static IEnumerable<string> SplitBeforeSpaces(string text, bool afterTextOnly)
     {
         int start = 0;
         for (int i = 1; i < text.Length; i++)
         {
-            if (text[i] == Space)
+            if (text[i] == Space && !(afterTextOnly && text[i - 1] == Space))
             {
                 yield return text[start..i];
                 start = i;

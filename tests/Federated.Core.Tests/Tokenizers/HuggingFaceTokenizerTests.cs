@@ -101,6 +101,18 @@ public sealed class HuggingFaceTokenizerTests : IDisposable
     }
 
     [Fact]
+    public void SentencePiece_merges_cross_word_starts_when_the_vocabulary_has_such_pieces()
+    {
+        var file = TokenizerFiles.SentencePiece();
+        file["model"]!["vocab"]!["o▁"] = 274;
+        file["model"]!["merges"]!.AsArray().Insert(0, "o ▁");
+        var tokenizer = HuggingFaceTokenizer.Load(_files.Write(file));
+        // "o ▁" goes first, so "▁w" and "▁wor" can no longer form: ▁hell o▁ w or l d.
+        Assert.Equal([273, 274, 264, 271, 262, 266], tokenizer.Encode("hello world"));
+        Assert.Equal("hello world", tokenizer.Decode(tokenizer.Encode("hello world")));
+    }
+
+    [Fact]
     public void Bad_tokenizer_files_are_named_with_the_field()
     {
         string Error(JsonObject tokenizer, JsonObject? config = null)
@@ -117,6 +129,18 @@ public sealed class HuggingFaceTokenizerTests : IDisposable
         var badMerge = TokenizerFiles.ByteLevel();
         badMerge["model"]!["merges"] = new JsonArray("h e", "hel");
         Assert.Contains("field \"model.merges[1]\" must be two symbols", Error(badMerge));
+
+        var unknownMerge = TokenizerFiles.ByteLevel();
+        unknownMerge["model"]!["merges"]!.AsArray().Add("d o");
+        Assert.Contains("field \"model.merges[9]\" (\"d\" + \"o\") uses \"do\", which is not in model.vocab", Error(unknownMerge));
+
+        var missingByte = TokenizerFiles.ByteLevel();
+        missingByte["model"]!["vocab"]!.AsObject().Remove("Ā");
+        Assert.Contains("field \"model.vocab\" lacks \"Ā\", the byte-level symbol of byte 0x00", Error(missingByte));
+
+        var missingFallback = TokenizerFiles.SentencePiece();
+        missingFallback["model"]!["vocab"]!.AsObject().Remove("<0x7F>");
+        Assert.Contains("field \"model.vocab\" lacks \"<0x7F>\", which model.byte_fallback needs", Error(missingFallback));
 
         var split = TokenizerFiles.Llama3PreTokenizer();
         split["pretokenizers"]![0]!["behavior"] = "Removed";
