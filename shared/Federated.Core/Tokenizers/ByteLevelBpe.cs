@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.ML.Tokenizers;
 
@@ -35,7 +34,7 @@ internal sealed class ByteLevelBpe : ISegmentModel
     private readonly BpeTokenizer _bpe;
     private readonly bool _addPrefixSpace;
 
-    public ByteLevelBpe(IReadOnlyDictionary<string, int> vocabulary, IReadOnlyList<string> merges, IReadOnlyList<Regex> splits, Normalizer? normalizer, bool addPrefixSpace)
+    public ByteLevelBpe(IReadOnlyDictionary<string, int> vocabulary, IReadOnlyList<string> merges, IReadOnlyList<Regex> splits, bool addPrefixSpace)
     {
         _addPrefixSpace = addPrefixSpace;
         var options = new BpeOptions(vocabulary)
@@ -43,7 +42,6 @@ internal sealed class ByteLevelBpe : ISegmentModel
             Merges = merges,
             ByteLevel = true,
             PreTokenizer = new IsolatingRegexPreTokenizer(splits),
-            Normalizer = normalizer,
         };
         _bpe = BpeTokenizer.Create(options);
     }
@@ -94,12 +92,4 @@ internal sealed class ByteLevelBpe : ISegmentModel
             return pieces.Where(p => p.Length > 0).ToList();
         }
     }
-}
-
-/// <summary>Unicode NFC, as the Qwen2 tokenizer asks.</summary>
-internal sealed class NfcNormalizer : Normalizer
-{
-    public override string Normalize(string original) => original.Normalize(NormalizationForm.FormC);
-
-    public override string Normalize(ReadOnlySpan<char> original) => original.ToString().Normalize(NormalizationForm.FormC);
 }

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Microsoft.ML.Tokenizers;
 
 namespace Federated.Core.Tokenizers;
 
@@ -57,6 +56,11 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
 
     /// <summary>How examples are laid out for this model: the template recognised in <see cref="ChatTemplate"/>, else plain.</summary>
     public ChatFormat ChatFormat => ChatFormats.Detect(ChatTemplate);
+
+    /// <summary>What was loaded and which chat format will be used, and why, for logs.</summary>
+    public string Description
+        => $"{Kind} tokenizer with {VocabSize} ids, chat format {ChatFormat} "
+            + (ChatTemplate is null ? "(no chat_template: plain fallback)" : ChatFormat == ChatFormat.Plain ? "(chat_template not recognised: plain fallback)" : "(recognised in chat_template)");
 
     /// <summary>Loads a folder holding tokenizer.json (and optionally tokenizer_config.json), or a tokenizer.json file.</summary>
     public static HuggingFaceTokenizer Load(string path)
@@ -228,10 +232,12 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
                     throw json.Error(path + ".type", $"is \"{type}\", which is not supported with byte-level BPE (ByteLevel, Split, Digits are)");
             }
         }
-        Normalizer? normalizer = null;
         foreach (var (type, _, path) in normalizers)
         {
-            normalizer = type == "NFC" ? new NfcNormalizer() : throw json.Error(path + ".type", $"is \"{type}\", which is not supported with byte-level BPE (only NFC is)");
+            // NFC (Qwen2) is accepted but not applied: with InvariantGlobalization .NET cannot normalize, and
+            // text is nearly always NFC already.
+            if (type != "NFC")
+                throw json.Error(path + ".type", $"is \"{type}\", which is not supported with byte-level BPE (only NFC is)");
         }
         var mergeStrings = new List<string>(merges.Count);
         foreach (var (left, right) in merges)
@@ -241,7 +247,7 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
                 throw json.Error("model.merges", $"holds \"{left}\" + \"{right}\" with a space, which byte-level BPE cannot have");
             mergeStrings.Add(left + " " + right);
         }
-        return new ByteLevelBpe(vocabulary, mergeStrings, splits, normalizer, addPrefixSpace);
+        return new ByteLevelBpe(vocabulary, mergeStrings, splits, addPrefixSpace);
     }
 
     private static MetaspaceSettings Metaspace(JsonFields json, List<(string Type, JsonElement Element, string Path)> preTokenizers, List<(string Type, JsonElement Element, string Path)> normalizers)

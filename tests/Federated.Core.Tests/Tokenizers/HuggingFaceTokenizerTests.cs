@@ -36,6 +36,17 @@ public sealed class HuggingFaceTokenizerTests : IDisposable
     }
 
     [Fact]
+    public void An_NFC_normalizer_is_accepted_and_others_are_named()
+    {
+        var file = TokenizerFiles.ByteLevel();
+        file["normalizer"] = new JsonObject { ["type"] = "NFC" };
+        var tokenizer = HuggingFaceTokenizer.Load(_files.Write(file));
+        Assert.Equal([0xC3, 0xA9], tokenizer.Encode("é"));
+        file["normalizer"] = new JsonObject { ["type"] = "Lowercase" };
+        Assert.Contains("field \"normalizer.type\" is \"Lowercase\"", Assert.Throws<TokenizerFormatException>(() => HuggingFaceTokenizer.Load(_files.Write(file))).Message);
+    }
+
+    [Fact]
     public void A_split_regex_before_a_byte_level_step_decides_the_pieces()
     {
         var bos = new JsonObject
@@ -68,6 +79,11 @@ public sealed class HuggingFaceTokenizerTests : IDisposable
         Assert.Equal(302, tokenizer.EosId);
         Assert.Equal(300, tokenizer.PadId);
         Assert.Equal(ChatFormat.ChatMl, tokenizer.ChatFormat);
+        Assert.Equal("ByteLevelBpe tokenizer with 303 ids, chat format ChatMl (recognised in chat_template)", tokenizer.Description);
+        config["chat_template"] = new JsonArray(new JsonObject { ["name"] = "tool_use", ["template"] = "x" }, new JsonObject { ["name"] = "default", ["template"] = "{{ messages }}" });
+        var unrecognised = HuggingFaceTokenizer.Load(_files.Write(TokenizerFiles.ByteLevel(), config));
+        Assert.Equal("{{ messages }}", unrecognised.ChatTemplate);
+        Assert.Contains("chat format Plain (chat_template not recognised: plain fallback)", unrecognised.Description);
         config.Remove("chat_template");
         Assert.Equal(ChatFormat.Plain, HuggingFaceTokenizer.Load(_files.Write(TokenizerFiles.ByteLevel(), config)).ChatFormat);
     }
