@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.ML.Tokenizers;
 
@@ -32,16 +33,24 @@ internal sealed class ByteLevelBpe : ISegmentModel
     }
 
     private readonly BpeTokenizer _bpe;
+    private readonly IsolatingRegexPreTokenizer _preTokenizer;
+    private readonly IReadOnlyDictionary<string, int>? _wholeWords;
     private readonly bool _addPrefixSpace;
 
-    public ByteLevelBpe(IReadOnlyDictionary<string, int> vocabulary, IReadOnlyList<string> merges, IReadOnlyList<Regex> splits, bool addPrefixSpace)
+    /// <param name="ignoreMerges">
+    /// Hugging Face's ignore_merges (Llama 3): a piece that is itself in the vocabulary is one token, whatever
+    /// the merges would make of it. Microsoft.ML.Tokenizers has no such option, so it is done here.
+    /// </param>
+    public ByteLevelBpe(IReadOnlyDictionary<string, int> vocabulary, IReadOnlyList<string> merges, IReadOnlyList<Regex> splits, bool addPrefixSpace, bool ignoreMerges)
     {
         _addPrefixSpace = addPrefixSpace;
+        _preTokenizer = new IsolatingRegexPreTokenizer(splits);
+        _wholeWords = ignoreMerges ? vocabulary : null;
         var options = new BpeOptions(vocabulary)
         {
             Merges = merges,
             ByteLevel = true,
-            PreTokenizer = new IsolatingRegexPreTokenizer(splits),
+            PreTokenizer = _preTokenizer,
         };
         _bpe = BpeTokenizer.Create(options);
     }
@@ -50,8 +59,21 @@ internal sealed class ByteLevelBpe : ISegmentModel
     {
         if (_addPrefixSpace && first && segment.Length > 0 && !char.IsWhiteSpace(segment[0]))
             segment = " " + segment;
-        return [.. _bpe.EncodeToIds(segment)];
+        if (_wholeWords is null)
+            return [.. _bpe.EncodeToIds(segment)];
+        var ids = new List<int>();
+        foreach (var (offset, length) in _preTokenizer.PreTokenize(segment))
+        {
+            var piece = segment.Substring(offset, length);
+            if (_wholeWords.TryGetValue(Symbols(piece), out var id))
+                ids.Add(id);
+            else
+                ids.AddRange(_bpe.EncodeToIds(piece, considerPreTokenization: false, considerNormalization: false));
+        }
+        return [.. ids];
     }
+
+    private static string Symbols(string piece) => new([.. Encoding.UTF8.GetBytes(piece).Select(b => ByteSymbol(b))]);
 
     public string Decode(IReadOnlyList<int> ids, bool atStart)
     {

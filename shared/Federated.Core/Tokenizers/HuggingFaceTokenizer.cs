@@ -171,7 +171,7 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
                 if (!vocabulary.ContainsKey(ByteLevelBpe.ByteSymbol(b).ToString()))
                     throw json.Error("model.vocab", $"lacks \"{ByteLevelBpe.ByteSymbol(b)}\", the byte-level symbol of byte 0x{b:X2}");
             }
-            var byteLevel = ByteLevel(json, vocabulary, merges, preTokenizers, normalizers);
+            var byteLevel = ByteLevel(json, json.OptionalBool(model, "model", "ignore_merges") ?? false, vocabulary, merges, preTokenizers, normalizers);
             return new HuggingFaceTokenizer(TokenizerKind.ByteLevelBpe, byteLevel, vocabulary, added, special, vocabSize);
         }
         if (byteFallback || preTokenizers.Any(p => p.Type == "Metaspace") || normalizers.Any(n => n.Type == "Replace"))
@@ -192,7 +192,7 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
         throw json.Error("pre_tokenizer", "is neither ByteLevel (byte-level BPE) nor Metaspace, and model.byte_fallback is not set (SentencePiece BPE): unsupported tokenizer");
     }
 
-    private static ByteLevelBpe ByteLevel(JsonFields json, Dictionary<string, int> vocabulary, List<(string, string)> merges, List<(string Type, JsonElement Element, string Path)> preTokenizers, List<(string Type, JsonElement Element, string Path)> normalizers)
+    private static ByteLevelBpe ByteLevel(JsonFields json, bool ignoreMerges, Dictionary<string, int> vocabulary, List<(string, string)> merges, List<(string Type, JsonElement Element, string Path)> preTokenizers, List<(string Type, JsonElement Element, string Path)> normalizers)
     {
         var splits = new List<Regex>();
         bool addPrefixSpace = false;
@@ -247,7 +247,7 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
                 throw json.Error("model.merges", $"holds \"{left}\" + \"{right}\" with a space, which byte-level BPE cannot have");
             mergeStrings.Add(left + " " + right);
         }
-        return new ByteLevelBpe(vocabulary, mergeStrings, splits, addPrefixSpace);
+        return new ByteLevelBpe(vocabulary, mergeStrings, splits, addPrefixSpace, ignoreMerges);
     }
 
     private static MetaspaceSettings Metaspace(JsonFields json, List<(string Type, JsonElement Element, string Path)> preTokenizers, List<(string Type, JsonElement Element, string Path)> normalizers)

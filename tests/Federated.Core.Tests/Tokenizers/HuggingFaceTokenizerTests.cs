@@ -47,6 +47,18 @@ public sealed class HuggingFaceTokenizerTests : IDisposable
     }
 
     [Fact]
+    public void With_ignore_merges_a_piece_in_the_vocabulary_is_one_token()
+    {
+        var file = TokenizerFiles.ByteLevel();
+        file["model"]!["vocab"]!["hel"] = 265;
+        Assert.Equal([256, 'l'], HuggingFaceTokenizer.Load(_files.Write(file)).Encode("hel"));
+        file["model"]!["ignore_merges"] = true;
+        var tokenizer = HuggingFaceTokenizer.Load(_files.Write(file));
+        Assert.Equal([265, 261, 'l', 'd'], tokenizer.Encode("hel world"));
+        Assert.Equal([258, 'o'], tokenizer.Encode("hello"));
+    }
+
+    [Fact]
     public void A_split_regex_before_a_byte_level_step_decides_the_pieces()
     {
         var bos = new JsonObject
