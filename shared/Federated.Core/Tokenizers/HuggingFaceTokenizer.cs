@@ -19,6 +19,7 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
 
     private readonly ISegmentModel _model;
     private readonly Dictionary<string, int> _vocabulary;
+    private readonly HashSet<int> _modelIds;
     private readonly Dictionary<string, int> _added;
     private readonly Dictionary<int, string> _addedById;
     private readonly HashSet<int> _special;
@@ -29,6 +30,7 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
         Kind = kind;
         _model = model;
         _vocabulary = vocabulary;
+        _modelIds = [.. vocabulary.Values];
         _added = added;
         _addedById = added.ToDictionary(p => p.Value, p => p.Key);
         _special = special;
@@ -92,6 +94,7 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
         return [.. ids];
     }
 
+    /// <summary>Decodes ids to text; special tokens and ids outside the vocabulary are dropped.</summary>
     public string Decode(IEnumerable<int> ids)
     {
         var text = new StringBuilder();
@@ -117,7 +120,8 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
                 }
                 continue;
             }
-            run.Add(id);
+            if (_modelIds.Contains(id))
+                run.Add(id);
         }
         Flush();
         return text.ToString();

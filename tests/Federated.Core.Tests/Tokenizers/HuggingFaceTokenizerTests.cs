@@ -33,6 +33,7 @@ public sealed class HuggingFaceTokenizerTests : IDisposable
         Assert.Equal([0xC3, 0xA9], tokenizer.Encode("é"));
         Assert.Equal([301, 'h', 'i', 302, 300], tokenizer.Encode("<|im_start|>hi<|im_end|><|endoftext|>"));
         Assert.Equal("hi", tokenizer.Decode([301, 'h', 'i', 302]));
+        Assert.Equal("hi", tokenizer.Decode(['h', 9999, 'i', -1]));
     }
 
     [Fact]
