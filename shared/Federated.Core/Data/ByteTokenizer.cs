@@ -1,9 +1,10 @@
 using System.Text;
+using Federated.Core.Tokenizers;
 
 namespace Federated.Core.Data;
 
 /// <summary>UTF-8 bytes as tokens 0–255, plus BOS, EOS and PAD: the tokenizer of the built-in models.</summary>
-public sealed class ByteTokenizer
+public sealed class ByteTokenizer : ITextTokenizer
 {
     public const int Bos = 256;
     public const int Eos = 257;
@@ -11,6 +12,14 @@ public sealed class ByteTokenizer
     public const int VocabularySize = 259;
 
     public static ByteTokenizer Instance { get; } = new();
+
+    public int VocabSize => VocabularySize;
+
+    public int? BosId => Bos;
+
+    public int EosId => Eos;
+
+    public int PadId => Pad;
 
     public int[] Encode(string text)
     {
