@@ -112,7 +112,8 @@ public sealed class VirtualTimeEngine
         foreach (var taskId in decision.Cancelled)
         {
             var row = _tasks[taskId];
-            row.Outcome = TaskOutcome.Cancelled;
+            if (row.Outcome == TaskOutcome.Running)
+                row.Outcome = TaskOutcome.Cancelled;
             var index = _indexOf[row.Task.ClientId];
             if (_clients[index].Running == taskId && !decision.Unavailable.Contains(row.Task.ClientId))
             {
