@@ -70,20 +70,28 @@ public sealed class FedCompassPolicy : SchedulingPolicy<FedCompassOptions, FedCo
         }
     }
 
+    /// <summary>Handles what is due in time order: a group's T_max aggregates it; a late task's deadline counts a miss.</summary>
     private protected override void OnDue(double now, DecisionBuilder decision)
     {
         while (true)
         {
-            ArrivalGroup? due = null;
-            foreach (var group in State.Groups.Values)
-                if (group.LatestTime <= now && (due is null || group.LatestTime < due.LatestTime || (group.LatestTime == due.LatestTime && group.Id < due.Id)))
-                    due = group;
-            if (due is null)
-                break;
-            AggregateGroup(due, now, decision);
+            ArrivalGroup? group = null;
+            foreach (var g in State.Groups.Values)
+                if (g.LatestTime <= now && (group is null || g.LatestTime < group.LatestTime || (g.LatestTime == group.LatestTime && g.Id < group.Id)))
+                    group = g;
+            string? late = null;
+            var lateAt = 0.0;
+            foreach (var (clientId, deadline) in State.LateDeadlines)
+                if (deadline <= now && (late is null || deadline < lateAt || (deadline == lateAt && string.CompareOrdinal(clientId, late) < 0)))
+                    (late, lateAt) = (clientId, deadline);
+
+            if (group is not null && (late is null || group.LatestTime <= lateAt))
+                AggregateGroup(group, now, decision);
+            else if (late is not null)
+                MissDeadline(State.Clients[late], lateAt, decision);
+            else
+                return;
         }
-        foreach (var (clientId, deadline) in State.LateDeadlines.Where(d => d.Value <= now).OrderBy(d => d.Value).ThenBy(d => d.Key, StringComparer.Ordinal).ToList())
-            MissDeadline(State.Clients[clientId], deadline, decision);
     }
 
     private protected override void OnLost(ClientRecord client, OpenTask? task, double now, DecisionBuilder decision)

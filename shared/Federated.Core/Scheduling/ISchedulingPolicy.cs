@@ -3,8 +3,9 @@ namespace Federated.Core.Scheduling;
 /// <summary>
 /// A scheduling policy driven by events that carry the clock (seconds: virtual in simulations, wall in the
 /// server). It owns no timers or threads: the caller carries out each <see cref="ScheduleDecision"/> and calls
-/// <see cref="TimerFired"/> at <see cref="NextDeadline"/>. Deadlines already due are handled at the start of
-/// every event, so a late timer never changes the outcome, only when it is reported.
+/// <see cref="TimerFired"/> at <see cref="NextDeadline"/>. Deadlines already due are handled, in time order, at
+/// the start of every event, so no event sees a group or round that should have closed; a late timer only delays
+/// the work that follows a deadline (re-assignments happen at the clock value of the event that noticed it).
 /// </summary>
 public interface ISchedulingPolicy
 {

@@ -29,6 +29,7 @@ public sealed class SynchronousPolicy : SchedulingPolicy<SynchronousOptions, Syn
 
     private protected override void OnUpdate(ClientRecord client, OpenTask task, PendingUpdate update, double now, DecisionBuilder decision)
     {
+        client.MissedDeadlines = 0;
         State.Open.Remove(client.ClientId);
         State.Accepted.Add(update);
         State.Queue.Add(client.ClientId);

@@ -218,6 +218,26 @@ public class FedCompassTimelineTests
     }
 
     [Fact]
+    public void A_timer_reported_late_still_counts_every_deadline_passed_in_order()
+    {
+        var p = Policy();
+        p.ClientReady("A", 0);
+        p.ClientReady("B", 0);
+        p.Arrive("A", 100);                  // group 1: T_exp 200, T_max 250
+        p.Arrive("B", 120);                  // joins group 1 with 66 steps at 1.2 s/step: λ × task time = 1.5·79.2 = 118.8
+        p.Arrive("A", 200);                  // waits
+
+        // Nothing wakes the policy until 500. By then group 1 closed (250) and B missed 250, 368.8 and 487.6:
+        // three in a row (k = 3), so it is unavailable. A is re-assigned now: Q_max, T_max = 500 + 150 = 650.
+        var d = p.TimerFired(500);
+        Assert.Equal(3, d.SingleAggregation().NewVersion);
+        Assert.Equal(["B"], d.Unavailable);
+        Assert.Equal(3, p.State.Clients["B"].MissedDeadlines);
+        Assert.Equal(650, d.Single("A").Deadline);
+        Assert.Equal(650, p.NextDeadline);
+    }
+
+    [Fact]
     public void A_lost_client_leaves_its_group_which_dissolves_when_empty()
     {
         var p = Policy();
