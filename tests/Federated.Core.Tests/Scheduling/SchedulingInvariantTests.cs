@@ -11,7 +11,7 @@ public class SchedulingInvariantTests
         new SynchronousOptions { ClientsPerRound = 8, MinQuorum = 4, LocalSteps = 30, RoundDeadlineSeconds = 200 },
         new FedAsyncOptions { LocalSteps = 30 },
         new FedBuffOptions { LocalSteps = 30, BufferSize = 5 },
-        new FedCompassOptions { MaxMissedDeadlines = 2 },
+        new FedCompassOptions { MaxMissedDeadlines = 2, Ranks = new RankRule([new RankTier(16, MinMemoryGiB: 16, MaxSecondsPerStep: 1.5), new RankTier(8, MinMemoryGiB: 8)], 4) },
     };
 
     private static SimulationOptions Simulation(int clients, long aggregations, ulong seed) => new()
@@ -25,6 +25,7 @@ public class SchedulingInvariantTests
         NeverReturnProbability = 0.3,
         ReturnAfterSeconds = 300,
         MaxAggregations = aggregations,
+        ClientMemoryGiB = [4, 12, 32],
     };
 
     [Theory]
@@ -98,6 +99,28 @@ public class SchedulingInvariantTests
     }
 
     [Fact]
+    public void Options_are_read_from_json_by_policy_name_with_defaults_for_the_rest()
+    {
+        var options = JsonSerializer.Deserialize<SchedulerOptions>("""{"policy":"fedcompass","MinSteps":10,"Ranks":{"Tiers":[{"Rank":16,"MinMemoryGiB":24}],"DefaultRank":8}}""");
+        var compass = Assert.IsType<FedCompassOptions>(options);
+        Assert.Equal((10, 100, 1.5), (compass.MinSteps, compass.MaxSteps, compass.Latest));
+        Assert.Equal(16, compass.Ranks!.RankFor(32, null));
+        Assert.IsType<SynchronousOptions>(JsonSerializer.Deserialize<SchedulerOptions>("""{"policy":"synchronous"}"""));
+    }
+
+    [Fact]
+    public void Engine_passes_client_memory_so_a_rank_rule_sizes_each_client()
+    {
+        var simulation = new SimulationOptions { Clients = 4, ClientMemoryGiB = [4, 32], MaxAggregations = 8 };
+        var rule = new RankRule([new RankTier(16, MinMemoryGiB: 16)], DefaultRank: 4);
+        var policy = new RecordingPolicy(new FedAsyncOptions { Ranks = rule }.CreatePolicy());
+        new VirtualTimeEngine(simulation, new NoTraining()).Run(policy);
+
+        var ranks = policy.Decisions.SelectMany(d => d.Assignments).GroupBy(a => a.ClientId).ToDictionary(g => g.Key, g => g.Select(a => a.Rank).Distinct().Single());
+        Assert.Equal([4, 16, 4, 16], ranks.OrderBy(r => r.Key).Select(r => r.Value!.Value));
+    }
+
+    [Fact]
     public void Engine_times_tasks_from_steps_speed_and_network_time()
     {
         // One client replaying 1.0 then 2.0 s/step, 10 steps per task, 5 s of network:
@@ -126,6 +149,8 @@ public class SchedulingInvariantTests
 
         var e = Assert.Throws<ArgumentException>(() => new VirtualTimeEngine(simulation with { DropoutProbability = 1.5 }, new NoTraining()));
         Assert.Contains("SimulationOptions.DropoutProbability must be in [0, 1), got 1.5", e.Message);
+        e = Assert.Throws<ArgumentException>(() => new VirtualTimeEngine(simulation with { ClientMemoryGiB = [8, 0] }, new NoTraining()));
+        Assert.Contains("SimulationOptions.ClientMemoryGiB[1] must be a finite number > 0, got 0", e.Message);
         e = Assert.Throws<ArgumentException>(() => new VirtualTimeEngine(simulation with { Speeds = new UniformSpeed(2, 1) }, new NoTraining()));
         Assert.Contains("UniformSpeed.Max", e.Message);
         e = Assert.Throws<ArgumentException>(() => new VirtualTimeEngine(simulation with { Speeds = new TraceSpeed([[1.0, -2.0]]) }, new NoTraining()));

@@ -12,6 +12,9 @@ public sealed record SimulationOptions
     /// <summary>σ of the multiplicative random walk on a client's speed, one step per task (0: no drift).</summary>
     public double Drift { get; init; }
 
+    /// <summary>Memory (GiB) the clients report when they ask for work, client i taking [i mod count]; empty: none (for <see cref="RankRule"/>).</summary>
+    public IReadOnlyList<double> ClientMemoryGiB { get; init; } = [];
+
     /// <summary>Network (download + upload) seconds added to every task.</summary>
     public double NetworkSeconds { get; init; }
 
@@ -42,6 +45,8 @@ public sealed record SimulationOptions
         Require(Clients >= 1, nameof(Clients), "must be at least 1", Clients);
         ArgumentNullException.ThrowIfNull(Speeds);
         Speeds.Validate();
+        for (var i = 0; i < ClientMemoryGiB.Count; i++)
+            Require(ClientMemoryGiB[i] > 0 && double.IsFinite(ClientMemoryGiB[i]), $"{nameof(ClientMemoryGiB)}[{i}]", "must be a finite number > 0", ClientMemoryGiB[i]);
         Require(Drift >= 0 && double.IsFinite(Drift), nameof(Drift), "must be a finite number ≥ 0", Drift);
         Require(NetworkSeconds >= 0 && double.IsFinite(NetworkSeconds), nameof(NetworkSeconds), "must be a finite number ≥ 0", NetworkSeconds);
         Require(DropoutProbability is >= 0 and < 1, nameof(DropoutProbability), "must be in [0, 1)", DropoutProbability);

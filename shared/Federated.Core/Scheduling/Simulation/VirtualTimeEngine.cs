@@ -6,7 +6,7 @@ namespace Federated.Core.Scheduling.Simulation;
 /// Runs a scheduling policy against virtual clients in virtual time: a priority queue of task completions
 /// (at start + steps × seconds per step + network seconds), timer wake-ups at the policy's deadlines and returns
 /// of dropped clients. Everything random comes from <see cref="DeterministicRandom"/> streams seeded per client,
-/// so a run is the same for every policy given the same options.
+/// drawn task by task, so a client's k-th task has the same speed, drift and dropout under every policy.
 /// A withdrawn task's client learns of it at once and asks again; a client marked unavailable that is in fact
 /// alive asks again when it would have finished.
 /// </summary>
@@ -45,7 +45,7 @@ public sealed class VirtualTimeEngine
     {
         ArgumentNullException.ThrowIfNull(policy);
         for (var i = 0; i < _clients.Length; i++)
-            Apply(policy, policy.ClientReady(_clients[i].Id, 0));
+            Apply(policy, policy.ClientReady(_clients[i].Id, 0, MemoryOf(i)));
 
         long events = 0;
         while (_aggregations.Count < _options.MaxAggregations && events < _options.MaxEvents && _queue.TryDequeue(out var next, out var key))
@@ -62,7 +62,7 @@ public sealed class VirtualTimeEngine
                     Apply(policy, policy.TimerFired(_now));
                     break;
                 case EventKind.Ready:
-                    Apply(policy, policy.ClientReady(_clients[next.Client].Id, _now));
+                    Apply(policy, policy.ClientReady(_clients[next.Client].Id, _now, MemoryOf(next.Client)));
                     break;
                 case EventKind.Completion:
                     Complete(policy, next);
@@ -72,6 +72,9 @@ public sealed class VirtualTimeEngine
         var tasks = _tasks.Values.OrderBy(t => t.Task.TaskId).Select(t => t.ToRecord()).ToList();
         return new SimulationResult(policy.Name, tasks, _aggregations, _now, events);
     }
+
+    private double? MemoryOf(int client)
+        => _options.ClientMemoryGiB.Count == 0 ? null : _options.ClientMemoryGiB[client % _options.ClientMemoryGiB.Count];
 
     private void Complete(ISchedulingPolicy policy, SimEvent completion)
     {
