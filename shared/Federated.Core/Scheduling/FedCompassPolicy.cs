@@ -70,27 +70,35 @@ public sealed class FedCompassPolicy : SchedulingPolicy<FedCompassOptions, FedCo
         }
     }
 
-    /// <summary>Handles what is due in time order: a group's T_max aggregates it; a late task's deadline counts a miss.</summary>
+    /// <summary>
+    /// Handles what is due in time order: a group's T_max aggregates it; a late task's deadline counts a miss.
+    /// Each pass sorts what is due once; a further pass picks up deadlines the first one moved but left due.
+    /// </summary>
     private protected override void OnDue(double now, DecisionBuilder decision)
     {
         while (true)
         {
-            ArrivalGroup? group = null;
-            foreach (var g in State.Groups.Values)
-                if (g.LatestTime <= now && (group is null || g.LatestTime < group.LatestTime || (g.LatestTime == group.LatestTime && g.Id < group.Id)))
-                    group = g;
-            string? late = null;
-            var lateAt = 0.0;
-            foreach (var (clientId, deadline) in State.LateDeadlines)
-                if (deadline <= now && (late is null || deadline < lateAt || (deadline == lateAt && string.CompareOrdinal(clientId, late) < 0)))
-                    (late, lateAt) = (clientId, deadline);
-
-            if (group is not null && (late is null || group.LatestTime <= lateAt))
-                AggregateGroup(group, now, decision);
-            else if (late is not null)
-                MissDeadline(State.Clients[late], lateAt, decision);
-            else
+            var due = State.Groups.Values
+                .Where(g => g.LatestTime <= now)
+                .Select(g => (At: g.LatestTime, Group: (ArrivalGroup?)g, Client: ""))
+                .Concat(State.LateDeadlines.Where(d => d.Value <= now).Select(d => (At: d.Value, Group: (ArrivalGroup?)null, Client: d.Key)))
+                .OrderBy(x => x.At)
+                .ThenBy(x => x.Group is null ? 1 : 0)
+                .ThenBy(x => x.Group?.Id ?? 0)
+                .ThenBy(x => x.Client, StringComparer.Ordinal)
+                .ToList();
+            if (due.Count == 0)
                 return;
+            foreach (var (at, group, client) in due)
+            {
+                if (group is not null)
+                {
+                    if (State.Groups.ContainsKey(group.Id))
+                        AggregateGroup(group, now, decision);
+                }
+                else if (State.LateDeadlines.TryGetValue(client, out var deadline) && deadline == at)
+                    MissDeadline(State.Clients[client], at, decision);
+            }
         }
     }
 
