@@ -143,7 +143,9 @@ public class SchedulingInvariantTests
     public void Same_seed_same_run_and_bad_simulation_options_name_the_field()
     {
         var simulation = Simulation(clients: 30, aggregations: 50, seed: 5) with { Speeds = new NormalSpeed(Mean: 1, StdDev: 0.5, Min: 0.1) };
-        var first = new VirtualTimeEngine(simulation, new NoTraining()).Run(new FedCompassOptions().CreatePolicy());
+        var engine = new VirtualTimeEngine(simulation, new NoTraining());
+        var first = engine.Run(new FedCompassOptions().CreatePolicy());
+        Assert.Throws<InvalidOperationException>(() => engine.Run(new FedCompassOptions().CreatePolicy()));
         var second = new VirtualTimeEngine(simulation, new NoTraining()).Run(new FedCompassOptions().CreatePolicy());
         Assert.Equal(JsonSerializer.Serialize(first), JsonSerializer.Serialize(second));
 

@@ -22,6 +22,7 @@ public sealed class VirtualTimeEngine
     private long _sequence;
     private double _now;
     private double? _timerAt;
+    private bool _ran;
 
     public VirtualTimeEngine(SimulationOptions options, ISimulatedTraining training)
     {
@@ -40,10 +41,13 @@ public sealed class VirtualTimeEngine
         }
     }
 
-    /// <summary>Runs <paramref name="policy"/> (fresh) until MaxAggregations, MaxVirtualSeconds or no more events.</summary>
+    /// <summary>Runs <paramref name="policy"/> (fresh) until MaxAggregations, MaxVirtualSeconds or no more events; once per engine.</summary>
     public SimulationResult Run(ISchedulingPolicy policy)
     {
         ArgumentNullException.ThrowIfNull(policy);
+        if (_ran)
+            throw new InvalidOperationException("this engine has run already; create a new one for the next run");
+        _ran = true;
         for (var i = 0; i < _clients.Length; i++)
             Apply(policy, policy.ClientReady(_clients[i].Id, 0, MemoryOf(i)));
 
