@@ -1,0 +1,147 @@
+using System.Text.Json.Serialization;
+
+namespace Federated.Core.Scheduling;
+
+/// <summary>
+/// A scheduling policy and its settings, chosen per job; serialisable with a "policy" discriminator
+/// (synchronous, fedasync, fedbuff, fedcompass).
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "policy")]
+[JsonDerivedType(typeof(SynchronousOptions), "synchronous")]
+[JsonDerivedType(typeof(FedAsyncOptions), "fedasync")]
+[JsonDerivedType(typeof(FedBuffOptions), "fedbuff")]
+[JsonDerivedType(typeof(FedCompassOptions), "fedcompass")]
+public abstract record SchedulerOptions
+{
+    /// <summary>m in s ← (1 − m)·s + m·measured, for every client's speed estimate.</summary>
+    public double SpeedMomentum { get; init; } = 0.9;
+
+    /// <summary>Per-client ranks; null leaves <see cref="ScheduledTask.Rank"/> empty (the caller decides).</summary>
+    public RankRule? Ranks { get; init; }
+
+    /// <summary>A policy with these options, fresh or continuing from a saved <paramref name="state"/>.</summary>
+    public abstract ISchedulingPolicy CreatePolicy(SchedulingState? state = null);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first bad field.</summary>
+    public virtual void Validate()
+    {
+        Require(SpeedMomentum is > 0 and <= 1, nameof(SpeedMomentum), "must be in (0, 1]", SpeedMomentum);
+        Ranks?.Validate();
+    }
+
+    protected void Require(bool ok, string field, string rule, object value)
+    {
+        if (!ok)
+            throw new ArgumentException($"{GetType().Name}.{field} {rule}, got {value}");
+    }
+
+    protected static TState StateOf<TState>(SchedulingState? state) where TState : SchedulingState, new() => state switch
+    {
+        null => new TState(),
+        TState typed => typed,
+        _ => throw new ArgumentException($"saved scheduler state is {state.GetType().Name}, but the options are for {typeof(TState).Name}"),
+    };
+}
+
+/// <summary>Synchronous FedAvg rounds with a per-round deadline and a minimum quorum.</summary>
+public sealed record SynchronousOptions : SchedulerOptions
+{
+    public int ClientsPerRound { get; init; } = 10;
+
+    /// <summary>Fewest updates a round closes with once its deadline has passed.</summary>
+    public int MinQuorum { get; init; } = 5;
+
+    public int LocalSteps { get; init; } = 50;
+
+    /// <summary>Seconds from a round's first task to its deadline.</summary>
+    public double RoundDeadlineSeconds { get; init; } = 600;
+
+    public override ISchedulingPolicy CreatePolicy(SchedulingState? state = null) => new SynchronousPolicy(this, StateOf<SynchronousState>(state));
+
+    public override void Validate()
+    {
+        base.Validate();
+        Require(ClientsPerRound >= 1, nameof(ClientsPerRound), "must be at least 1", ClientsPerRound);
+        Require(MinQuorum >= 1 && MinQuorum <= ClientsPerRound, nameof(MinQuorum), $"must be in [1, ClientsPerRound = {ClientsPerRound}]", MinQuorum);
+        Require(LocalSteps >= 1, nameof(LocalSteps), "must be at least 1", LocalSteps);
+        Require(RoundDeadlineSeconds > 0 && double.IsFinite(RoundDeadlineSeconds), nameof(RoundDeadlineSeconds), "must be a finite number > 0", RoundDeadlineSeconds);
+    }
+}
+
+/// <summary>FedAsync (Xie et al., 2019): every update is applied on arrival with weight α·(staleness + 1)^(−a).</summary>
+public sealed record FedAsyncOptions : SchedulerOptions
+{
+    public int LocalSteps { get; init; } = 50;
+
+    public double Alpha { get; init; } = 0.9;
+
+    /// <summary>a in S(u) = (u + 1)^(−a).</summary>
+    public double StalenessExponent { get; init; } = 0.5;
+
+    public override ISchedulingPolicy CreatePolicy(SchedulingState? state = null) => new FedAsyncPolicy(this, StateOf<FedAsyncState>(state));
+
+    public override void Validate()
+    {
+        base.Validate();
+        Require(LocalSteps >= 1, nameof(LocalSteps), "must be at least 1", LocalSteps);
+        Require(Alpha is > 0 and <= 1, nameof(Alpha), "must be in (0, 1]", Alpha);
+        Require(StalenessExponent is >= 0 and < 100, nameof(StalenessExponent), "must be in [0, 100)", StalenessExponent);
+    }
+}
+
+/// <summary>
+/// FedBuff (Nguyen et al., 2022): updates are buffered and applied K at a time, each weighted by its share of
+/// the buffer's samples, times (staleness + 1)^(−a) when <see cref="DiscountStaleness"/> is on.
+/// </summary>
+public sealed record FedBuffOptions : SchedulerOptions
+{
+    public int LocalSteps { get; init; } = 50;
+
+    /// <summary>K: arrivals per aggregation.</summary>
+    public int BufferSize { get; init; } = 10;
+
+    public bool DiscountStaleness { get; init; } = true;
+
+    public double StalenessExponent { get; init; } = 0.5;
+
+    public override ISchedulingPolicy CreatePolicy(SchedulingState? state = null) => new FedBuffPolicy(this, StateOf<FedBuffState>(state));
+
+    public override void Validate()
+    {
+        base.Validate();
+        Require(LocalSteps >= 1, nameof(LocalSteps), "must be at least 1", LocalSteps);
+        Require(BufferSize >= 1, nameof(BufferSize), "must be at least 1", BufferSize);
+        Require(StalenessExponent is >= 0 and < 100, nameof(StalenessExponent), "must be in [0, 100)", StalenessExponent);
+    }
+}
+
+/// <summary>FedCompass (Li et al., 2024) settings; the defaults are the paper's.</summary>
+public sealed record FedCompassOptions : SchedulerOptions
+{
+    public int MinSteps { get; init; } = 20;
+
+    public int MaxSteps { get; init; } = 100;
+
+    /// <summary>λ: a group's latest time is λ × its expected duration after creation.</summary>
+    public double Latest { get; init; } = 1.5;
+
+    public double Alpha { get; init; } = 0.9;
+
+    public double StalenessExponent { get; init; } = 0.5;
+
+    /// <summary>k: deadlines missed in a row before a client is marked unavailable.</summary>
+    public int MaxMissedDeadlines { get; init; } = 3;
+
+    public override ISchedulingPolicy CreatePolicy(SchedulingState? state = null) => new FedCompassPolicy(this, StateOf<FedCompassState>(state));
+
+    public override void Validate()
+    {
+        base.Validate();
+        Require(MinSteps >= 1, nameof(MinSteps), "must be at least 1", MinSteps);
+        Require(MaxSteps >= MinSteps, nameof(MaxSteps), $"must be at least MinSteps = {MinSteps}", MaxSteps);
+        Require(Latest >= 1 && double.IsFinite(Latest), nameof(Latest), "must be a finite number ≥ 1", Latest);
+        Require(Alpha is > 0 and <= 1, nameof(Alpha), "must be in (0, 1]", Alpha);
+        Require(StalenessExponent is >= 0 and < 100, nameof(StalenessExponent), "must be in [0, 100)", StalenessExponent);
+        Require(MaxMissedDeadlines >= 1, nameof(MaxMissedDeadlines), "must be at least 1", MaxMissedDeadlines);
+    }
+}

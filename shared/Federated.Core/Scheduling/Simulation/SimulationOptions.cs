@@ -1,0 +1,65 @@
+namespace Federated.Core.Scheduling.Simulation;
+
+/// <summary>A virtual federation: its clients' speeds, network, drift and dropouts, and when to stop.</summary>
+public sealed record SimulationOptions
+{
+    public int Clients { get; init; } = 16;
+
+    public ulong Seed { get; init; } = 1;
+
+    public SpeedModel Speeds { get; init; } = new UniformSpeed(0.5, 5);
+
+    /// <summary>σ of the multiplicative random walk on a client's speed, one step per task (0: no drift).</summary>
+    public double Drift { get; init; }
+
+    /// <summary>Memory (GiB) the clients report when they ask for work, client i taking [i mod count]; empty: none (for <see cref="RankRule"/>).</summary>
+    public IReadOnlyList<double> ClientMemoryGiB { get; init; } = [];
+
+    /// <summary>Network (download + upload) seconds added to every task.</summary>
+    public double NetworkSeconds { get; init; }
+
+    /// <summary>Clients report their compute seconds per step with each update (so the scheduler can tell it from network time).</summary>
+    public bool ReportComputeTime { get; init; } = true;
+
+    /// <summary>Chance that a client drops out during a task (its update never arrives).</summary>
+    public double DropoutProbability { get; init; }
+
+    /// <summary>Chance that a dropped client never comes back.</summary>
+    public double NeverReturnProbability { get; init; }
+
+    /// <summary>Mean seconds (exponential) before a dropped client asks for work again.</summary>
+    public double ReturnAfterSeconds { get; init; } = 600;
+
+    /// <summary>Stop after this many aggregations.</summary>
+    public long MaxAggregations { get; init; } = 100;
+
+    /// <summary>Stop at this virtual time; null: no limit.</summary>
+    public double? MaxVirtualSeconds { get; init; }
+
+    /// <summary>Guard against a policy that never aggregates.</summary>
+    public long MaxEvents { get; init; } = 10_000_000;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first bad field.</summary>
+    public void Validate()
+    {
+        Require(Clients >= 1, nameof(Clients), "must be at least 1", Clients);
+        ArgumentNullException.ThrowIfNull(Speeds);
+        Speeds.Validate();
+        for (var i = 0; i < ClientMemoryGiB.Count; i++)
+            Require(ClientMemoryGiB[i] > 0 && double.IsFinite(ClientMemoryGiB[i]), $"{nameof(ClientMemoryGiB)}[{i}]", "must be a finite number > 0", ClientMemoryGiB[i]);
+        Require(Drift >= 0 && double.IsFinite(Drift), nameof(Drift), "must be a finite number ≥ 0", Drift);
+        Require(NetworkSeconds >= 0 && double.IsFinite(NetworkSeconds), nameof(NetworkSeconds), "must be a finite number ≥ 0", NetworkSeconds);
+        Require(DropoutProbability is >= 0 and < 1, nameof(DropoutProbability), "must be in [0, 1)", DropoutProbability);
+        Require(NeverReturnProbability is >= 0 and <= 1, nameof(NeverReturnProbability), "must be in [0, 1]", NeverReturnProbability);
+        Require(ReturnAfterSeconds >= 0 && double.IsFinite(ReturnAfterSeconds), nameof(ReturnAfterSeconds), "must be a finite number ≥ 0", ReturnAfterSeconds);
+        Require(MaxAggregations >= 1, nameof(MaxAggregations), "must be at least 1", MaxAggregations);
+        Require(MaxVirtualSeconds is null or > 0, nameof(MaxVirtualSeconds), "must be > 0 when set", MaxVirtualSeconds ?? 0);
+        Require(MaxEvents >= 1, nameof(MaxEvents), "must be at least 1", MaxEvents);
+    }
+
+    private static void Require(bool ok, string field, string rule, object value)
+    {
+        if (!ok)
+            throw new ArgumentException($"{nameof(SimulationOptions)}.{field} {rule}, got {value}");
+    }
+}
