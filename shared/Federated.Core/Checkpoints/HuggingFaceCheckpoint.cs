@@ -167,12 +167,13 @@ public static class HuggingFaceCheckpoint
             mapped[tensor] = name;
         }
 
+        var files = mapped.Values.Distinct().Order(StringComparer.Ordinal).ToList();
+        if (files.FirstOrDefault(file => !File.Exists(Path.Combine(directory, file))) is { } absent)
+            throw new CheckpointFormatException($"{indexPath}: shard '{absent}' does not exist");
         var shards = new List<(string, SafeTensorsHeader)>();
-        foreach (var file in mapped.Values.Distinct().Order(StringComparer.Ordinal))
+        foreach (var file in files)
         {
             var path = Path.Combine(directory, file);
-            if (!File.Exists(path))
-                throw new CheckpointFormatException($"{indexPath}: shard '{file}' does not exist");
             var header = ReadHeader(path);
             foreach (var entry in header.Tensors)
             {
