@@ -138,6 +138,12 @@ public class HuggingFaceCheckpointTests
         var shape = Assert.Throws<CheckpointFormatException>(() => HuggingFaceCheckpoint.Load(folder.Path, CPU)).Message;
         Assert.Contains("tensor 'model.norm.weight' has shape [32] but the model expects [64]", shape);
         Assert.Contains(path, shape);
+
+        var entries = all.Select(t => (t.Name, t.Name == "model.norm.weight" ? TensorDType.I32 : TensorDType.F32, t.Shape));
+        var (header, headerBytes) = SafeTensorsHeader.Create(entries);
+        File.WriteAllBytes(path, [.. headerBytes, .. new byte[header.DataBytes]]);
+        var dtype = Assert.Throws<CheckpointFormatException>(() => HuggingFaceCheckpoint.Load(folder.Path, CPU)).Message;
+        Assert.Contains("tensor 'model.norm.weight' has dtype I32", dtype);
     }
 
     [Fact]
