@@ -44,7 +44,7 @@ public static class HuggingFaceCheckpoint
                         stream.Position = header.DataOffset + entry.Begin;
                         try
                         {
-                            SafeTensorsFile.ReadIntoAsync(stream, entry, values).GetAwaiter().GetResult();
+                            SafeTensorsFile.ReadInto(stream, entry, values);
                         }
                         catch (SafeTensorsFormatException e)
                         {

@@ -33,14 +33,14 @@ public static class Llama2cCheckpoint
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
             stream.Position = HeaderBytes;
             var targets = new ParameterTargets(model);
-            long dim = config.HiddenSize, hidden = config.IntermediateSize, kvDim = (long)config.NumKeyValueHeads * config.HeadDim;
-            void Read(string name, long[] shape, Action<float[]>? transform = null)
+            int dim = config.HiddenSize, hidden = config.IntermediateSize, kvDim = config.NumKeyValueHeads * config.HeadDim;
+            void Read(string name, long[] shape, ParameterTargets.SpanAction? transform = null)
                 => targets.Fill(name, shape, path, values =>
                 {
-                    stream.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan()));
+                    stream.ReadExactly(MemoryMarshal.AsBytes(values));
                     transform?.Invoke(values);
                 });
-            void PerLayer(string suffix, long[] shape, Action<float[]>? transform = null)
+            void PerLayer(string suffix, long[] shape, ParameterTargets.SpanAction? transform = null)
             {
                 for (int layer = 0; layer < config.NumLayers; layer++)
                     Read($"model.layers.{layer}.{suffix}", shape, transform);
@@ -76,9 +76,9 @@ public static class Llama2cCheckpoint
     /// Reorders each head's rows from interleaved pairs (2i, 2i+1) to halves (i, i + d/2), so that rotate-half
     /// RoPE on the new rows computes what pairwise RoPE computes on the old ones.
     /// </summary>
-    public static void InterleavedToHalves(float[] weight, int heads, int headDim, long columns)
+    public static void InterleavedToHalves(Span<float> weight, int heads, int headDim, int columns)
     {
-        var original = (float[])weight.Clone();
+        var original = weight.ToArray();
         var half = headDim / 2;
         for (int head = 0; head < heads; head++)
         {
@@ -86,9 +86,9 @@ public static class Llama2cCheckpoint
             {
                 for (int pair = 0; pair < 2; pair++)
                 {
-                    long from = ((long)head * headDim + 2 * i + pair) * columns;
-                    long to = ((long)head * headDim + pair * half + i) * columns;
-                    Array.Copy(original, from, weight, to, columns);
+                    var from = (head * headDim + 2 * i + pair) * columns;
+                    var to = (head * headDim + pair * half + i) * columns;
+                    original.AsSpan(from, columns).CopyTo(weight.Slice(to, columns));
                 }
             }
         }

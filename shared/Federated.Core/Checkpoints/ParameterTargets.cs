@@ -1,5 +1,7 @@
+using System.Runtime.InteropServices;
 using Federated.Core.Model;
 using Federated.Core.Tensors;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -12,14 +14,17 @@ namespace Federated.Core.Checkpoints;
 /// </summary>
 internal sealed class ParameterTargets(LlamaForCausalLM model)
 {
+    public delegate void SpanAction(Span<float> destination);
+
     private readonly Dictionary<string, Parameter> _parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
     private readonly HashSet<string> _filled = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// Copies one tensor in; <paramref name="read"/> writes its float32 values, row-major, into the buffer it is given.
+    /// Copies one tensor in; <paramref name="read"/> writes its float32 values, row-major, into the span it is given:
+    /// the parameter's own memory when it lives on the CPU, else a buffer the size of the tensor.
     /// Tensors Hugging Face itself ignores (rotary inv_freq buffers, lm_head of a tied model) are skipped.
     /// </summary>
-    public void Fill(string name, IReadOnlyList<long> shape, string source, Action<float[]> read)
+    public void Fill(string name, IReadOnlyList<long> shape, string source, SpanAction read)
     {
         if (!_parameters.TryGetValue(name, out var parameter))
         {
@@ -31,6 +36,11 @@ internal sealed class ParameterTargets(LlamaForCausalLM model)
             throw new CheckpointFormatException($"{source}: tensor '{name}' has shape {TensorShape.Describe(shape)} but the model expects {TensorShape.Describe(parameter.shape)}");
         if (!_filled.Add(name))
             throw new CheckpointFormatException($"{source}: tensor '{name}' appears more than once");
+        if (parameter.device_type == DeviceType.CPU && parameter.dtype == ScalarType.Float32 && parameter.is_contiguous() && parameter.numel() * sizeof(float) <= int.MaxValue)
+        {
+            read(MemoryMarshal.Cast<byte, float>(parameter.bytes));
+            return;
+        }
         var values = new float[checked((int)parameter.numel())];
         read(values);
         using var scope = NewDisposeScope();

@@ -1,15 +1,18 @@
 using System.CommandLine;
 using System.Globalization;
+using Federated.Core.Checkpoints;
 using Federated.Core.Generation;
 using Federated.Core.Model;
+using Federated.Core.Tensors;
 using Spectre.Console;
+using static TorchSharp.torch;
 
 namespace Federated.Simulations.Commands;
 
 /// <summary>`federated model …`: inspect base models (built-in, Hugging Face directories, llama2.c files) and sample from them.</summary>
 public static class ModelCommands
 {
-    public static Command Create() => new("model", "Inspect base models and generate from them") { InfoCommand(), GenerateCommand() };
+    public static Command Create() => new("model", "Inspect base models and generate from them") { InfoCommand(), GenerateCommand(), ConvertCommand() };
 
     private static Argument<string> ModelArgument() => new("model") { Description = "builtin:tiny|small, a Hugging Face model directory, or a llama2.c .bin file" };
 
@@ -44,7 +47,7 @@ public static class ModelCommands
                 Row("attention_bias (q, k, v)", c.AttentionBias);
                 Row("bos_token_id", c.BosTokenId);
                 Row("eos_token_id", c.EosTokenIds.Count == 0 ? null : string.Join(",", c.EosTokenIds));
-                Row("tokenizer", info.TokenizerFile ?? (info.Format == Core.Checkpoints.CheckpointFormat.Builtin ? "bytes" : "none"));
+                Row("tokenizer", info.TokenizerFile ?? (info.Format == CheckpointFormat.Builtin ? "bytes" : "none"));
                 AnsiConsole.Write(table);
                 return 0;
             }
@@ -82,6 +85,42 @@ public static class ModelCommands
             try
             {
                 ModelGeneration.Run(request, Console.Out, Console.Error);
+                return 0;
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine(e.Message);
+                return 2;
+            }
+        });
+        return command;
+    }
+
+    private static Command ConvertCommand()
+    {
+        var model = ModelArgument();
+        var output = new Option<string>("--out") { Description = "Folder to write config.json and model.safetensors into", Required = true };
+        var dtype = new Option<string>("--dtype") { Description = "f32 or bf16", DefaultValueFactory = _ => "f32" };
+        var command = new Command("convert", "Save any model (e.g. builtin:small or a llama2.c file) as a Hugging Face directory") { model, output, dtype };
+        command.SetAction(parse =>
+        {
+            var type = parse.GetValue(dtype) switch
+            {
+                "f32" => TensorDType.F32,
+                "bf16" => TensorDType.BF16,
+                _ => (TensorDType?)null,
+            };
+            if (type is null)
+            {
+                Console.Error.WriteLine($"--dtype must be f32 or bf16, not '{parse.GetValue(dtype)}'");
+                return 2;
+            }
+            try
+            {
+                using var loaded = ModelCatalog.Load(parse.GetValue(model)!, CPU);
+                var folder = parse.GetValue(output)!;
+                HuggingFaceCheckpoint.Save(loaded, folder, type.Value);
+                AnsiConsole.MarkupLine($"Wrote {Markup.Escape(parse.GetValue(model)!)} as {type} to {Markup.Escape(Path.GetFullPath(folder))}");
                 return 0;
             }
             catch (ArgumentException e)
