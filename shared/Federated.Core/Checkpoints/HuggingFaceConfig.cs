@@ -89,7 +89,7 @@ public static class HuggingFaceConfig
         {
             throw new CheckpointFormatException($"{path}: {e.Message}");
         }
-        return (config, architecture, reader.String("torch_dtype") ?? "unknown");
+        return (config, architecture, reader.String("torch_dtype") ?? reader.String("dtype") ?? "unknown");
     }
 
     /// <summary>Writes the config of <paramref name="config"/> as Hugging Face would, with the weights' dtype.</summary>
@@ -146,6 +146,8 @@ public static class HuggingFaceConfig
             throw new CheckpointFormatException($"{path}: field 'rope_scaling' must be an object or null");
         var reader = new Fields(path, json, "rope_scaling.");
         var type = reader.String("rope_type") ?? reader.String("type") ?? throw reader.Missing("rope_type");
+        if (type == "default")
+            return null;
         if (type != "llama3")
             throw new CheckpointFormatException($"{path}: field 'rope_scaling.rope_type' is '{type}'; only llama3 rope scaling is supported");
         var scaling = new Llama3RopeScaling(

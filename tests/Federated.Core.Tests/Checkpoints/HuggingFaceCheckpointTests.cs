@@ -239,6 +239,21 @@ public class HuggingFaceCheckpointTests
     }
 
     [Fact]
+    public void Default_rope_type_and_the_newer_dtype_key_are_understood()
+    {
+        using var folder = new TemporaryFolder();
+        var path = Path.Combine(folder.Path, "config.json");
+        File.WriteAllText(path, """
+            {"model_type":"llama","vocab_size":100,"hidden_size":32,"intermediate_size":64,"num_hidden_layers":2,"num_attention_heads":4,
+             "max_position_embeddings":64,"rope_scaling":{"rope_type":"default"},"dtype":"float16"}
+            """);
+        var (config, _, dtype) = HuggingFaceConfig.Read(path);
+        Assert.Null(config.RopeScaling);
+        Assert.Equal(4, config.NumKeyValueHeads);
+        Assert.Equal("float16", dtype);
+    }
+
+    [Fact]
     public void Tied_models_ignore_a_stored_lm_head_like_Hugging_Face()
     {
         using var folder = new TemporaryFolder();
