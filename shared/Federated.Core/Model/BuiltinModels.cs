@@ -33,6 +33,8 @@ public static class BuiltinModels
             NumKeyValueHeads = 2,
             MaxPositionEmbeddings = 128,
             TieWordEmbeddings = true,
+            BosTokenId = ByteTokenizer.Bos,
+            EosTokenIds = [ByteTokenizer.Eos],
         },
         Small => new LlamaConfig
         {
@@ -44,6 +46,8 @@ public static class BuiltinModels
             NumKeyValueHeads = 4,
             MaxPositionEmbeddings = 256,
             TieWordEmbeddings = true,
+            BosTokenId = ByteTokenizer.Bos,
+            EosTokenIds = [ByteTokenizer.Eos],
         },
         _ => throw new ArgumentException($"unknown built-in model '{reference}'; built-in models are {string.Join(", ", Names)}"),
     };

@@ -23,13 +23,13 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
 
     private readonly Dictionary<string, LoraLinear> _linears;
 
-    public LlamaForCausalLM(LlamaConfig config, Device device, bool attentionBias = false)
+    public LlamaForCausalLM(LlamaConfig config, Device device)
         : base("LlamaForCausalLM")
     {
         config.Validate();
         Config = config;
         Device = device;
-        _model = new LlamaModel("model", config, attentionBias, device);
+        _model = new LlamaModel("model", config, config.AttentionBias, device);
         _lmHead = config.TieWordEmbeddings ? null : new LoraLinear("lm_head", config.HiddenSize, config.VocabSize, false, device);
         RegisterComponents();
         foreach (var parameter in parameters())

@@ -28,7 +28,7 @@ public sealed class LlamaModel : nn.Module<Tensor, Tensor>
         for (int i = 0; i < config.NumLayers; i++)
             _layers.Add(new LlamaDecoderLayer(i.ToString(System.Globalization.CultureInfo.InvariantCulture), config, attentionBias, device));
         _norm = new RmsNorm("norm", config.HiddenSize, config.RmsNormEps, device);
-        _rotary = new RotaryEmbedding("rotary_emb", config.HeadDim, config.MaxPositionEmbeddings, config.RopeTheta, device);
+        _rotary = new RotaryEmbedding("rotary_emb", config.HeadDim, config.MaxPositionEmbeddings, config.RopeTheta, device, config.RopeScaling);
         RegisterComponents();
     }
 

@@ -5,18 +5,21 @@ namespace Federated.Core.Model;
 
 /// <summary>
 /// Rotary position embeddings (Su et al., 2021) in the Hugging Face layout: the head dimension is split in
-/// halves (x₁, x₂) and rotated as x·cos + (−x₂, x₁)·sin, with frequencies θ^(−2i/d).
+/// halves (x₁, x₂) and rotated as x·cos + (−x₂, x₁)·sin, with frequencies θ^(−2i/d), optionally
+/// adjusted by Llama 3's <see cref="Llama3RopeScaling"/>.
 /// </summary>
 public sealed class RotaryEmbedding : nn.Module
 {
     private readonly Tensor _cos;
     private readonly Tensor _sin;
 
-    public RotaryEmbedding(string name, int headDim, int maxPositions, double theta, Device device)
+    public RotaryEmbedding(string name, int headDim, int maxPositions, double theta, Device device, Llama3RopeScaling? scaling = null)
         : base(name)
     {
         using var scope = NewDisposeScope();
         var inverse = arange(0, headDim, 2, dtype: ScalarType.Float64).div_(headDim).mul_(-Math.Log(theta)).exp_();
+        if (scaling is not null)
+            inverse = tensor(inverse.data<double>().ToArray().Select(scaling.Adjust).ToArray(), dtype: ScalarType.Float64);
         var positions = arange(maxPositions, dtype: ScalarType.Float64);
         var angles = outer(positions, inverse);
         var doubled = cat([angles, angles], dim: -1);

@@ -96,6 +96,37 @@ public static class SafeTensorsFile
         }
     }
 
+    /// <summary>Reads one tensor's bytes (the stream at its start) into <paramref name="destination"/> as float32, block by block.</summary>
+    public static void ReadInto(Stream stream, TensorEntry entry, Span<float> destination)
+    {
+        if (destination.Length != entry.ElementCount)
+            throw new ArgumentException($"tensor '{entry.Name}' has {entry.ElementCount} values but the destination holds {destination.Length}", nameof(destination));
+        var elementSize = entry.DType.ElementSize();
+        var buffer = ArrayPool<byte>.Shared.Rent(CopyBlockBytes);
+        try
+        {
+            int done = 0;
+            while (done < destination.Length)
+            {
+                var count = Math.Min(CopyBlockBytes / elementSize, destination.Length - done);
+                try
+                {
+                    stream.ReadExactly(buffer, 0, count * elementSize);
+                }
+                catch (EndOfStreamException)
+                {
+                    throw new SafeTensorsFormatException($"payload ended inside tensor '{entry.Name}'");
+                }
+                Convert(entry, buffer.AsSpan(0, count * elementSize), destination.Slice(done, count));
+                done += count;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     private static void Convert(TensorEntry entry, ReadOnlySpan<byte> source, Span<float> destination)
     {
         switch (entry.DType)
