@@ -20,6 +20,21 @@ public class ModelGenerationTests
     }
 
     [Fact]
+    public void Greedy_ids_on_stories260K_equal_those_of_llama2c_run_c()
+    {
+        // Printed by llama2.c's run.c (karpathy/llama2.c at 350e04f, gcc -O2) with a stand-in 512-token
+        // tokenizer whose piece i reads "[i] ":  ./run stories260K.bin -z fake_tok.bin -t 0 -n 41 -i ""
+        int[] runC =
+        [
+            461, 461, 401, 401, 401, 461, 378, 455, 473, 456, 435, 299, 362, 409, 283, 264, 283, 452, 288, 13,
+            431, 431, 431, 431, 431, 431, 431, 431, 431, 431, 431, 431, 431, 293, 430, 417, 363, 416, 315, 342,
+        ];
+        var output = new StringWriter();
+        ModelGeneration.Run(new GenerationRequest { Model = TestModels.Stories260K, PromptIds = "1", MaxTokens = 40, Temperature = 0, IdsOnly = true }, output, TextWriter.Null);
+        Assert.Equal(string.Join(' ', runC), output.ToString().Trim());
+    }
+
+    [Fact]
     public void Without_a_prompt_generation_starts_from_BOS()
     {
         var output = new StringWriter();

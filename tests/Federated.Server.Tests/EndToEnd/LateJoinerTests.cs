@@ -24,9 +24,11 @@ public class LateJoinerTests(ITestOutputHelper output)
             Clients = 2,
             LateClients = 1,
             LateJoinRound = 4,
-            Rounds = 6,
+            // Rounds after the join long enough (≈1 s each) that the late client, which needs a moment to
+            // start, is in one of them.
+            Rounds = 8,
             Ranks = [4, 8],
-            LocalSteps = 4,
+            LocalSteps = 40,
             ExamplesPerClient = 40,
             EvaluationExamples = 10,
             OutputDirectory = folder.Path,
