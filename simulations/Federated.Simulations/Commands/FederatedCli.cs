@@ -12,5 +12,6 @@ public static class FederatedCli
         DataCommands.Create(),
         AdapterCommands.Create(),
         ModelCommands.Create(),
+        BenchCommand.Create(),
     };
 }
