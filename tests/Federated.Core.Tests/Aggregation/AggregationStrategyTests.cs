@@ -110,6 +110,21 @@ public class AggregationStrategyTests
         }
     }
 
+    [Fact]
+    public void Absolute_weights_are_normalised_weights_scaled_by_their_sum()
+    {
+        // FedAsync-style weights 0.3 and 0.15 (sum 0.45): the update is 0.3 ΔW_1 + 0.15 ΔW_2.
+        var first = RandomAdapters.Create(2, 1.0, 1);
+        var second = RandomAdapters.Create(4, 2.0, 2);
+        var outcome = new ZeroPaddingStrategy().Aggregate([new(first, 0.3, "a"), new(second, 0.15, "b")], [2]).Scaled(0.45);
+        var stacked = new StackingStrategy().Aggregate([new(first, 0.3, "a"), new(second, 0.15, "b")], [2]).Scaled(0.45);
+        var expected = AdapterMath.WeightedSum([(AdapterMath.Delta(first[Module], 1.0), 0.3), (AdapterMath.Delta(second[Module], 2.0), 0.15)]);
+        Assert.True(AdapterMath.RelativeError(Delta(stacked.Global), expected) < 1e-6);
+        Assert.Equal(0.45, outcome.Global.Scale, 12);
+        Assert.Equal(0.45, outcome.For(2).Scale, 12);
+        Assert.Throws<ArgumentException>(() => outcome.Scaled(0));
+    }
+
     private static List<WeightedAdapter> Mixed(out double[,] expected)
     {
         var inputs = new[] { 4, 8, 16 }.Select((rank, k) => new WeightedAdapter(RandomAdapters.Create(rank, 0.5 + k, 100 + (ulong)k), 10 * (k + 1), $"client {k}")).ToList();
