@@ -1,7 +1,5 @@
 using Federated.Contracts.Aggregation;
-using Federated.Core.Adapters;
 using Federated.Core.Aggregation;
-using Federated.Core.Runtime;
 using Federated.Server.Storage;
 
 namespace Federated.Server.Aggregation;
@@ -14,12 +12,9 @@ public sealed class AggregationShardGrain(AdapterStore store) : Grain, IAggregat
     {
         var updates = inputs.Select(i => new StoredUpdate(store.PathOf(i.Sha256), i.Weight, $"client '{i.ClientId}'")).ToList();
         var aggregation = AggregationStrategies.Create(strategy);
-        var outcome = await ComputeThread.Run(() => ShardedAggregation.AggregateShardAsync(aggregation, updates, modules, clientRanks).GetAwaiter().GetResult());
-        var (global, _) = await store.WriteAsync(stream => AdapterSerializer.WriteAsync(stream, outcome.Global));
-        var views = new Dictionary<int, string>();
-        foreach (var (rank, view) in outcome.ClientViews)
-            views[rank] = (await store.WriteAsync(stream => AdapterSerializer.WriteAsync(stream, view))).Sha256;
+        // Off the grain's scheduler: file IO and arithmetic only, no grain calls.
+        var output = await Task.Run(() => ShardedAggregation.WriteShardAsync(aggregation, updates, modules, clientRanks, async write => (await store.WriteAsync(write)).Sha256));
         DeactivateOnIdle(); // one use per round
-        return new ShardResult(global, outcome.Global.Rank, views);
+        return new ShardResult(output.Global, output.GlobalRank, new Dictionary<int, string>(output.Views));
     }
 }

@@ -6,6 +6,9 @@ namespace Federated.Core.Aggregation;
 /// <summary>One client update on disk and its aggregation weight.</summary>
 public sealed record StoredUpdate(string Path, double Weight, string Source);
 
+/// <summary>Where one shard's outputs went: its part of the global update (with that part's rank) and of each per-rank view.</summary>
+public sealed record ShardOutput(string Global, int GlobalRank, IReadOnlyDictionary<int, string> Views);
+
 /// <summary>
 /// Aggregation a shard of layers at a time. Every strategy works module by module, so the modules can be
 /// split into shards (whole decoder layers together) that are aggregated independently — on different
@@ -36,6 +39,27 @@ public static partial class ShardedAggregation
         foreach (var update in updates)
             inputs.Add(new WeightedAdapter(await AdapterSerializer.ReadModulesAsync(update.Path, modules, cancellationToken).ConfigureAwait(false), update.Weight, update.Source));
         return strategy.Aggregate(inputs, clientRanks);
+    }
+
+    /// <summary>
+    /// Aggregates one shard and stores its outputs through <paramref name="write"/> (which returns where, or
+    /// under which hash, a payload went). Stacking streams from the stored updates to the output
+    /// (<see cref="StreamingStacking"/>); the baselines aggregate the shard in memory.
+    /// </summary>
+    public static async Task<ShardOutput> WriteShardAsync(IAggregationStrategy strategy, IReadOnlyList<StoredUpdate> updates, IReadOnlyList<string> modules, IReadOnlyCollection<int> clientRanks, Func<Func<Stream, Task>, Task<string>> write, CancellationToken cancellationToken = default)
+    {
+        if (strategy is StackingStrategy)
+        {
+            int rank = 0;
+            var stacked = await write(async stream => rank = await new StreamingStacking().WriteAsync(updates, modules, stream, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+            return new ShardOutput(stacked, rank, new Dictionary<int, string>());
+        }
+        var outcome = await AggregateShardAsync(strategy, updates, modules, clientRanks, cancellationToken).ConfigureAwait(false);
+        var global = await write(stream => AdapterSerializer.WriteAsync(stream, outcome.Global, cancellationToken)).ConfigureAwait(false);
+        var views = new Dictionary<int, string>();
+        foreach (var (rank, view) in outcome.ClientViews)
+            views[rank] = await write(stream => AdapterSerializer.WriteAsync(stream, view, cancellationToken)).ConfigureAwait(false);
+        return new ShardOutput(global, outcome.Global.Rank, views);
     }
 
     /// <summary>"model.layers.12.mlp.up_proj" → "12"; modules outside the decoder layers are each their own group.</summary>

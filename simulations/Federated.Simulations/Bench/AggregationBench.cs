@@ -118,9 +118,14 @@ public sealed class AggregationBench : IBenchSection
             var parts = new List<string>();
             foreach (var shard in plan)
             {
-                var outcome = await ShardedAggregation.AggregateShardAsync(new StackingStrategy(), updates, shard, [rank], cancellationToken);
-                parts.Add(Path.Combine(folder, $"part-{parts.Count}.safetensors"));
-                await AdapterSerializer.WriteFileAsync(parts[^1], outcome.Global, cancellationToken);
+                var part = Path.Combine(folder, $"part-{parts.Count}.safetensors");
+                await ShardedAggregation.WriteShardAsync(new StackingStrategy(), updates, shard, [rank], async write =>
+                {
+                    await using var file = File.Create(part);
+                    await write(file);
+                    return part;
+                }, cancellationToken);
+                parts.Add(part);
             }
             var output = Path.Combine(folder, "global.safetensors");
             await using (var stream = File.Create(output))

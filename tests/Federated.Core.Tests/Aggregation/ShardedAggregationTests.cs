@@ -65,6 +65,53 @@ public sealed class ShardedAggregationTests : IDisposable
     }
 
     [Fact]
+    public async Task Streaming_stacking_from_files_writes_exactly_what_stacking_in_memory_does()
+    {
+        var adapters = new[] { 3, 1, 5, 2 }.Select((rank, k) => RandomAdapters.Create(rank, 0.5 + k, 500 + (ulong)k)).ToList();
+        var updates = await Store(adapters);
+        var expected = StackingStrategy.Stack(adapters.Select((a, k) => new WeightedAdapter(a, 10 * (k + 1), $"client {k}")).ToList());
+
+        var path = Path.Combine(_folder, "streamed.safetensors");
+        int rank;
+        await using (var stream = File.Create(path))
+            rank = await new StreamingStacking().WriteAsync(updates, null, stream);
+        var streamed = await AdapterSerializer.ReadFileAsync(path);
+
+        Assert.Equal(11, rank);
+        Assert.Equal(expected.ModuleNames, streamed.ModuleNames);
+        foreach (var module in expected.ModuleNames)
+        {
+            Assert.Equal(expected[module].A.Data, streamed[module].A.Data);
+            Assert.Equal(expected[module].B.Data, streamed[module].B.Data);
+        }
+        Assert.Equal(AdapterSerializer.ToBytes(expected), await File.ReadAllBytesAsync(path));
+    }
+
+    [Fact]
+    public async Task Streaming_stacking_refuses_mismatched_updates_naming_the_module_and_client()
+    {
+        var good = RandomAdapters.Create(2, 1.0, 1);
+        var module = RandomAdapters.Shapes[1].Module;
+        var partial = new LoraAdapter(good.Modules.Where(m => m.Key != module), 1.0);
+        var updates = await Store([good, partial]);
+        var error = await Assert.ThrowsAsync<AdapterFormatException>(() => new StreamingStacking().WriteAsync(updates, null, Stream.Null));
+        Assert.Contains(module, error.Message);
+        Assert.Contains("client 1", error.Message);
+    }
+
+    private async Task<List<StoredUpdate>> Store(IReadOnlyList<LoraAdapter> adapters)
+    {
+        var updates = new List<StoredUpdate>();
+        for (int k = 0; k < adapters.Count; k++)
+        {
+            var path = Path.Combine(_folder, $"stored-{k}.safetensors");
+            await AdapterSerializer.WriteFileAsync(path, adapters[k]);
+            updates.Add(new StoredUpdate(path, 10 * (k + 1), $"client {k}"));
+        }
+        return updates;
+    }
+
+    [Fact]
     public async Task Joining_parts_with_different_metadata_or_a_missing_module_is_refused()
     {
         var a = Path.Combine(_folder, "a.safetensors");
