@@ -36,30 +36,7 @@ public sealed class CoordinatorConnection : IDisposable
     public async Task DownloadAsync(string clientId, string sha256, string path, CancellationToken cancellationToken)
     {
         using var call = Client.DownloadAdapter(new DownloadAdapterRequest { ClientId = clientId, Sha256 = sha256 }, cancellationToken: cancellationToken);
-        var temporary = path + ".part";
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        long expected = -1, received = 0;
-        await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
-        {
-            await foreach (var chunk in call.ResponseStream.ReadAllAsync(cancellationToken))
-            {
-                if (chunk.PartCase == AdapterChunk.PartOneofCase.Header)
-                {
-                    expected = chunk.Header.SizeBytes;
-                    continue;
-                }
-                hash.AppendData(chunk.Data.Span);
-                await file.WriteAsync(chunk.Data.Memory, cancellationToken);
-                received += chunk.Data.Length;
-            }
-        }
-        var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
-        if (received != expected || actual != sha256)
-        {
-            File.Delete(temporary);
-            throw new RpcException(new Status(StatusCode.DataLoss, $"download of adapter {sha256} gave {received} of {expected} bytes with SHA-256 {actual}"));
-        }
-        File.Move(temporary, path, overwrite: true);
+        await AdapterDownloads.ReceiveAsync(call.ResponseStream, path, sha256, cancellationToken);
     }
 
     /// <summary>

@@ -5,6 +5,9 @@ public interface ICompactionGrain : IGrainWithStringKey
 {
     /// <summary>The compacted sum of the updates a client of <paramref name="rank"/> merges for rounds after_round+1 .. through_round.</summary>
     Task<CatchUp> GetCatchUp(int rank, int afterRound, int throughRound);
+
+    /// <summary>The compacted sum of the job's global updates of rounds 1 .. through_round: the global model's adapter.</summary>
+    Task<CatchUp> GetGlobal(int throughRound);
 }
 
 /// <summary>A stored compacted update and what it stands for.</summary>

@@ -7,7 +7,6 @@ using Federated.Contracts.Scheduling;
 using Federated.Protos.V1;
 using Federated.Server.Hosting;
 using Federated.Server.Storage;
-using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 
@@ -75,16 +74,7 @@ public sealed partial class CoordinatorService(
     public override async Task DownloadAdapter(DownloadAdapterRequest request, IServerStreamWriter<AdapterChunk> responseStream, ServerCallContext context)
     {
         await RequireEnrolled(request.ClientId);
-        var chunk = options.Value.MaxChunkBytes;
-        await using var stream = store.OpenRead(request.Sha256);
-        await responseStream.WriteAsync(new AdapterChunk
-        {
-            Header = new AdapterHeader { Sha256 = request.Sha256, SizeBytes = stream.Length, Encoding = "safetensors" },
-        }, context.CancellationToken);
-        var buffer = new byte[chunk];
-        int read;
-        while ((read = await stream.ReadAsync(buffer, context.CancellationToken)) > 0)
-            await responseStream.WriteAsync(new AdapterChunk { Data = ByteString.CopyFrom(buffer, 0, read) }, context.CancellationToken);
+        await AdapterStreaming.SendAsync(store, request.Sha256, responseStream, options.Value.MaxChunkBytes, context.CancellationToken);
     }
 
     public override Task<UploadUpdateReply> UploadUpdate(IAsyncStreamReader<UploadUpdateRequest> requestStream, ServerCallContext context)

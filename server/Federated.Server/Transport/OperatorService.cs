@@ -1,13 +1,17 @@
 using System.Security.Cryptography;
 using Federated.Contracts;
+using Federated.Contracts.Compaction;
 using Federated.Contracts.Jobs;
+using Federated.Server.Hosting;
+using Federated.Server.Storage;
+using Microsoft.Extensions.Options;
 using Federated.Protos.V1;
 using Grpc.Core;
 
 namespace Federated.Server.Transport;
 
 /// <summary>The operators' door: create, inspect and watch jobs.</summary>
-public sealed class OperatorService(IGrainFactory grains) : Operator.OperatorBase
+public sealed class OperatorService(IGrainFactory grains, AdapterStore store, IOptions<ServerOptions> options) : Operator.OperatorBase
 {
     private static readonly TimeSpan WatchSlice = TimeSpan.FromSeconds(15);
 
@@ -43,6 +47,15 @@ public sealed class OperatorService(IGrainFactory grains) : Operator.OperatorBas
             snapshot = next;
             await responseStream.WriteAsync(ProtoMapping.ToStatus(snapshot), context.CancellationToken);
         }
+    }
+
+    public override async Task DownloadGlobalAdapter(DownloadGlobalAdapterRequest request, IServerStreamWriter<AdapterChunk> responseStream, ServerCallContext context)
+    {
+        var jobId = Identifiers.Require(request.JobId, "job_id");
+        if (request.ThroughRound < 0)
+            throw Contracts.Errors.FederatedException.Invalid($"through_round must be 0 (the last) or a round number, got {request.ThroughRound}");
+        var global = await grains.GetGrain<ICompactionGrain>(jobId).GetGlobal(request.ThroughRound);
+        await AdapterStreaming.SendAsync(store, global.Sha256, responseStream, options.Value.MaxChunkBytes, context.CancellationToken);
     }
 
     private static string NewJobId()

@@ -3,6 +3,7 @@ using System.Globalization;
 using Federated.Core.Adapters;
 using Federated.Core.Adapters.Peft;
 using Federated.Core.Aggregation;
+using Federated.Core.Tensors;
 using Spectre.Console;
 
 namespace Federated.Simulations.Commands;
@@ -15,7 +16,29 @@ public static class AdapterCommands
         StackCommand(),
         CompactCommand(),
         DiffCommand(),
+        MergeCommand(),
     };
+
+    private static Command MergeCommand()
+    {
+        var input = new Argument<string>("DIR") { Description = "Adapter directory" };
+        var baseModel = new Option<string>("--base") { Description = "Base model: a Hugging Face directory, a llama2.c .bin or builtin:tiny", Required = true };
+        var output = new Option<string>("--out") { Description = "Directory to write the merged model to (config.json + model.safetensors)", Required = true };
+        var dtype = new Option<string>("--dtype") { Description = "f32 or bf16", DefaultValueFactory = _ => "f32" };
+        var command = new Command("merge", "Merge an adapter into its base model's weights and save the merged model") { input, baseModel, output, dtype };
+        command.SetAction((parse, cancellationToken) => Run(async () =>
+        {
+            var type = parse.GetValue(dtype) switch
+            {
+                "f32" => TensorDType.F32,
+                "bf16" => TensorDType.BF16,
+                var other => throw new ArgumentException($"--dtype must be f32 or bf16, got '{other}'"),
+            };
+            var modules = await AdapterTools.MergeAsync(parse.GetValue(input)!, parse.GetValue(baseModel)!, parse.GetValue(output)!, type, cancellationToken);
+            AnsiConsole.MarkupLine($"Merged {modules} modules into {Markup.Escape(parse.GetValue(baseModel)!)} → {Markup.Escape(parse.GetValue(output)!)}");
+        }));
+        return command;
+    }
 
     private static Command StackCommand()
     {
@@ -86,7 +109,7 @@ public static class AdapterCommands
             await action();
             return 0;
         }
-        catch (Exception e) when (e is AdapterFormatException or ArgumentException or IOException)
+        catch (Exception e) when (e is AdapterFormatException or ArgumentException or IOException or Core.Checkpoints.CheckpointFormatException)
         {
             AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
             return 2;

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using Federated.Core.Adapters;
+using Federated.Core.Adapters.Peft;
 using Federated.Core.Aggregation;
 using Federated.Core.Model;
 using Federated.Protos;
@@ -27,7 +29,7 @@ public static class JobCommands
 
     public static Command Create()
     {
-        var job = new Command("job", "Create, inspect and follow jobs on a running coordinator") { CreateCommand(), StatusCommand(), WatchCommand(), ListCommand() };
+        var job = new Command("job", "Create, inspect and follow jobs on a running coordinator") { CreateCommand(), StatusCommand(), WatchCommand(), ListCommand(), AdapterCommand() };
         foreach (var command in job.Subcommands)
         {
             command.Options.Add(Server);
@@ -120,6 +122,30 @@ public static class JobCommands
                 Describe(job);
             if (reply.Jobs.Count == 0)
                 AnsiConsole.WriteLine("No jobs.");
+        }));
+        return command;
+    }
+
+    private static Command AdapterCommand()
+    {
+        var id = new Argument<string>("id") { Description = "Job id" };
+        var round = new Option<int>("--round") { Description = "The round whose global model to export (default: the last completed)", DefaultValueFactory = _ => 0 };
+        var output = new Option<string>("--out") { Description = "Directory to write the PEFT adapter to (adapter_config.json + adapter_model.safetensors)", Required = true };
+        var command = new Command("adapter", "Download the global model's adapter after a round as a PEFT directory (load with PeftModel.from_pretrained)") { id, round, output };
+        command.SetAction(async (parse, cancellationToken) => await Call(parse, async client =>
+        {
+            var jobId = parse.GetValue(id)!;
+            var status = await client.GetJobAsync(new GetJobRequest { JobId = jobId }, cancellationToken: cancellationToken);
+            var through = parse.GetValue(round) is > 0 and var r ? r : status.CompletedRounds;
+            var folder = parse.GetValue(output)!;
+            Directory.CreateDirectory(folder);
+            var payload = Path.Combine(folder, ".global.safetensors");
+            using (var call = client.DownloadGlobalAdapter(new DownloadGlobalAdapterRequest { JobId = jobId, ThroughRound = through }, cancellationToken: cancellationToken))
+                await AdapterDownloads.ReceiveAsync(call.ResponseStream, payload, null, cancellationToken);
+            var adapter = await AdapterSerializer.ReadFileAsync(payload, cancellationToken);
+            File.Delete(payload);
+            await PeftAdapterDirectory.WriteAsync(folder, adapter, status.Spec.BaseModel, cancellationToken);
+            AnsiConsole.MarkupLine($"Wrote the global adapter of job [bold]{Markup.Escape(jobId)}[/] after round {through} (rank {adapter.Rank}, {adapter.ModuleNames.Count} modules) to {Markup.Escape(Path.GetFullPath(folder))}");
         }));
         return command;
     }

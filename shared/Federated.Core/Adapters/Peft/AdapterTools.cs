@@ -1,4 +1,7 @@
 using Federated.Core.Aggregation;
+using Federated.Core.Checkpoints;
+using Federated.Core.Model;
+using Federated.Core.Tensors;
 
 namespace Federated.Core.Adapters.Peft;
 
@@ -52,6 +55,27 @@ public static class AdapterTools
         }
         await PeftAdapterDirectory.WriteAsync(output, result.Adapter, baseModel, cancellationToken).ConfigureAwait(false);
         return result;
+    }
+
+    /// <summary>Files of a Hugging Face model directory that travel with merged weights unchanged.</summary>
+    private static readonly string[] CompanionFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json", "tokenizer.model"];
+
+    /// <summary>
+    /// Merges an adapter into a base model (a Hugging Face directory, a llama2.c file or a built-in model) and
+    /// saves the merged model as a Hugging Face directory, with the base's tokenizer files.
+    /// </summary>
+    public static async Task<int> MergeAsync(string adapterDirectory, string baseModel, string output, TensorDType dtype, CancellationToken cancellationToken = default)
+    {
+        var adapter = (await PeftAdapterDirectory.ReadAsync(adapterDirectory, cancellationToken).ConfigureAwait(false)).Adapter;
+        using var model = ModelCatalog.Load(baseModel, TorchSharp.torch.CPU);
+        model.MergeAdapter(adapter);
+        HuggingFaceCheckpoint.Save(model, output, dtype);
+        if (Directory.Exists(baseModel))
+        {
+            foreach (var name in CompanionFiles.Where(n => File.Exists(Path.Combine(baseModel, n))))
+                File.Copy(Path.Combine(baseModel, name), Path.Combine(output, name), overwrite: true);
+        }
+        return adapter.ModuleNames.Count;
     }
 
     public static async Task<IReadOnlyList<ModuleDifference>> DiffAsync(string first, string second, CancellationToken cancellationToken = default)
