@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Federated.Core.Checkpoints;
 using Federated.Core.Data;
+using Federated.Core.Generation;
 using Federated.Core.Model;
 using Federated.Core.Tests.Checkpoints;
 using Federated.Core.Tokenizers;
@@ -90,6 +91,20 @@ public sealed class ModelTextFormatTests : IDisposable
         Assert.Contains(TestModels.Stories260K, message);
         Assert.Contains("llama2.c checkpoint, which carries no tokenizer", message);
         Assert.Contains("give the model a tokenizer.json", message);
+    }
+
+    [Fact]
+    public void Generation_takes_a_text_prompt_through_the_directory_tokenizer_and_prints_text()
+    {
+        WriteModel(vocabSize: 303);
+        _files.Write(TokenizerFiles.ByteLevel(), new JsonObject { ["eos_token"] = "<|im_end|>", ["chat_template"] = ChatMlTemplate });
+        var output = new StringWriter();
+
+        var ids = ModelGeneration.Run(new GenerationRequest { Model = _files.Folder, Prompt = "hello world", MaxTokens = 3, Temperature = 0 }, output, TextWriter.Null);
+
+        using var model = ModelCatalog.Load(_files.Folder, CPU);
+        Assert.Equal(TokenGenerator.Generate(model, [258, 'o', 261, 'l', 'd'], 3, temperature: 0), ids);
+        Assert.StartsWith("hello world", output.ToString());
     }
 
     private void WriteModel(int vocabSize)
