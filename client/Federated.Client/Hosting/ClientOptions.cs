@@ -19,7 +19,10 @@ public sealed class ClientOptions
     /// <summary>Stable id of this client; when empty one is made up once and kept in the work directory.</summary>
     public string? ClientId { get; set; }
 
-    /// <summary>The private training data: a JSONL file, or a folder of them ({"prompt": …, "completion": …} per line).</summary>
+    /// <summary>
+    /// The private training data: a JSONL file, or a folder of them, in any supported format (prompt/completion,
+    /// Alpaca, Dolly, chat messages, plain text). It is tokenized with each job's base model tokenizer.
+    /// </summary>
     [Required]
     public string DataPath { get; set; } = "data";
 

@@ -176,8 +176,9 @@ public sealed partial class TaskRunner(
         var model = workspace.Model;
         try
         {
+            var examples = data.Tokenized(task.BaseModel.Reference, h.MaxSequenceLength);
             model.AttachLora(new LoraSettings(task.Lora.Rank, task.Lora.Alpha, task.Lora.Dropout), task.TargetModules, seed);
-            var report = LoraTrainer.Train(model, data.Tokenized(h.MaxSequenceLength), training, p => activity.Progress((double)p.Step / p.Steps), cancellationToken);
+            var report = LoraTrainer.Train(model, examples, training, p => activity.Progress((double)p.Step / p.Steps), cancellationToken);
             return (report, model.ExportLora());
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)

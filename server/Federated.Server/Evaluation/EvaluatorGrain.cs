@@ -29,7 +29,7 @@ public sealed partial class EvaluatorGrain(AdapterStore store, BaseModelRegistry
             var job = await GrainFactory.GetGrain<IJobGrain>(jobId).GetSnapshot();
             if (string.IsNullOrEmpty(job.Config.EvaluationDataset) || round > job.CompletedRounds)
                 return;
-            _examples ??= TokenizedExample.FromAll(DatasetSource.Load(job.Config.EvaluationDataset), job.Config.Hyperparameters.MaxSequenceLength);
+            _examples ??= models.TextFormat(job.Config.BaseModel).TokenizeAll(DatasetSource.Load(job.Config.EvaluationDataset), job.Config.Hyperparameters.MaxSequenceLength);
             if (_model is null || round < _mergedThrough)
             {
                 _model?.Dispose();

@@ -84,7 +84,7 @@ public static class JobConfigValidator
         {
             try
             {
-                TokenizedExample.FromAll(DatasetSource.Load(dataset), options.MaxSequenceLength);
+                models.TextFormat(config.BaseModel).TokenizeAll(DatasetSource.Load(dataset), options.MaxSequenceLength);
             }
             catch (Exception e) when (e is DataFormatException or ArgumentException or IOException)
             {

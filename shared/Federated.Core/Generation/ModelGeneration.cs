@@ -3,6 +3,7 @@ using System.Globalization;
 using Federated.Core.Checkpoints;
 using Federated.Core.Data;
 using Federated.Core.Model;
+using Federated.Core.Tokenizers;
 using static TorchSharp.torch;
 
 namespace Federated.Core.Generation;
@@ -30,8 +31,8 @@ public sealed record GenerationRequest
 }
 
 /// <summary>
-/// The logic of `federated model generate`: resolves the prompt to token ids (the built-in models use the byte
-/// tokenizer; other checkpoints take --prompt-ids until tokenizer.json is supported), decodes, and prints the result.
+/// The logic of `federated model generate`: resolves the prompt to token ids (through the model's tokenizer, see
+/// <see cref="ModelCatalog.TextFormat"/>; a llama2.c checkpoint takes --prompt-ids), decodes, and prints the result.
 /// </summary>
 public static class ModelGeneration
 {
@@ -52,10 +53,11 @@ public static class ModelGeneration
         var generated = TokenGenerator.Generate(model, prompt, request.MaxTokens, request.Temperature, request.Seed);
         log.WriteLine($"generated {generated.Count} tokens in {clock.Elapsed.TotalSeconds:F1} s");
 
-        if (request.IdsOnly || info.Format != CheckpointFormat.Builtin)
+        var tokenizer = request.IdsOnly ? null : TryTokenizer(info);
+        if (tokenizer is null)
             output.WriteLine(string.Join(' ', generated.Select(id => id.ToString(CultureInfo.InvariantCulture))));
         else
-            output.WriteLine(ByteTokenizer.Instance.Decode(prompt.Concat(generated)));
+            output.WriteLine(tokenizer.Decode(prompt.Concat(generated)));
         return generated;
     }
 
@@ -68,16 +70,28 @@ public static class ModelGeneration
             return ParseIds(request.PromptIds);
         if (request.Prompt is not null)
         {
-            if (info.Format == CheckpointFormat.Builtin)
-                return [ByteTokenizer.Bos, .. ByteTokenizer.Instance.Encode(request.Prompt)];
-            var reason = info.TokenizerFile is not null
-                ? $"its {HuggingFaceCheckpoint.TokenizerFile} is not supported yet"
-                : $"no tokenizer comes with a {(info.Format == CheckpointFormat.Llama2c ? "llama2.c checkpoint" : "model directory without tokenizer.json")}";
-            throw new ArgumentException($"--prompt needs a tokenizer for '{info.Reference}', but {reason}; give token ids instead, e.g. --prompt-ids {info.Config.BosTokenId ?? 1},…");
+            ITextTokenizer tokenizer;
+            try
+            {
+                tokenizer = ModelCatalog.TextFormat(info.Reference).Tokenizer;
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"--prompt needs a tokenizer: {e.Message}; or give token ids instead, e.g. --prompt-ids {info.Config.BosTokenId ?? 1},…", e);
+            }
+            return tokenizer.BosId is { } first ? [first, .. tokenizer.Encode(request.Prompt)] : tokenizer.Encode(request.Prompt);
         }
         if (info.Config.BosTokenId is { } bos)
             return [bos];
         throw new ArgumentException($"'{info.Reference}' declares no bos_token_id to start from; give --prompt-ids");
+    }
+
+    /// <summary>The model's tokenizer for printing text, or null (print ids) where it has none.</summary>
+    private static ITextTokenizer? TryTokenizer(CheckpointInfo info)
+    {
+        if (info.Format == CheckpointFormat.Llama2c || (info.Format == CheckpointFormat.HuggingFace && info.TokenizerFile is null))
+            return null;
+        return ModelCatalog.TextFormat(info.Reference).Tokenizer;
     }
 
     /// <summary>Parses "1, 2,3" into ids; throws naming the item that is not a non-negative integer.</summary>

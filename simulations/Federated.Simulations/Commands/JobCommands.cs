@@ -41,7 +41,7 @@ public static class JobCommands
     private static Command CreateCommand()
     {
         var id = new Option<string?>("--id") { Description = "Job id (default: generated)" };
-        var model = new Option<string>("--model") { Description = "Base model reference", DefaultValueFactory = _ => BuiltinModels.Tiny };
+        var model = new Option<string>("--model") { Description = "Base model: builtin:tiny|small, a Hugging Face model directory or a llama2.c .bin file (the same path on the server and every client)", DefaultValueFactory = _ => BuiltinModels.Tiny };
         var rounds = new Option<int>("--rounds") { Description = "Federated rounds", Required = true };
         var ranks = new Option<string>("--ranks") { Description = "LoRA ranks handed to clients in turn, comma-separated", DefaultValueFactory = _ => "8" };
         var targets = new Option<string?>("--targets") { Description = $"Target modules, comma-separated (default: {string.Join(",", TargetModules.All)})" };
@@ -50,11 +50,12 @@ public static class JobCommands
         var steps = new Option<int>("--steps") { Description = "Local steps per task", DefaultValueFactory = _ => 50 };
         var learningRate = new Option<double?>("--learning-rate") { Description = "AdamW peak learning rate" };
         var batchSize = new Option<int?>("--batch-size") { Description = "Examples per step" };
+        var maxLength = new Option<int?>("--max-sequence-length") { Description = "Tokens per training and evaluation sequence (default 64; real instruction data wants 256 or more)" };
         var evaluation = new Option<string?>("--eval") { Description = "Held-out data on the server (a JSONL path, or builtin:synthetic?split=test&count=300)" };
         var timeout = new Option<int?>("--task-timeout") { Description = "Seconds before an unreturned task goes to another client" };
         var strategy = new Option<string>("--strategy") { Description = $"Aggregation: {string.Join(", ", AggregationStrategies.Names)}", DefaultValueFactory = _ => AggregationStrategies.Stacking };
         var compaction = new Option<int?>("--compaction-rank-budget") { Description = "Most rank per module of the compacted update a late client catches up with (default: exact)" };
-        var command = new Command("create", "Start a job") { id, model, rounds, ranks, targets, minClients, perRound, steps, learningRate, batchSize, evaluation, timeout, strategy, compaction };
+        var command = new Command("create", "Start a job") { id, model, rounds, ranks, targets, minClients, perRound, steps, learningRate, batchSize, maxLength, evaluation, timeout, strategy, compaction };
         command.SetAction(async (parse, cancellationToken) => await Call(parse, async client =>
         {
             var spec = new JobSpec
@@ -78,6 +79,8 @@ public static class JobCommands
                 spec.Hyperparameters.LearningRate = lr;
             if (parse.GetValue(batchSize) is { } bs)
                 spec.Hyperparameters.BatchSize = bs;
+            if (parse.GetValue(maxLength) is { } length)
+                spec.Hyperparameters.MaxSequenceLength = length;
             spec.Ranks.AddRange(List(parse.GetValue(ranks)).Select(r => int.Parse(r, CultureInfo.InvariantCulture)));
             spec.TargetModules.AddRange(List(parse.GetValue(targets)));
             var status = await client.CreateJobAsync(new CreateJobRequest { Spec = spec }, cancellationToken: cancellationToken);

@@ -63,7 +63,7 @@ public static class ModelCommands
     private static Command GenerateCommand()
     {
         var model = ModelArgument();
-        var prompt = new Option<string?>("--prompt") { Description = "Prompt text (needs a tokenizer: the built-in models have one)" };
+        var prompt = new Option<string?>("--prompt") { Description = "Prompt text, through the model's tokenizer (built-in byte tokenizer or the directory's tokenizer.json)" };
         var promptIds = new Option<string?>("--prompt-ids") { Description = "Prompt token ids, comma-separated, e.g. 1,2,3 (default: the model's BOS token)" };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens to generate", Required = true };
         var temperature = new Option<double>("--temperature") { Description = "Sampling temperature; 0 decodes greedily", DefaultValueFactory = _ => 1.0 };

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Federated.Core.Aggregation;
+using Federated.Core.Data;
 using Federated.Core.Model;
 using Federated.Core.Runtime;
 using Federated.Protos.V1;
@@ -21,8 +22,13 @@ public static class RunCommand
         var ranks = new Option<string>("--ranks") { Description = "LoRA ranks handed to clients in turn, comma-separated", DefaultValueFactory = _ => string.Join(',', defaults.Ranks) };
         var steps = new Option<int>("--steps") { Description = "Local training steps per client per round", DefaultValueFactory = _ => defaults.LocalSteps };
         var examples = new Option<int>("--examples-per-client") { Description = "Training examples in each client's private shard", DefaultValueFactory = _ => defaults.ExamplesPerClient };
-        var evaluation = new Option<int>("--eval-examples") { Description = "Held-out examples the server evaluates on", DefaultValueFactory = _ => defaults.EvaluationExamples };
-        var model = new Option<string>("--model") { Description = $"Base model ({string.Join(", ", BuiltinModels.Names)})", DefaultValueFactory = _ => defaults.BaseModel };
+        var evaluation = new Option<int>("--eval-examples") { Description = "Held-out examples the server evaluates on (with --data and no --eval-data: at most a tenth of --data)", DefaultValueFactory = _ => defaults.EvaluationExamples };
+        var model = new Option<string>("--model") { Description = $"Base model: {string.Join(", ", BuiltinModels.Names)}, a Hugging Face model directory or a llama2.c .bin file", DefaultValueFactory = _ => defaults.BaseModel };
+        var data = new Option<string?>("--data") { Description = "Training data instead of the built-in task: a JSONL file or folder (prompt/completion, Alpaca, Dolly, chat or text), split across the clients" };
+        var evaluationData = new Option<string?>("--eval-data") { Description = "Held-out JSONL the server evaluates on (default: a held-out slice of --data)" };
+        var partition = new Option<PartitionScheme>("--partition") { Description = "How --data is split: iid, dirichlet (label skew over the records' \"category\") or quantity (size skew)", DefaultValueFactory = _ => defaults.Partition };
+        var alpha = new Option<double>("--alpha") { Description = "Dirichlet concentration for --partition dirichlet or quantity (smaller: more skewed)", DefaultValueFactory = _ => defaults.Alpha };
+        var maxLength = new Option<int?>("--max-sequence-length") { Description = "Tokens per training and evaluation sequence (default: the job default)" };
         var learningRate = new Option<double>("--learning-rate") { Description = "AdamW peak learning rate", DefaultValueFactory = _ => defaults.LearningRate };
         var batchSize = new Option<int>("--batch-size") { Description = "Examples per training step", DefaultValueFactory = _ => defaults.BatchSize };
         var seed = new Option<ulong>("--seed") { Description = "Seed for data, initialisation and order", DefaultValueFactory = _ => defaults.Seed };
@@ -32,9 +38,9 @@ public static class RunCommand
         var lateJoin = new Option<int>("--late-join-round") { Description = "Late clients start once this many rounds are done, then catch up with one compacted update", DefaultValueFactory = _ => defaults.LateJoinRound };
         var output = new Option<string?>("--out") { Description = "Folder for data, logs and results (default: runs/run-<time>)" };
 
-        var command = new Command("run", "Run a federated LoRA job on this machine: an in-process server and client daemons over loopback gRPC, on the built-in task")
+        var command = new Command("run", "Run a federated LoRA job on this machine: an in-process server and client daemons over loopback gRPC, on the built-in task or your JSONL data")
         {
-            clients, rounds, ranks, steps, examples, evaluation, model, learningRate, batchSize, seed, device, strategy, lateClients, lateJoin, output,
+            clients, rounds, ranks, steps, examples, evaluation, model, data, evaluationData, partition, alpha, maxLength, learningRate, batchSize, seed, device, strategy, lateClients, lateJoin, output,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -57,6 +63,11 @@ public static class RunCommand
                 ExamplesPerClient = parse.GetValue(examples),
                 EvaluationExamples = parse.GetValue(evaluation),
                 BaseModel = parse.GetValue(model)!,
+                DataPath = parse.GetValue(data),
+                EvaluationDataPath = parse.GetValue(evaluationData),
+                Partition = parse.GetValue(partition),
+                Alpha = parse.GetValue(alpha),
+                MaxSequenceLength = parse.GetValue(maxLength),
                 LearningRate = parse.GetValue(learningRate),
                 BatchSize = parse.GetValue(batchSize),
                 Seed = parse.GetValue(seed),
@@ -94,6 +105,8 @@ public static class RunCommand
             .CreateLogger();
 
         AnsiConsole.MarkupLine($"[bold]Federated LoRA on {Markup.Escape(settings.BaseModel)}[/]: {settings.Clients} clients (ranks {string.Join(", ", Enumerable.Range(0, settings.Clients).Select(i => settings.Ranks[i % settings.Ranks.Count]))}), {settings.Rounds} rounds × {settings.LocalSteps} local steps, {Markup.Escape(settings.Strategy)} aggregation");
+        if (settings.DataPath is not null)
+            AnsiConsole.MarkupLine($"Data: {Markup.Escape(settings.DataPath)}, {settings.Partition.ToString().ToLowerInvariant()} partition{(settings.Partition == PartitionScheme.Iid ? "" : FormattableString.Invariant($" (α = {settings.Alpha})"))}; evaluated on {Markup.Escape(settings.EvaluationDataPath ?? "a held-out slice of it")}");
         AnsiConsole.MarkupLine($"Output and log: [blue]{Markup.Escape(Path.GetFullPath(settings.OutputDirectory))}[/]");
         AnsiConsole.WriteLine();
 

@@ -9,7 +9,8 @@ namespace Federated.Simulations.LocalRuns;
 /// <summary>
 /// Runs a whole federated job on this machine: a coordinator and N client daemons in this process, talking
 /// gRPC over loopback exactly as separate machines would. Each client gets its own shard of the built-in
-/// task as a JSONL file; the server evaluates the global model on held-out examples after every round.
+/// task, or of a given JSONL dataset, as a JSONL file; the server evaluates the global model on held-out
+/// examples after every round.
 /// </summary>
 public static class LocalFederation
 {
@@ -79,18 +80,52 @@ public static class LocalFederation
                 BatchSize = settings.BatchSize,
                 Seed = settings.Seed,
             },
-            EvaluationDataset = DatasetSource.Synthetic(DataSplit.Test, settings.EvaluationExamples, settings.Seed),
+            EvaluationDataset = EvaluationDataset(settings),
             AggregationStrategy = settings.Strategy,
         };
+        if (settings.MaxSequenceLength is { } length)
+            spec.Hyperparameters.MaxSequenceLength = length;
         spec.Ranks.AddRange(settings.Ranks);
         for (int i = 0; i < settings.Clients; i++)
             spec.ClientRanks[ClientName(i)] = settings.Ranks[i % settings.Ranks.Count];
         return spec;
     }
 
-    /// <summary>Writes each client's shard of the training split to clients/client-N/data/train.jsonl.</summary>
+    /// <summary>
+    /// Writes each client's shard to clients/client-N/data/train.jsonl: of the built-in training split, or of
+    /// <see cref="LocalRunSettings.DataPath"/> partitioned as asked, less a held-out slice written to eval.jsonl
+    /// when no evaluation data is given.
+    /// </summary>
     public static IReadOnlyList<string> WriteClientData(LocalRunSettings settings, string output)
-        => SyntheticShards.Write(settings.Clients, settings.ExamplesPerClient, settings.Seed, i => Path.Combine(output, "clients", ClientName(i), "data"));
+    {
+        string FolderOf(int i) => Path.Combine(output, "clients", ClientName(i), "data");
+        if (settings.DataPath is null)
+            return SyntheticShards.Write(settings.Clients, settings.ExamplesPerClient, settings.Seed, FolderOf);
+        var examples = JsonlExamples.LoadPath(settings.DataPath);
+        if (settings.EvaluationDataPath is null)
+        {
+            var (train, heldOut) = ExampleShards.HoldOut(examples, HeldOutCount(settings, examples.Count), settings.Seed);
+            Directory.CreateDirectory(output);
+            JsonlExamples.Write(Path.Combine(output, HeldOutFile), heldOut);
+            examples = train;
+        }
+        return ExampleShards.Write(ExampleShards.Partition(examples, settings.Partition, settings.Clients, settings.Alpha, settings.Seed), FolderOf);
+    }
+
+    /// <summary>The held-out slice of --data: --eval-examples, but at most a tenth of the data.</summary>
+    public static int HeldOutCount(LocalRunSettings settings, int examples) => Math.Min(settings.EvaluationExamples, Math.Max(1, examples / 10));
+
+    private const string HeldOutFile = "eval.jsonl";
+
+    /// <summary>What the server evaluates on: the given evaluation data, the held-out slice of the data, or the built-in test split.</summary>
+    public static string EvaluationDataset(LocalRunSettings settings)
+    {
+        if (settings.EvaluationDataPath is not null)
+            return Path.GetFullPath(settings.EvaluationDataPath);
+        if (settings.DataPath is not null)
+            return Path.Combine(Path.GetFullPath(settings.OutputDirectory), HeldOutFile);
+        return DatasetSource.Synthetic(DataSplit.Test, settings.EvaluationExamples, settings.Seed);
+    }
 
     /// <summary>
     /// Follows the job until nothing more will change and returns its last status, or, with

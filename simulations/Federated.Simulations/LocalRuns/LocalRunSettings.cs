@@ -1,10 +1,11 @@
 using Federated.Core.Aggregation;
+using Federated.Core.Data;
 using Federated.Core.Model;
 using Federated.Core.Runtime;
 
 namespace Federated.Simulations.LocalRuns;
 
-/// <summary>One local federated run: a server and N client daemons in this process, on the built-in task.</summary>
+/// <summary>One local federated run: a server and N client daemons in this process, on the built-in task or a JSONL dataset.</summary>
 public sealed record LocalRunSettings
 {
     public int Clients { get; init; } = 3;
@@ -20,7 +21,23 @@ public sealed record LocalRunSettings
 
     public int EvaluationExamples { get; init; } = 300;
 
+    /// <summary>Any model reference: builtin:tiny, a Hugging Face directory or a llama2.c file.</summary>
     public string BaseModel { get; init; } = BuiltinModels.Tiny;
+
+    /// <summary>A JSONL file or folder (any supported format) split across the clients; null: the built-in task.</summary>
+    public string? DataPath { get; init; }
+
+    /// <summary>Held-out JSONL the server evaluates on; null: a held-out slice of <see cref="DataPath"/> (or the built-in test split).</summary>
+    public string? EvaluationDataPath { get; init; }
+
+    /// <summary>How <see cref="DataPath"/> is split across the clients.</summary>
+    public PartitionScheme Partition { get; init; } = PartitionScheme.Iid;
+
+    /// <summary>Dirichlet concentration for <see cref="PartitionScheme.Dirichlet"/> and <see cref="PartitionScheme.Quantity"/>.</summary>
+    public double Alpha { get; init; } = 0.5;
+
+    /// <summary>Tokens per training and evaluation sequence; null keeps the job default.</summary>
+    public int? MaxSequenceLength { get; init; }
 
     public double LearningRate { get; init; } = 1e-2;
 
@@ -76,5 +93,13 @@ public sealed record LocalRunSettings
             yield return $"--late-join-round must be between 1 and --rounds − 1, got {LateJoinRound}";
         if (BatchSize < 1)
             yield return $"--batch-size must be at least 1, got {BatchSize}";
+        if (!(Alpha > 0) || double.IsInfinity(Alpha))
+            yield return $"--alpha must be a positive finite number, got {Alpha}";
+        if (MaxSequenceLength is < 2)
+            yield return $"--max-sequence-length must be at least 2, got {MaxSequenceLength}";
+        if (DataPath is not null && !File.Exists(DataPath) && !Directory.Exists(DataPath))
+            yield return $"--data: no such file or folder: {DataPath}";
+        if (EvaluationDataPath is not null && !File.Exists(EvaluationDataPath) && !Directory.Exists(EvaluationDataPath))
+            yield return $"--eval-data: no such file or folder: {EvaluationDataPath}";
     }
 }

@@ -58,6 +58,19 @@ public class RequestValidationTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Equal(StatusCode.NotFound, lookup.StatusCode);
     }
 
+    [Fact]
+    public async Task A_job_that_evaluates_text_on_a_model_without_a_tokenizer_is_refused()
+    {
+        var spec = new JobSpec { JobId = "invalid-llama2c-text", BaseModel = SharedModels.Stories260K, Rounds = 1, EvaluationDataset = "builtin:synthetic?count=4" };
+        spec.TargetModules.Add("q_proj");
+        spec.Ranks.Add(4);
+        var status = await Updates.Refused(() => fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);
+        Assert.Contains($"evaluation_dataset: base model '{SharedModels.Stories260K}'", status.Detail);
+        Assert.Contains("carries no tokenizer", status.Detail);
+        Assert.Contains("give the model a tokenizer.json", status.Detail);
+    }
+
     [Theory]
     [InlineData("fedit", new[] { 4, 8 }, 0, "aggregation_strategy: fedit averages A and B separately and needs one rank")]
     [InlineData("fedavg", new[] { 4 }, 0, "aggregation_strategy: 'fedavg' is not known; choose one of stacking, fedit, zero-padding, flexlora")]
