@@ -10,11 +10,13 @@ namespace Federated.Server.Aggregation;
 [GrainType("aggregation-shard")]
 public sealed class AggregationShardGrain(AdapterStore store) : Grain, IAggregationShardGrain
 {
-    public async Task<ShardResult> Aggregate(string strategy, AggregationInput[] inputs, string[] modules, int[] clientRanks)
+    public async Task<ShardResult> Aggregate(string strategy, AggregationInput[] inputs, string[] modules, int[] clientRanks, double scale)
     {
         var updates = inputs.Select(i => new StoredUpdate(store.PathOf(i.Sha256), i.Weight, $"client '{i.ClientId}'")).ToList();
         var aggregation = AggregationStrategies.Create(strategy);
         var outcome = await ComputeThread.Run(() => ShardedAggregation.AggregateShardAsync(aggregation, updates, modules, clientRanks).GetAwaiter().GetResult());
+        if (scale != 1.0)
+            outcome = outcome.Scaled(scale);
         var (global, _) = await store.WriteAsync(stream => AdapterSerializer.WriteAsync(stream, outcome.Global));
         var views = new Dictionary<int, string>();
         foreach (var (rank, view) in outcome.ClientViews)

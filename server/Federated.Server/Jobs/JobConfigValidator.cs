@@ -6,6 +6,7 @@ using Federated.Core.Data;
 using Federated.Core.Model;
 using Federated.Core.Training;
 using Federated.Server.Models;
+using Federated.Server.Scheduling;
 
 namespace Federated.Server.Jobs;
 
@@ -67,6 +68,15 @@ public static class JobConfigValidator
             throw Invalid("compaction_rank_budget", $"must be 0 (exact) or positive, got {config.CompactionRankBudget}");
         if (config.TaskTimeout < TimeSpan.FromSeconds(1))
             throw Invalid("task_timeout_seconds", $"must be at least 1 second, got {config.TaskTimeout.TotalSeconds}");
+
+        try
+        {
+            SchedulerPolicies.OptionsFor(config).Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw Invalid("scheduler", e.Message);
+        }
 
         var options = ToTrainingOptions(config.Hyperparameters, config.LocalSteps);
         try

@@ -81,6 +81,13 @@ public static class LocalFederation
             },
             EvaluationDataset = DatasetSource.Synthetic(DataSplit.Test, settings.EvaluationExamples, settings.Seed),
             AggregationStrategy = settings.Strategy,
+            Scheduler = new SchedulerSpec
+            {
+                Policy = settings.Scheduler,
+                MinSteps = settings.MinSteps ?? Math.Max(1, settings.LocalSteps / 5),
+                MaxSteps = settings.MaxSteps ?? settings.LocalSteps,
+                BufferSize = settings.BufferSize ?? Math.Max(1, settings.Clients / 2),
+            },
         };
         spec.Ranks.AddRange(settings.Ranks);
         for (int i = 0; i < settings.Clients; i++)

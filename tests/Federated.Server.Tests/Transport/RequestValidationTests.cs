@@ -84,7 +84,7 @@ public class RequestValidationTests(ServerFixture fixture) : IClassFixture<Serve
     public async Task Catch_up_requests_name_what_is_wrong()
     {
         await fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = "lagging" });
-        await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = new JobSpec { JobId = "no-rounds-yet", BaseModel = "builtin:tiny", Rounds = 3, MinClientsPerRound = 1000 } });
+        await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = new JobSpec { JobId = "no-rounds-yet", BaseModel = "builtin:tiny", Rounds = 3, MinClientsPerRound = 1000, Scheduler = new SchedulerSpec { Policy = "synchronous" } } });
 
         var ahead = await Updates.Refused(() => fixture.Coordinator.GetCatchUpAsync(new GetCatchUpRequest { ClientId = "lagging", JobId = "no-rounds-yet", Rank = 8, AfterRound = 0, ThroughRound = 2 }).ResponseAsync);
         Assert.Equal(StatusCode.FailedPrecondition, ahead.StatusCode);
@@ -101,7 +101,7 @@ public class RequestValidationTests(ServerFixture fixture) : IClassFixture<Serve
     [Fact]
     public async Task A_job_id_cannot_be_taken_twice()
     {
-        var spec = new JobSpec { JobId = "twice", BaseModel = "builtin:tiny", Rounds = 1, MinClientsPerRound = 1000 };
+        var spec = new JobSpec { JobId = "twice", BaseModel = "builtin:tiny", Rounds = 1, MinClientsPerRound = 1000, Scheduler = new SchedulerSpec { Policy = "synchronous" } };
         var first = await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });
         Assert.Equal(JobState.Running, first.State);
         Assert.Equal(64, first.Spec.Hyperparameters.MaxSequenceLength); // defaults are filled in and reported
