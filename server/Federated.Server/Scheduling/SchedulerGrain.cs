@@ -78,7 +78,7 @@ public sealed partial class SchedulerGrain(
     {
         var job = await SyncWithJob() ?? throw FederatedException.NotFound($"job '{JobId}' does not exist");
         var task = FindTask(submission.ClientId, submission.TaskId, submission.Round, answeredToo: true);
-        if (task.Status != IssuedTaskStatus.Open)
+        if (task.Status == IssuedTaskStatus.Accepted)
         {
             if (task.Update!.Sha256 == submission.Sha256)
                 return new SubmissionReceipt(submission.Sha256, Duplicate: true, "this update was accepted before");
@@ -200,7 +200,7 @@ public sealed partial class SchedulerGrain(
 
     private void Issue(JobSnapshot job, ScheduledTask assignment)
     {
-        // A client's finished tasks are kept until its next one, so a repeated upload is still recognised.
+        // A client's finished tasks are kept until its next one, so a repeated upload gets a clear answer.
         foreach (var old in state.State.Issued.Values.Where(t => t.ClientId == assignment.ClientId && t.Status is IssuedTaskStatus.Withdrawn or IssuedTaskStatus.Aggregated).ToList())
             state.State.Issued.Remove(old.PolicyTaskId);
         var rank = assignment.Rank ?? RankFor(job.Config, assignment.ClientId);
@@ -245,8 +245,10 @@ public sealed partial class SchedulerGrain(
                 await Finish(order); // committed before a crash
                 continue;
             }
-            var tasks = order.Updates.Select(u => state.State.Issued[u.PolicyTaskId]).ToList();
-            var weights = Reweighted(job.Config, order.Updates, tasks);
+            // Inputs in client order, not arrival order, so a round's stacked layout does not depend on timing.
+            var contributions = order.Updates.OrderBy(u => state.State.Issued[u.PolicyTaskId].ClientId, StringComparer.Ordinal).ThenBy(u => u.PolicyTaskId).ToList();
+            var tasks = contributions.Select(u => state.State.Issued[u.PolicyTaskId]).ToList();
+            var weights = Reweighted(job.Config, contributions, tasks);
             var inputs = tasks.Select((t, i) => new AggregationInput(t.ClientId, t.Update!.Sha256, weights[i])).ToArray();
             var ranks = job.Config.Ranks.Concat(job.Config.ClientRanks.Values).Concat(state.State.AssignedRanks.Values)
                 .Concat(state.State.Issued.Values.Select(t => t.Rank)).Distinct().Order().ToArray();
@@ -324,11 +326,12 @@ public sealed partial class SchedulerGrain(
     {
         var task = state.State.Issued.Values.FirstOrDefault(t => t.TaskId == taskId && t.ClientId == clientId);
         if (task is null || task.Round != round)
-            throw FederatedException.Precondition($"client '{clientId}' has no task {taskId} in round {round} of job '{JobId}' (finished, superseded, or never issued); ask for a new task");
+            throw FederatedException.Precondition($"client '{clientId}' has no open task {taskId} in round {round} of job '{JobId}' (finished, superseded, or never issued); ask for a new task");
         return task.Status switch
         {
             IssuedTaskStatus.Open => task,
-            IssuedTaskStatus.Accepted or IssuedTaskStatus.Aggregated when answeredToo => task,
+            IssuedTaskStatus.Accepted when answeredToo => task,
+            IssuedTaskStatus.Aggregated => throw FederatedException.Precondition($"round {round} of job '{JobId}' has closed: the update of task {taskId} is aggregated; ask for a new task"),
             IssuedTaskStatus.Withdrawn => throw FederatedException.Precondition($"task {taskId} is closed: {task.Reason}; ask for a new task"),
             _ => throw FederatedException.Precondition($"task {taskId} already has an accepted update"),
         };
