@@ -281,6 +281,8 @@ public sealed partial class SchedulerGrain(
                     Weight = weights[i],
                     UpdateSha256 = t.Update.Sha256,
                     Stats = t.Update.Stats,
+                    Staleness = contributions[i].Staleness,
+                    Steps = t.Steps,
                 })],
             };
             _job = await GrainFactory.GetGrain<IJobGrain>(JobId).CommitRound(record);

@@ -225,6 +225,8 @@ public static class ProtoMapping
             TrainLoss = p.Stats.FinalLoss,
             SecondsPerStep = p.Stats.SecondsPerStep,
             UpdateSha256 = p.UpdateSha256,
+            Staleness = p.Staleness,
+            Steps = p.Steps,
         }));
         return summary;
     }

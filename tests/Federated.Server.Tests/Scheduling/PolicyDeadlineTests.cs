@@ -46,6 +46,8 @@ public class PolicyDeadlineTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Equal(0.9, job.Rounds[0].Participants[0].Weight, 9); // α · S(0) · share 1
         Assert.Equal(0.9 / Math.Sqrt(2), job.Rounds[1].Participants[0].Weight, 9); // started at version 0, applied after version 1
         Assert.Equal(0.9, job.Rounds[2].Participants[0].Weight, 9);
+        Assert.Equal([0L, 1L, 0L], job.Rounds.Select(r => r.Participants[0].Staleness));
+        Assert.Equal([4, 4, 3], job.Rounds.Select(r => r.Participants[0].Steps));
 
         var late = AdapterSerializer.ToBytes(Updates.For(sleepyGroup));
         var status = await Updates.Refused(() => Updates.Upload(fixture.Coordinator, Updates.Header(sleepyGroup, "c-sleepy", late.Length), late));
