@@ -3,7 +3,8 @@ namespace Federated.Contracts.Aggregation;
 /// <summary>Aggregates one shard of layers of a round (key: "job/round/shard"); placed anywhere in the cluster.</summary>
 public interface IAggregationShardGrain : IGrainWithStringKey
 {
-    Task<ShardResult> Aggregate(string strategy, AggregationInput[] inputs, string[] modules, int[] clientRanks);
+    /// <param name="scale">Factor applied to the normalised mix; see <see cref="IAggregatorGrain.Aggregate"/>.</param>
+    Task<ShardResult> Aggregate(string strategy, AggregationInput[] inputs, string[] modules, int[] clientRanks, double scale);
 }
 
 /// <summary>The stored parts of one shard: the global update's and each per-rank view's.</summary>

@@ -4,5 +4,7 @@ namespace Federated.Contracts.Aggregation;
 public interface IAggregatorGrain : IGrainWithStringKey
 {
     /// <param name="clientRanks">Ranks clients train at, for strategies that give each rank its own view.</param>
-    Task<AggregationResult> Aggregate(int round, string strategy, AggregationInput[] inputs, int[] clientRanks);
+    /// <param name="scale">The mix of updates (weights normalised to sum to 1) is multiplied by this: a scheduler
+    /// with absolute weights w_k passes Σ w_k (see Federated.Core.Aggregation.AggregationOutcome.Scaled).</param>
+    Task<AggregationResult> Aggregate(int round, string strategy, AggregationInput[] inputs, int[] clientRanks, double scale);
 }

@@ -63,4 +63,9 @@ public sealed record JobConfig
     /// <summary>Most rank per module a compacted catch-up update keeps; 0 keeps it exact.</summary>
     [Id(15)]
     public int CompactionRankBudget { get; init; }
+
+    /// <summary>How tasks are handed out and when updates are applied; null (jobs created before schedulers
+    /// were chosen per job) runs synchronous rounds. New jobs default to fedcompass.</summary>
+    [Id(16)]
+    public SchedulerConfig? Scheduler { get; init; }
 }

@@ -68,7 +68,7 @@ public sealed record ParticipantRecord
     [Id(4)]
     public required long NumSamples { get; init; }
 
-    /// <summary>p_k: this update's normalised share of the aggregate.</summary>
+    /// <summary>w_k: this update's weight in the aggregate (new = old + Σ w_k ΔW_k); the sample share for synchronous rounds.</summary>
     [Id(5)]
     public required double Weight { get; init; }
 
@@ -77,4 +77,12 @@ public sealed record ParticipantRecord
 
     [Id(7)]
     public required UpdateStats Stats { get; init; }
+
+    /// <summary>Global versions between the one the task started from and the one before this aggregation.</summary>
+    [Id(8)]
+    public long Staleness { get; init; }
+
+    /// <summary>Local steps the scheduler assigned.</summary>
+    [Id(9)]
+    public int Steps { get; init; }
 }

@@ -18,8 +18,10 @@ namespace Federated.Server.Aggregation;
 [GrainType("aggregator")]
 public sealed partial class AggregatorGrain(AdapterStore store, IOptions<ServerOptions> options, ILogger<AggregatorGrain> logger) : Grain, IAggregatorGrain
 {
-    public async Task<AggregationResult> Aggregate(int round, string strategy, AggregationInput[] inputs, int[] clientRanks)
+    public async Task<AggregationResult> Aggregate(int round, string strategy, AggregationInput[] inputs, int[] clientRanks, double scale)
     {
+        if (!(scale > 0) || !double.IsFinite(scale))
+            throw new ArgumentOutOfRangeException(nameof(scale), scale, $"round {round}: the aggregation scale must be a positive finite number");
         var jobId = this.GetPrimaryKeyString();
         var weights = AggregationWeights.Normalise(inputs.Select(i => (i.Weight, $"client '{i.ClientId}'")).ToList());
         AggregationStrategies.Create(strategy); // an unknown name fails here, before any work
@@ -32,7 +34,7 @@ public sealed partial class AggregatorGrain(AdapterStore store, IOptions<ServerO
         {
             var batch = Enumerable.Range(start, Math.Min(parallelism, plan.Count - start));
             await Task.WhenAll(batch.Select(async s => shards[s] = await GrainFactory.GetGrain<IAggregationShardGrain>($"{jobId}/{round}/{s}")
-                .Aggregate(strategy, inputs, [.. plan[s]], clientRanks)));
+                .Aggregate(strategy, inputs, [.. plan[s]], clientRanks, scale)));
         }
 
         var kept = new HashSet<string>();

@@ -6,6 +6,7 @@ using Federated.Core.Data;
 using Federated.Core.Model;
 using Federated.Core.Training;
 using Federated.Server.Models;
+using Federated.Server.Scheduling;
 
 namespace Federated.Server.Jobs;
 
@@ -68,6 +69,17 @@ public static class JobConfigValidator
         if (config.TaskTimeout < TimeSpan.FromSeconds(1))
             throw Invalid("task_timeout_seconds", $"must be at least 1 second, got {config.TaskTimeout.TotalSeconds}");
 
+        if (config.Scheduler is { } scheduler)
+            CheckScheduler(scheduler);
+        try
+        {
+            SchedulerPolicies.OptionsFor(config).Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw Invalid("scheduler", e.Message);
+        }
+
         var options = ToTrainingOptions(config.Hyperparameters, config.LocalSteps);
         try
         {
@@ -104,6 +116,28 @@ public static class JobConfigValidator
         MaxSequenceLength = h.MaxSequenceLength,
         Seed = h.Seed,
     };
+
+    private static void CheckScheduler(SchedulerConfig s)
+    {
+        if (!SchedulerConfig.Names.Contains(s.Policy))
+            throw Invalid("scheduler.policy", $"'{s.Policy}' is not known; choose one of {string.Join(", ", SchedulerConfig.Names)}");
+        if (s.MinSteps < 1)
+            throw Invalid("scheduler.min_steps", $"must be at least 1, got {s.MinSteps}");
+        if (s.MaxSteps < s.MinSteps)
+            throw Invalid("scheduler.max_steps", $"must be at least min_steps ({s.MinSteps}), got {s.MaxSteps}");
+        if (!(s.LatestFactor >= 1) || !double.IsFinite(s.LatestFactor))
+            throw Invalid("scheduler.latest_factor", $"must be a finite number ≥ 1, got {s.LatestFactor}");
+        if (s.StalenessAlpha is not (> 0 and <= 1))
+            throw Invalid("scheduler.staleness_alpha", $"must be in (0, 1], got {s.StalenessAlpha}");
+        if (s.StalenessExponent is not (>= 0 and < 100))
+            throw Invalid("scheduler.staleness_exponent", $"must be in [0, 100), got {s.StalenessExponent}");
+        if (s.BufferSize < 1)
+            throw Invalid("scheduler.buffer_size", $"must be at least 1, got {s.BufferSize}");
+        if (s.MaxMissedDeadlines < 1)
+            throw Invalid("scheduler.max_missed_deadlines", $"must be at least 1, got {s.MaxMissedDeadlines}");
+        if (s.SpeedMomentum is not (> 0 and <= 1))
+            throw Invalid("scheduler.speed_momentum", $"must be in (0, 1], got {s.SpeedMomentum}");
+    }
 
     private static void CheckRank(int rank, int maxRank, string field)
     {

@@ -114,6 +114,44 @@ public static class ProtoMapping
             AggregationStrategy = string.IsNullOrWhiteSpace(spec.AggregationStrategy) ? AggregationStrategies.Stacking : spec.AggregationStrategy,
             ClientWeights = new Dictionary<string, double>(spec.ClientWeights),
             CompactionRankBudget = spec.HasCompactionRankBudget ? spec.CompactionRankBudget : 0,
+            Scheduler = ToScheduler(spec.Scheduler),
+        };
+    }
+
+    /// <summary>The scheduler of a new job: fedcompass unless the spec names another, defaults for what it leaves out.</summary>
+    public static SchedulerConfig ToScheduler(SchedulerSpec? s)
+    {
+        var d = new SchedulerConfig();
+        if (s is null)
+            return d;
+        return new SchedulerConfig
+        {
+            Policy = string.IsNullOrWhiteSpace(s.Policy) ? d.Policy : s.Policy.Trim().ToLowerInvariant(),
+            MinSteps = s.HasMinSteps ? s.MinSteps : d.MinSteps,
+            MaxSteps = s.HasMaxSteps ? s.MaxSteps : d.MaxSteps,
+            LatestFactor = s.HasLatestFactor ? s.LatestFactor : d.LatestFactor,
+            StalenessAlpha = s.HasStalenessAlpha ? s.StalenessAlpha : d.StalenessAlpha,
+            StalenessExponent = s.HasStalenessExponent ? s.StalenessExponent : d.StalenessExponent,
+            BufferSize = s.HasBufferSize ? s.BufferSize : d.BufferSize,
+            MaxMissedDeadlines = s.HasMaxMissedDeadlines ? s.MaxMissedDeadlines : d.MaxMissedDeadlines,
+            SpeedMomentum = s.HasSpeedMomentum ? s.SpeedMomentum : d.SpeedMomentum,
+        };
+    }
+
+    public static SchedulerSpec ToProto(SchedulerConfig? config)
+    {
+        var c = config ?? new SchedulerConfig { Policy = SchedulerConfig.Synchronous };
+        return new SchedulerSpec
+        {
+            Policy = c.Policy,
+            MinSteps = c.MinSteps,
+            MaxSteps = c.MaxSteps,
+            LatestFactor = c.LatestFactor,
+            StalenessAlpha = c.StalenessAlpha,
+            StalenessExponent = c.StalenessExponent,
+            BufferSize = c.BufferSize,
+            MaxMissedDeadlines = c.MaxMissedDeadlines,
+            SpeedMomentum = c.SpeedMomentum,
         };
     }
 
@@ -133,6 +171,7 @@ public static class ProtoMapping
             TaskTimeoutSeconds = (int)config.TaskTimeout.TotalSeconds,
             AggregationStrategy = config.AggregationStrategy,
             CompactionRankBudget = config.CompactionRankBudget,
+            Scheduler = ToProto(config.Scheduler),
         };
         spec.ClientWeights.Add(config.ClientWeights);
         spec.TargetModules.AddRange(config.TargetModules);
@@ -186,6 +225,8 @@ public static class ProtoMapping
             TrainLoss = p.Stats.FinalLoss,
             SecondsPerStep = p.Stats.SecondsPerStep,
             UpdateSha256 = p.UpdateSha256,
+            Staleness = p.Staleness,
+            Steps = p.Steps,
         }));
         return summary;
     }

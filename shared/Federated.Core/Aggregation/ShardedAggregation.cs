@@ -43,18 +43,20 @@ public static partial class ShardedAggregation
 
     /// <summary>
     /// Aggregates one shard and stores its outputs through <paramref name="write"/> (which returns where, or
-    /// under which hash, a payload went). Stacking streams from the stored updates to the output
+    /// under which hash, a payload went), the mix multiplied by <paramref name="scale"/> (see <see cref="AggregationOutcome.Scaled"/>). Stacking streams from the stored updates to the output
     /// (<see cref="StreamingStacking"/>); the baselines aggregate the shard in memory.
     /// </summary>
-    public static async Task<ShardOutput> WriteShardAsync(IAggregationStrategy strategy, IReadOnlyList<StoredUpdate> updates, IReadOnlyList<string> modules, IReadOnlyCollection<int> clientRanks, Func<Func<Stream, Task>, Task<string>> write, CancellationToken cancellationToken = default)
+    public static async Task<ShardOutput> WriteShardAsync(IAggregationStrategy strategy, IReadOnlyList<StoredUpdate> updates, IReadOnlyList<string> modules, IReadOnlyCollection<int> clientRanks, Func<Func<Stream, Task>, Task<string>> write, double scale = 1.0, CancellationToken cancellationToken = default)
     {
         if (strategy is StackingStrategy)
         {
             int rank = 0;
-            var stacked = await write(async stream => rank = await new StreamingStacking().WriteAsync(updates, modules, stream, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+            var stacked = await write(async stream => rank = await new StreamingStacking().WriteAsync(updates, modules, stream, scale, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
             return new ShardOutput(stacked, rank, new Dictionary<int, string>());
         }
         var outcome = await AggregateShardAsync(strategy, updates, modules, clientRanks, cancellationToken).ConfigureAwait(false);
+        if (scale != 1.0)
+            outcome = outcome.Scaled(scale);
         var global = await write(stream => AdapterSerializer.WriteAsync(stream, outcome.Global, cancellationToken)).ConfigureAwait(false);
         var views = new Dictionary<int, string>();
         foreach (var (rank, view) in outcome.ClientViews)

@@ -19,9 +19,14 @@ public sealed class StreamingStacking
     private byte[] _input = [];
     private byte[] _output = [];
 
-    /// <summary>Writes the stacked update of <paramref name="modules"/> (default: all of the first update's) and returns its rank.</summary>
-    public async Task<int> WriteAsync(IReadOnlyList<StoredUpdate> updates, IReadOnlyList<string>? modules, Stream output, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Writes the stacked update of <paramref name="modules"/> (default: all of the first update's), its
+    /// weighted mean multiplied by <paramref name="scale"/> (carried in the payload's scale), and returns its rank.
+    /// </summary>
+    public async Task<int> WriteAsync(IReadOnlyList<StoredUpdate> updates, IReadOnlyList<string>? modules, Stream output, double scale = 1.0, CancellationToken cancellationToken = default)
     {
+        if (!double.IsFinite(scale) || scale <= 0)
+            throw new ArgumentException($"the scale of a stacked update must be positive and finite, got {scale}", nameof(scale));
         if (updates.Count == 0)
             throw new ArgumentException("stacking needs at least one update", nameof(updates));
         var weights = AggregationWeights.Normalise(updates.Select(u => (u.Weight, u.Source)).ToList());
@@ -45,7 +50,7 @@ public sealed class StreamingStacking
             {
                 (AdapterTensorNames.A(l.Module), TensorDType.F32, (IReadOnlyList<long>)[l.TotalRank, l.In]),
                 (AdapterTensorNames.B(l.Module), TensorDType.F32, (IReadOnlyList<long>)[l.Out, l.TotalRank]),
-            }), new Dictionary<string, string> { ["format"] = "pt", [AdapterSerializer.ScaleKey] = 1.0.ToString("R", CultureInfo.InvariantCulture) });
+            }), new Dictionary<string, string> { ["format"] = "pt", [AdapterSerializer.ScaleKey] = scale.ToString("R", CultureInfo.InvariantCulture) });
             await output.WriteAsync(header, cancellationToken).ConfigureAwait(false);
 
             foreach (var module in layout)

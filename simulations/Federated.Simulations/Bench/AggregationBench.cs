@@ -124,7 +124,7 @@ public sealed class AggregationBench : IBenchSection
                     await using var file = File.Create(part);
                     await write(file);
                     return part;
-                }, cancellationToken);
+                }, cancellationToken: cancellationToken);
                 parts.Add(part);
             }
             var output = Path.Combine(folder, "global.safetensors");

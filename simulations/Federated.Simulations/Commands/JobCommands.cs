@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Federated.Contracts.Jobs;
 using Federated.Core.Adapters;
 using Federated.Core.Adapters.Peft;
 using Federated.Core.Aggregation;
@@ -55,7 +56,14 @@ public static class JobCommands
         var timeout = new Option<int?>("--task-timeout") { Description = "Seconds before an unreturned task goes to another client" };
         var strategy = new Option<string>("--strategy") { Description = $"Aggregation: {string.Join(", ", AggregationStrategies.Names)}", DefaultValueFactory = _ => AggregationStrategies.Stacking };
         var compaction = new Option<int?>("--compaction-rank-budget") { Description = "Most rank per module of the compacted update a late client catches up with (default: exact)" };
-        var command = new Command("create", "Start a job") { id, model, rounds, ranks, targets, minClients, perRound, steps, learningRate, batchSize, maxLength, evaluation, timeout, strategy, compaction };
+        var scheduler = new Option<string>("--scheduler") { Description = $"Scheduling policy: {string.Join(", ", SchedulerConfig.Names)}", DefaultValueFactory = _ => SchedulerConfig.FedCompass };
+        var minSteps = new Option<int?>("--min-steps") { Description = "fedcompass: fewest steps of a task (default 20)" };
+        var maxSteps = new Option<int?>("--max-steps") { Description = "fedcompass: most steps of a task (default 100)" };
+        var bufferSize = new Option<int?>("--buffer-size") { Description = "fedbuff: updates per aggregation (default 10)" };
+        var command = new Command("create", "Start a job")
+        {
+            id, model, rounds, ranks, targets, minClients, perRound, steps, learningRate, batchSize, maxLength, evaluation, timeout, strategy, compaction, scheduler, minSteps, maxSteps, bufferSize,
+        };
         command.SetAction(async (parse, cancellationToken) => await Call(parse, async client =>
         {
             var spec = new JobSpec
@@ -68,7 +76,14 @@ public static class JobCommands
                 EvaluationDataset = parse.GetValue(evaluation) ?? "",
                 Hyperparameters = new Hyperparameters(),
                 AggregationStrategy = parse.GetValue(strategy)!,
+                Scheduler = new SchedulerSpec { Policy = parse.GetValue(scheduler)! },
             };
+            if (parse.GetValue(minSteps) is { } qMin)
+                spec.Scheduler.MinSteps = qMin;
+            if (parse.GetValue(maxSteps) is { } qMax)
+                spec.Scheduler.MaxSteps = qMax;
+            if (parse.GetValue(bufferSize) is { } k)
+                spec.Scheduler.BufferSize = k;
             if (parse.GetValue(compaction) is { } budget)
                 spec.CompactionRankBudget = budget;
             if (parse.GetValue(perRound) is { } p)
@@ -84,7 +99,7 @@ public static class JobCommands
             spec.Ranks.AddRange(List(parse.GetValue(ranks)).Select(r => int.Parse(r, CultureInfo.InvariantCulture)));
             spec.TargetModules.AddRange(List(parse.GetValue(targets)));
             var status = await client.CreateJobAsync(new CreateJobRequest { Spec = spec }, cancellationToken: cancellationToken);
-            AnsiConsole.MarkupLine($"Created job [bold]{Markup.Escape(status.JobId)}[/] on {Markup.Escape(status.Spec.BaseModel)}: {status.Spec.Rounds} rounds, ranks {string.Join(",", status.Spec.Ranks)}, at least {status.Spec.MinClientsPerRound} clients per round, {Markup.Escape(status.Spec.AggregationStrategy)} aggregation.");
+            AnsiConsole.MarkupLine($"Created job [bold]{Markup.Escape(status.JobId)}[/] on {Markup.Escape(status.Spec.BaseModel)}: {status.Spec.Rounds} rounds, ranks {string.Join(",", status.Spec.Ranks)}, at least {status.Spec.MinClientsPerRound} clients per round, {Markup.Escape(status.Spec.AggregationStrategy)} aggregation, {Markup.Escape(status.Spec.Scheduler?.Policy ?? "")} scheduling.");
         }));
         return command;
     }

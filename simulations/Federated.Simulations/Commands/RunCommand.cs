@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Federated.Contracts.Jobs;
 using Federated.Core.Aggregation;
 using Federated.Core.Data;
 using Federated.Core.Model;
@@ -36,11 +37,15 @@ public static class RunCommand
         var strategy = new Option<string>("--strategy") { Description = $"Aggregation: {string.Join(", ", AggregationStrategies.Names)}", DefaultValueFactory = _ => defaults.Strategy };
         var lateClients = new Option<int>("--late-clients") { Description = "How many clients (the last ones) join late", DefaultValueFactory = _ => 0 };
         var lateJoin = new Option<int>("--late-join-round") { Description = "Late clients start once this many rounds are done, then catch up with one compacted update", DefaultValueFactory = _ => defaults.LateJoinRound };
+        var scheduler = new Option<string>("--scheduler") { Description = $"Scheduling policy: {string.Join(", ", SchedulerConfig.Names)}", DefaultValueFactory = _ => defaults.Scheduler };
+        var minSteps = new Option<int?>("--min-steps") { Description = "fedcompass: fewest steps of a task (default: --steps / 5)" };
+        var maxSteps = new Option<int?>("--max-steps") { Description = "fedcompass: most steps of a task (default: --steps)" };
+        var bufferSize = new Option<int?>("--buffer-size") { Description = "fedbuff: updates per aggregation (default: half the clients)" };
         var output = new Option<string?>("--out") { Description = "Folder for data, logs and results (default: runs/run-<time>)" };
 
         var command = new Command("run", "Run a federated LoRA job on this machine: an in-process server and client daemons over loopback gRPC, on the built-in task or your JSONL data")
         {
-            clients, rounds, ranks, steps, examples, evaluation, model, data, evaluationData, partition, alpha, maxLength, learningRate, batchSize, seed, device, strategy, lateClients, lateJoin, output,
+            clients, rounds, ranks, steps, examples, evaluation, model, data, evaluationData, partition, alpha, maxLength, learningRate, batchSize, seed, device, strategy, lateClients, lateJoin, scheduler, minSteps, maxSteps, bufferSize, output,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -75,6 +80,10 @@ public static class RunCommand
                 Strategy = parse.GetValue(strategy)!,
                 LateClients = parse.GetValue(lateClients),
                 LateJoinRound = parse.GetValue(lateJoin),
+                Scheduler = parse.GetValue(scheduler)!,
+                MinSteps = parse.GetValue(minSteps),
+                MaxSteps = parse.GetValue(maxSteps),
+                BufferSize = parse.GetValue(bufferSize),
                 OutputDirectory = parse.GetValue(output) ?? Path.Combine("runs", $"run-{DateTime.Now:yyyyMMdd-HHmmss}"),
             };
             return await Execute(settings, cancellationToken);
@@ -104,7 +113,7 @@ public static class RunCommand
             .WriteTo.File(logPath, outputTemplate: "{Timestamp:HH:mm:ss.fff} [{Level:u3}] {SourceContext} {ClientId}: {Message:lj}{NewLine}{Exception}")
             .CreateLogger();
 
-        AnsiConsole.MarkupLine($"[bold]Federated LoRA on {Markup.Escape(settings.BaseModel)}[/]: {settings.Clients} clients (ranks {string.Join(", ", Enumerable.Range(0, settings.Clients).Select(i => settings.Ranks[i % settings.Ranks.Count]))}), {settings.Rounds} rounds × {settings.LocalSteps} local steps, {Markup.Escape(settings.Strategy)} aggregation");
+        AnsiConsole.MarkupLine($"[bold]Federated LoRA on {Markup.Escape(settings.BaseModel)}[/]: {settings.Clients} clients (ranks {string.Join(", ", Enumerable.Range(0, settings.Clients).Select(i => settings.Ranks[i % settings.Ranks.Count]))}), {settings.Rounds} rounds × {settings.LocalSteps} local steps, {Markup.Escape(settings.Strategy)} aggregation, {Markup.Escape(settings.Scheduler)} scheduling");
         if (settings.DataPath is not null)
             AnsiConsole.MarkupLine($"Data: {Markup.Escape(settings.DataPath)}, {settings.Partition.ToString().ToLowerInvariant()} partition{(settings.Partition == PartitionScheme.Iid ? "" : FormattableString.Invariant($" (α = {settings.Alpha})"))}; evaluated on {Markup.Escape(settings.EvaluationDataPath ?? "a held-out slice of it")}");
         AnsiConsole.MarkupLine($"Output and log: [blue]{Markup.Escape(Path.GetFullPath(settings.OutputDirectory))}[/]");

@@ -82,6 +82,13 @@ public static class LocalFederation
             },
             EvaluationDataset = EvaluationDataset(settings),
             AggregationStrategy = settings.Strategy,
+            Scheduler = new SchedulerSpec
+            {
+                Policy = settings.Scheduler,
+                MinSteps = settings.MinSteps ?? Math.Max(1, settings.LocalSteps / 5),
+                MaxSteps = settings.MaxSteps ?? settings.LocalSteps,
+                BufferSize = settings.BufferSize ?? Math.Max(1, settings.Clients / 2),
+            },
         };
         if (settings.MaxSequenceLength is { } length)
             spec.Hyperparameters.MaxSequenceLength = length;

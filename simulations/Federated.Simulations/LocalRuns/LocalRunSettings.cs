@@ -1,3 +1,4 @@
+using Federated.Contracts.Jobs;
 using Federated.Core.Aggregation;
 using Federated.Core.Data;
 using Federated.Core.Model;
@@ -55,6 +56,18 @@ public sealed record LocalRunSettings
 
     public ComputeDevice Device { get; init; } = ComputeDevice.Auto;
 
+    /// <summary>Scheduling policy (Federated.Contracts.Jobs.SchedulerConfig.Names).</summary>
+    public string Scheduler { get; init; } = SchedulerConfig.FedCompass;
+
+    /// <summary>FedCompass Q_min; null: a fifth of <see cref="LocalSteps"/> (the paper's 20 of 100).</summary>
+    public int? MinSteps { get; init; }
+
+    /// <summary>FedCompass Q_max; null: <see cref="LocalSteps"/>.</summary>
+    public int? MaxSteps { get; init; }
+
+    /// <summary>FedBuff K; null: half the clients.</summary>
+    public int? BufferSize { get; init; }
+
     /// <summary>Folder for the server's data, each client's data and work folders, logs and results.</summary>
     public required string OutputDirectory { get; init; }
 
@@ -91,6 +104,12 @@ public sealed record LocalRunSettings
             yield return $"--late-clients must be between 0 and --clients − 1, got {LateClients}";
         if (LateClients > 0 && (LateJoinRound < 1 || LateJoinRound >= Rounds))
             yield return $"--late-join-round must be between 1 and --rounds − 1, got {LateJoinRound}";
+        if (!SchedulerConfig.Names.Contains(Scheduler))
+            yield return $"--scheduler '{Scheduler}' is not known; choose one of {string.Join(", ", SchedulerConfig.Names)}";
+        if (MinSteps < 1 || MaxSteps < (MinSteps ?? 1))
+            yield return $"--min-steps must be at least 1 and --max-steps at least --min-steps, got {MinSteps} and {MaxSteps}";
+        if (BufferSize < 1)
+            yield return $"--buffer-size must be at least 1, got {BufferSize}";
         if (BatchSize < 1)
             yield return $"--batch-size must be at least 1, got {BatchSize}";
         if (!(Alpha > 0) || double.IsInfinity(Alpha))

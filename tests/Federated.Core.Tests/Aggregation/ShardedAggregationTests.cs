@@ -85,6 +85,13 @@ public sealed class ShardedAggregationTests : IDisposable
             Assert.Equal(expected[module].B.Data, streamed[module].B.Data);
         }
         Assert.Equal(AdapterSerializer.ToBytes(expected), await File.ReadAllBytesAsync(path));
+
+        // An asynchronous scheduler's absolute weights: the same mix, scaled by Σw.
+        await using (var stream = File.Create(path))
+            await new StreamingStacking().WriteAsync(updates, null, stream, scale: 0.45);
+        var scaled = await AdapterSerializer.ReadFileAsync(path);
+        Assert.Equal(0.45, scaled.Scale);
+        Assert.Equal(expected[expected.ModuleNames[0]].A.Data, scaled[expected.ModuleNames[0]].A.Data);
     }
 
     [Fact]

@@ -24,6 +24,7 @@ public class EndToEndTests(ITestOutputHelper output)
             ExamplesPerClient = 200,
             EvaluationExamples = 100,
             OutputDirectory = folder.Path,
+            Scheduler = "synchronous",
         };
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
 
@@ -60,6 +61,7 @@ public class EndToEndTests(ITestOutputHelper output)
             ExamplesPerClient = 50,
             EvaluationExamples = 20,
             OutputDirectory = folder.Path,
+            Scheduler = "synchronous",
         };
         var result = await LocalFederation.RunAsync(settings, logger);
 

@@ -32,6 +32,7 @@ public class LateJoinerTests(ITestOutputHelper output)
             ExamplesPerClient = 40,
             EvaluationExamples = 10,
             OutputDirectory = folder.Path,
+            Scheduler = "synchronous",
         };
         ModelWorkspace? late = null, early = null;
         var result = await LocalFederation.RunAsync(settings, logger, beforeShutdown: clients =>

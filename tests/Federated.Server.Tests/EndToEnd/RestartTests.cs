@@ -23,6 +23,7 @@ public class RestartTests(ITestOutputHelper output)
             ExamplesPerClient = 100,
             EvaluationExamples = 50,
             OutputDirectory = folder.Path,
+            Scheduler = "synchronous",
             JobId = "restart",
         };
         var shards = LocalFederation.WriteClientData(settings, folder.Path);

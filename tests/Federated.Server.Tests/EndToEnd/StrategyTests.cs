@@ -25,6 +25,7 @@ public class StrategyTests(ITestOutputHelper output)
             ExamplesPerClient = 50,
             EvaluationExamples = 20,
             OutputDirectory = folder.Path,
+            Scheduler = "synchronous",
             Strategy = AggregationStrategies.ZeroPadding,
         };
         var result = await LocalFederation.RunAsync(settings, logger);

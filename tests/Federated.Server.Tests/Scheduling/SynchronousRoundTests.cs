@@ -69,7 +69,7 @@ public class SynchronousRoundTests(ServerFixture fixture) : IClassFixture<Server
 
     private async Task CreateJob(string jobId, int timeoutSeconds)
     {
-        var spec = new JobSpec { JobId = jobId, BaseModel = "builtin:tiny", Rounds = 1, MinClientsPerRound = 1, ClientsPerRound = 1, LocalSteps = 1, TaskTimeoutSeconds = timeoutSeconds };
+        var spec = new JobSpec { JobId = jobId, BaseModel = "builtin:tiny", Rounds = 1, MinClientsPerRound = 1, ClientsPerRound = 1, LocalSteps = 1, TaskTimeoutSeconds = timeoutSeconds, Scheduler = new SchedulerSpec { Policy = "synchronous" } };
         spec.TargetModules.Add("q_proj");
         spec.Ranks.Add(2);
         await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });

@@ -84,6 +84,35 @@ public class RequestValidationTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Contains(message, status.Detail);
     }
 
+    [Theory]
+    [InlineData("round-robin", 20, 100, 1.5, 10, "scheduler.policy: 'round-robin' is not known; choose one of fedcompass, synchronous, fedasync, fedbuff")]
+    [InlineData("fedcompass", 0, 100, 1.5, 10, "scheduler.min_steps: must be at least 1, got 0")]
+    [InlineData("fedcompass", 30, 20, 1.5, 10, "scheduler.max_steps: must be at least min_steps (30), got 20")]
+    [InlineData("fedcompass", 20, 100, 0.5, 10, "scheduler.latest_factor: must be a finite number ≥ 1, got 0.5")]
+    [InlineData("fedbuff", 20, 100, 1.5, 0, "scheduler.buffer_size: must be at least 1, got 0")]
+    public async Task Invalid_scheduler_settings_are_refused_naming_the_field(string policy, int minSteps, int maxSteps, double latest, int buffer, string message)
+    {
+        var spec = new JobSpec
+        {
+            JobId = $"invalid-scheduler-{policy}-{minSteps}-{maxSteps}-{buffer}-{latest}".Replace(",", "."),
+            BaseModel = "builtin:tiny",
+            Rounds = 1,
+            Scheduler = new SchedulerSpec { Policy = policy, MinSteps = minSteps, MaxSteps = maxSteps, LatestFactor = latest, BufferSize = buffer },
+        };
+        var status = await Updates.Refused(() => fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);
+        Assert.Contains(message, status.Detail);
+    }
+
+    [Fact]
+    public async Task A_job_without_a_scheduler_gets_fedcompass_with_the_published_defaults()
+    {
+        var spec = new JobSpec { JobId = "default-scheduler", BaseModel = "builtin:tiny", Rounds = 1 };
+        var status = await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });
+        var s = status.Spec.Scheduler;
+        Assert.Equal(("fedcompass", 20, 100, 1.5, 0.9, 0.5, 0.9), (s.Policy, s.MinSteps, s.MaxSteps, s.LatestFactor, s.StalenessAlpha, s.StalenessExponent, s.SpeedMomentum));
+    }
+
     [Fact]
     public async Task Client_weights_must_be_positive()
     {
@@ -97,7 +126,7 @@ public class RequestValidationTests(ServerFixture fixture) : IClassFixture<Serve
     public async Task Catch_up_requests_name_what_is_wrong()
     {
         await fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = "lagging" });
-        await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = new JobSpec { JobId = "no-rounds-yet", BaseModel = "builtin:tiny", Rounds = 3, MinClientsPerRound = 1000 } });
+        await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = new JobSpec { JobId = "no-rounds-yet", BaseModel = "builtin:tiny", Rounds = 3, MinClientsPerRound = 1000, Scheduler = new SchedulerSpec { Policy = "synchronous" } } });
 
         var ahead = await Updates.Refused(() => fixture.Coordinator.GetCatchUpAsync(new GetCatchUpRequest { ClientId = "lagging", JobId = "no-rounds-yet", Rank = 8, AfterRound = 0, ThroughRound = 2 }).ResponseAsync);
         Assert.Equal(StatusCode.FailedPrecondition, ahead.StatusCode);
@@ -114,7 +143,7 @@ public class RequestValidationTests(ServerFixture fixture) : IClassFixture<Serve
     [Fact]
     public async Task A_job_id_cannot_be_taken_twice()
     {
-        var spec = new JobSpec { JobId = "twice", BaseModel = "builtin:tiny", Rounds = 1, MinClientsPerRound = 1000 };
+        var spec = new JobSpec { JobId = "twice", BaseModel = "builtin:tiny", Rounds = 1, MinClientsPerRound = 1000, Scheduler = new SchedulerSpec { Policy = "synchronous" } };
         var first = await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });
         Assert.Equal(JobState.Running, first.State);
         Assert.Equal(64, first.Spec.Hyperparameters.MaxSequenceLength); // defaults are filled in and reported

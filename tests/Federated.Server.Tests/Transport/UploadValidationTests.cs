@@ -16,7 +16,7 @@ public class UploadValidationTests(ServerFixture fixture) : IClassFixture<Server
     public async Task Bad_uploads_are_refused_and_nothing_accepted_is_lost()
     {
         var coordinator = fixture.Coordinator;
-        var spec = new JobSpec { JobId = "bad-input", BaseModel = "builtin:tiny", Rounds = 1, MinClientsPerRound = 2, LocalSteps = 5 };
+        var spec = new JobSpec { JobId = "bad-input", BaseModel = "builtin:tiny", Rounds = 1, MinClientsPerRound = 2, LocalSteps = 5, Scheduler = new SchedulerSpec { Policy = "synchronous" } };
         spec.TargetModules.Add(["q_proj", "v_proj"]);
         spec.Ranks.Add(4);
         await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });

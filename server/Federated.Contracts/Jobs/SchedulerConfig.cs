@@ -1,0 +1,54 @@
+namespace Federated.Contracts.Jobs;
+
+/// <summary>
+/// The job's scheduling policy and its settings (Federated.Core.Scheduling). Synchronous rounds take their
+/// size, quorum, steps and deadline from the job's clients_per_round, min_clients_per_round, local_steps and
+/// task timeout; fedasync and fedbuff take local_steps; fedcompass sizes each task between
+/// <see cref="MinSteps"/> and <see cref="MaxSteps"/>. Defaults are FedCompass's published ones.
+/// </summary>
+[GenerateSerializer]
+[Immutable]
+public sealed record SchedulerConfig
+{
+    public const string Synchronous = "synchronous";
+    public const string FedAsync = "fedasync";
+    public const string FedBuff = "fedbuff";
+    public const string FedCompass = "fedcompass";
+
+    public static IReadOnlyList<string> Names { get; } = [FedCompass, Synchronous, FedAsync, FedBuff];
+
+    [Id(0)]
+    public string Policy { get; init; } = FedCompass;
+
+    /// <summary>FedCompass Q_min.</summary>
+    [Id(1)]
+    public int MinSteps { get; init; } = 20;
+
+    /// <summary>FedCompass Q_max (also a new client's first task).</summary>
+    [Id(2)]
+    public int MaxSteps { get; init; } = 100;
+
+    /// <summary>FedCompass λ: a group's latest time is λ × its expected duration.</summary>
+    [Id(3)]
+    public double LatestFactor { get; init; } = 1.5;
+
+    /// <summary>α in the weight α·(staleness + 1)^(−a) (fedcompass, fedasync).</summary>
+    [Id(4)]
+    public double StalenessAlpha { get; init; } = 0.9;
+
+    /// <summary>a in (staleness + 1)^(−a) (fedcompass, fedasync, fedbuff).</summary>
+    [Id(5)]
+    public double StalenessExponent { get; init; } = 0.5;
+
+    /// <summary>FedBuff K: arrivals per aggregation.</summary>
+    [Id(6)]
+    public int BufferSize { get; init; } = 10;
+
+    /// <summary>FedCompass: deadlines a client may miss in a row before it is marked unavailable.</summary>
+    [Id(7)]
+    public int MaxMissedDeadlines { get; init; } = 3;
+
+    /// <summary>m in s ← (1 − m)·s + m·measured.</summary>
+    [Id(8)]
+    public double SpeedMomentum { get; init; } = 0.9;
+}

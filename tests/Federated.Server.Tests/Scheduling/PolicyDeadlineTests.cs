@@ -1,0 +1,130 @@
+using Federated.Contracts.Clients;
+using Federated.Core.Adapters;
+using Federated.Protos.V1;
+using Federated.Server.Tests.Infrastructure;
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Federated.Server.Tests.Scheduling;
+
+/// <summary>Clients that never return, under the asynchronous policies: the job goes on without them.</summary>
+public class PolicyDeadlineTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    [Fact]
+    public async Task A_fedcompass_group_member_that_never_returns_misses_the_groups_latest_time_and_is_marked_unavailable()
+    {
+        // Both clients report 1 s per step. sleepy's first update (4 steps) is applied alone and it opens a
+        // group expected in 4 s, latest in 6 s; eager's first update is applied alone and it joins that group
+        // with 3 steps. eager returns at once; sleepy never does, so the group is aggregated at its latest time
+        // with eager alone and sleepy (allowed one miss) is marked unavailable.
+        var spec = Spec("compass-deadline", "fedcompass", rounds: 3);
+        spec.Scheduler.MinSteps = 1;
+        spec.Scheduler.MaxSteps = 4;
+        spec.Scheduler.LatestFactor = 1.5;
+        spec.Scheduler.MaxMissedDeadlines = 1;
+        await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });
+
+        var sleepyFirst = await EnrolAndPoll("c-sleepy");
+        var eagerFirst = await EnrolAndPoll("c-eager");
+        Assert.Equal(4, sleepyFirst.LocalSteps);
+        await Upload(sleepyFirst, "c-sleepy");
+        await Upload(eagerFirst, "c-eager");
+
+        var sleepyGroup = await EnrolAndPoll("c-sleepy");
+        var eagerGroup = await EnrolAndPoll("c-eager");
+        Assert.Equal(4, sleepyGroup.LocalSteps);
+        Assert.Equal(3, eagerGroup.LocalSteps);
+        Assert.Equal(3, eagerGroup.Round); // starts from version 2
+        await Upload(eagerGroup, "c-eager");
+        var waiting = await Poll("c-eager", 0);
+        Assert.Equal(PollTaskReply.OutcomeOneofCase.NoTask, waiting.OutcomeCase);
+        Assert.Contains("is in", waiting.NoTask.Reason);
+
+        var job = await WaitUntilDone("compass-deadline", TimeSpan.FromSeconds(30));
+        Assert.Equal(JobState.Completed, job.State);
+        Assert.Equal(["c-sleepy", "c-eager", "c-eager"], job.Rounds.Select(r => r.Participants.Single().ClientId));
+        Assert.Equal(0.9, job.Rounds[0].Participants[0].Weight, 9); // α · S(0) · share 1
+        Assert.Equal(0.9 / Math.Sqrt(2), job.Rounds[1].Participants[0].Weight, 9); // started at version 0, applied after version 1
+        Assert.Equal(0.9, job.Rounds[2].Participants[0].Weight, 9);
+        Assert.Equal([0L, 1L, 0L], job.Rounds.Select(r => r.Participants[0].Staleness));
+        Assert.Equal([4, 4, 3], job.Rounds.Select(r => r.Participants[0].Steps));
+
+        var late = AdapterSerializer.ToBytes(Updates.For(sleepyGroup));
+        var status = await Updates.Refused(() => Updates.Upload(fixture.Coordinator, Updates.Header(sleepyGroup, "c-sleepy", late.Length), late));
+        Assert.Equal(StatusCode.FailedPrecondition, status.StatusCode);
+        Assert.Contains("expired", status.Detail);
+        Assert.Equal(1, (await Grains.GetGrain<IClientGrain>("c-sleepy").GetSnapshot()).TasksExpired);
+    }
+
+    [Fact]
+    public async Task A_fedasync_task_past_its_timeout_is_withdrawn_and_the_job_completes_with_the_others()
+    {
+        await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = Spec("async-deadline", "fedasync", rounds: 2, timeoutSeconds: 1) });
+        var sleepy = await EnrolAndPoll("a-sleepy");
+        await WaitFor(async () => (await Grains.GetGrain<IClientGrain>("a-sleepy").GetSnapshot()).TasksExpired == 1, TimeSpan.FromSeconds(20));
+
+        var late = AdapterSerializer.ToBytes(Updates.For(sleepy));
+        var status = await Updates.Refused(() => Updates.Upload(fixture.Coordinator, Updates.Header(sleepy, "a-sleepy", late.Length), late));
+        Assert.Contains("expired", status.Detail);
+
+        await Upload(await EnrolAndPoll("a-eager"), "a-eager");
+        await Upload(await EnrolAndPoll("a-eager"), "a-eager");
+        var job = await WaitUntilDone("async-deadline", TimeSpan.FromSeconds(30));
+        Assert.Equal(JobState.Completed, job.State);
+        Assert.All(job.Rounds, r => Assert.Equal("a-eager", r.Participants.Single().ClientId));
+    }
+
+    private IGrainFactory Grains => fixture.Server.App.Services.GetRequiredService<IGrainFactory>();
+
+    private static JobSpec Spec(string jobId, string policy, int rounds, int timeoutSeconds = 600)
+    {
+        var spec = new JobSpec
+        {
+            JobId = jobId,
+            BaseModel = "builtin:tiny",
+            Rounds = rounds,
+            LocalSteps = 1,
+            TaskTimeoutSeconds = timeoutSeconds,
+            Scheduler = new SchedulerSpec { Policy = policy },
+        };
+        spec.TargetModules.Add("q_proj");
+        spec.Ranks.Add(2);
+        return spec;
+    }
+
+    private async Task Upload(TrainingTask task, string clientId)
+    {
+        var bytes = AdapterSerializer.ToBytes(Updates.For(task));
+        var header = Updates.Header(task, clientId, bytes.Length);
+        header.Stats.SecondsPerStep = 1.0;
+        await Updates.Upload(fixture.Coordinator, header, bytes);
+    }
+
+    private async Task<TrainingTask> EnrolAndPoll(string clientId)
+    {
+        await fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = clientId });
+        var reply = await Poll(clientId, 10);
+        Assert.True(reply.OutcomeCase == PollTaskReply.OutcomeOneofCase.Task, $"{clientId} got no task: {reply.NoTask?.Reason}");
+        return reply.Task;
+    }
+
+    private Task<PollTaskReply> Poll(string clientId, int waitSeconds)
+        => fixture.Coordinator.PollTaskAsync(new PollTaskRequest { ClientId = clientId, WaitSeconds = waitSeconds }).ResponseAsync;
+
+    private async Task<JobStatus> WaitUntilDone(string jobId, TimeSpan limit)
+    {
+        JobStatus? job = null;
+        await WaitFor(async () => (job = await fixture.Operator.GetJobAsync(new GetJobRequest { JobId = jobId })).State != JobState.Running, limit);
+        return job!;
+    }
+
+    private static async Task WaitFor(Func<Task<bool>> condition, TimeSpan limit)
+    {
+        var until = DateTime.UtcNow + limit;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < until, $"condition not met within {limit.TotalSeconds} s");
+            await Task.Delay(100);
+        }
+    }
+}
