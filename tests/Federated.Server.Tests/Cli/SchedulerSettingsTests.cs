@@ -20,8 +20,10 @@ public class SchedulerSettingsTests
     [Fact]
     public void A_local_run_sizes_fedcompass_tasks_from_its_steps_and_the_server_keeps_every_field()
     {
-        var spec = LocalFederation.JobSpec(new LocalRunSettings { OutputDirectory = "", LocalSteps = 50, Clients = 4 });
+        var spec = LocalFederation.JobSpec(new LocalRunSettings { OutputDirectory = "", LocalSteps = 50, Clients = 4, Scheduler = "fedcompass" });
         Assert.Equal(("fedcompass", 10, 50, 2), (spec.Scheduler.Policy, spec.Scheduler.MinSteps, spec.Scheduler.MaxSteps, spec.Scheduler.BufferSize));
+
+        Assert.Equal("synchronous", LocalFederation.JobSpec(new LocalRunSettings { OutputDirectory = "" }).Scheduler.Policy); // the demo's rounds
 
         spec.Scheduler.LatestFactor = 2;
         spec.Scheduler.StalenessAlpha = 0.6;
