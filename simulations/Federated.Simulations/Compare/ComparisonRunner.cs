@@ -13,44 +13,47 @@ public readonly record struct CompareProgress(int Run, int Runs, string Label, d
 /// </summary>
 public static class ComparisonRunner
 {
+    /// <remarks>Runs one after another on the calling thread: torch's thread settings are per thread, and runs side by side on shared cores were far slower.</remarks>
     public static ComparisonResult Run(CompareSettings settings, Action<CompareProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         settings.Validate();
-        var runs = new List<RunResult>();
-        var total = settings.Seeds.Count * settings.Schedulers.Count * settings.Strategies.Count;
-        string training = "";
-        double? budget = null;
+        var jobs = new List<(ulong Seed, ComparisonData Data, string Scheduler, string Strategy)>();
         foreach (var seed in settings.Seeds)
         {
             var data = ComparisonData.Create(settings, seed);
             foreach (var scheduler in settings.Schedulers)
             {
                 foreach (var strategy in settings.Strategies)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    var index = runs.Count + 1;
-                    var label = $"{scheduler} × {strategy}, seed {seed}";
-                    var simulation = settings.SimulationOptions(seed);
-                    budget = simulation.MaxVirtualSeconds;
-                    void Report(EvaluationPoint point) => progress?.Invoke(new CompareProgress(index, total, label, Fraction(simulation, point)));
-                    var (result, points, bytes, kind) = RunOne(settings, data, scheduler, strategy, seed, simulation, Report);
-                    training = kind;
-                    var applied = result.Tasks.Where(t => t.Outcome == TaskOutcome.Applied).ToList();
-                    runs.Add(new RunResult(
-                        scheduler,
-                        strategy,
-                        seed,
-                        points,
-                        result.EndTime,
-                        result.Aggregations.Count,
-                        applied.Count,
-                        applied.Count == 0 ? 0 : applied.Average(t => (double)t.Staleness!.Value),
-                        bytes));
-                    progress?.Invoke(new CompareProgress(index, total, label, 1));
-                }
+                    jobs.Add((seed, data, scheduler, strategy));
             }
         }
-        return new ComparisonResult(settings, training, budget, runs, ComparisonResult.Summarise(settings, runs));
+        var runs = new RunResult[jobs.Count];
+        var kinds = new string[jobs.Count];
+        void Report(CompareProgress p) => progress?.Invoke(p);
+        for (var index = 0; index < jobs.Count; index++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var (seed, data, scheduler, strategy) = jobs[index];
+            var label = $"{scheduler} × {strategy}, seed {seed}";
+            var simulation = settings.SimulationOptions(seed);
+            var (result, points, bytes, kind) = RunOne(settings, data, scheduler, strategy, seed, simulation,
+                point => Report(new CompareProgress(index + 1, jobs.Count, label, Fraction(simulation, point))));
+            kinds[index] = kind;
+            var applied = result.Tasks.Where(t => t.Outcome == TaskOutcome.Applied).ToList();
+            runs[index] = new RunResult(
+                scheduler,
+                strategy,
+                seed,
+                points,
+                result.EndTime,
+                result.Aggregations.Count,
+                applied.Count,
+                applied.Count == 0 ? 0 : applied.Average(t => (double)t.Staleness!.Value),
+                bytes);
+            Report(new CompareProgress(index + 1, jobs.Count, label, 1));
+        }
+        var budget = settings.SimulationOptions(settings.Seeds[0]).MaxVirtualSeconds;
+        return new ComparisonResult(settings, kinds[0], budget, runs, ComparisonResult.Summarise(settings, runs));
     }
 
     private static (SimulationResult Result, IReadOnlyList<EvaluationPoint> Points, long Bytes, string Kind) RunOne(
