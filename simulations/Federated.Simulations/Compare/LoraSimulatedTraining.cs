@@ -90,6 +90,15 @@ public sealed class LoraSimulatedTraining : ComparisonTraining, IDisposable
 
     protected override long DownloadBytes(long version, int rank) => BytesOf(_outcomes[(int)version - 1].For(rank));
 
+    /// <summary>The SHA-256 fingerprint of global version <paramref name="version"/>'s weights (rank null) or of the model a client of that rank trains from.</summary>
+    public string Fingerprint(long version, int? rank = null)
+    {
+        if (version < 0 || version > _outcomes.Count)
+            throw new ArgumentOutOfRangeException(nameof(version), version, $"global versions so far are 0 to {_outcomes.Count}");
+        Load(version, rank ?? GlobalView);
+        return _model.Fingerprint();
+    }
+
     public void Dispose()
     {
         foreach (var tensor in _cache.Values.SelectMany(t => t).Concat(_base))
