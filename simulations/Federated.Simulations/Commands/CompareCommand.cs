@@ -115,7 +115,7 @@ public static class CompareCommand
                     if (!bars.TryGetValue(p.Run, out var bar))
                         bars[p.Run] = bar = context.AddTask(Markup.Escape($"[{p.Run}/{p.Runs}] {p.Label}"), maxValue: 1000);
                     bar.Value = Math.Max(bar.Value, p.Fraction * 1000);
-                }, cancellationToken);
+                }, warning => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(warning)}[/]"), cancellationToken);
             });
         var files = ComparisonReport.Write(result, folder);
         AnsiConsole.WriteLine();

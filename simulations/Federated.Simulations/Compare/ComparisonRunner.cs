@@ -14,7 +14,8 @@ public readonly record struct CompareProgress(int Run, int Runs, string Label, d
 public static class ComparisonRunner
 {
     /// <remarks>Runs one after another on the calling thread: torch's thread settings are per thread, and runs side by side on shared cores were far slower.</remarks>
-    public static ComparisonResult Run(CompareSettings settings, Action<CompareProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <param name="warning">Told when a run failed in native code and is run again (runs are deterministic, so the rerun gives what the run would have).</param>
+    public static ComparisonResult Run(CompareSettings settings, Action<CompareProgress>? progress = null, Action<string>? warning = null, CancellationToken cancellationToken = default)
     {
         settings.Validate();
         var jobs = new List<(ulong Seed, ComparisonData Data, string Scheduler, string Strategy)>();
@@ -36,8 +37,8 @@ public static class ComparisonRunner
             var (seed, data, scheduler, strategy) = jobs[index];
             var label = $"{scheduler} × {strategy}, seed {seed}";
             var simulation = settings.SimulationOptions(seed);
-            var (result, points, bytes, kind) = RunOne(settings, data, scheduler, strategy, seed, simulation,
-                point => Report(new CompareProgress(index + 1, jobs.Count, label, Fraction(simulation, point))));
+            var (result, points, bytes, kind) = RunWithRetry(() => RunOne(settings, data, scheduler, strategy, seed, simulation,
+                point => Report(new CompareProgress(index + 1, jobs.Count, label, Fraction(simulation, point)))), label, warning);
             kinds[index] = kind;
             var applied = result.Tasks.Where(t => t.Outcome == TaskOutcome.Applied).ToList();
             runs[index] = new RunResult(
@@ -54,6 +55,19 @@ public static class ComparisonRunner
         }
         var budget = settings.SimulationOptions(settings.Seeds[0]).MaxVirtualSeconds;
         return new ComparisonResult(settings, kinds[0], budget, runs, ComparisonResult.Summarise(settings, runs));
+    }
+
+    private static T RunWithRetry<T>(Func<T> run, string label, Action<string>? warning)
+    {
+        try
+        {
+            return run();
+        }
+        catch (System.Runtime.InteropServices.ExternalException e)
+        {
+            warning?.Invoke($"{label}: libtorch failed ({e.Message.Split('\n')[0]}); running it again");
+            return run();
+        }
     }
 
     private static (SimulationResult Result, IReadOnlyList<EvaluationPoint> Points, long Bytes, string Kind) RunOne(
