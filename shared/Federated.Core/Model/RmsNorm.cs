@@ -23,7 +23,9 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
+        // A named Scalar, disposed at the end: an implicit one can be finalized during the native call that uses it.
+        using var eps = _eps.ToScalar();
         var variance = input.pow(2).mean([-1L], keepdim: true);
-        return input.mul(variance.add_(_eps).rsqrt_()).mul_(_weight);
+        return input.mul(variance.add_(eps).rsqrt_()).mul_(_weight);
     }
 }

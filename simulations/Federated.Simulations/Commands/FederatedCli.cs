@@ -8,6 +8,7 @@ public static class FederatedCli
     public static RootCommand Create() => new("federated: federated LoRA fine-tuning — run jobs on this machine, control a coordinator, make datasets, inspect models, work on adapters")
     {
         RunCommand.Create(),
+        CompareCommand.Create(),
         JobCommands.Create(),
         DataCommands.Create(),
         AdapterCommands.Create(),
