@@ -51,4 +51,16 @@ public sealed record SchedulerConfig
     /// <summary>m in s ← (1 − m)·s + m·measured.</summary>
     [Id(8)]
     public double SpeedMomentum { get; init; } = 0.9;
+
+    /// <summary>Rank from each client's device: the first tier it meets; none met: the job's first rank. Empty: ranks cycle.</summary>
+    [Id(9)]
+    public RankTierConfig[] RankTiers { get; init; } = [];
 }
+
+/// <summary>A client with at least this much memory (GiB) and, once measured, at most this many seconds per step gets <see cref="Rank"/>.</summary>
+[GenerateSerializer]
+[Immutable]
+public sealed record RankTierConfig(
+    [property: Id(0)] int Rank,
+    [property: Id(1)] double MinMemoryGiB,
+    [property: Id(2)] double? MaxSecondsPerStep);

@@ -70,7 +70,7 @@ public static class JobConfigValidator
             throw Invalid("task_timeout_seconds", $"must be at least 1 second, got {config.TaskTimeout.TotalSeconds}");
 
         if (config.Scheduler is { } scheduler)
-            CheckScheduler(scheduler);
+            CheckScheduler(scheduler, maxRank);
         try
         {
             SchedulerPolicies.OptionsFor(config).Validate();
@@ -117,7 +117,7 @@ public static class JobConfigValidator
         Seed = h.Seed,
     };
 
-    private static void CheckScheduler(SchedulerConfig s)
+    private static void CheckScheduler(SchedulerConfig s, int maxRank)
     {
         if (!SchedulerConfig.Names.Contains(s.Policy))
             throw Invalid("scheduler.policy", $"'{s.Policy}' is not known; choose one of {string.Join(", ", SchedulerConfig.Names)}");
@@ -137,6 +137,15 @@ public static class JobConfigValidator
             throw Invalid("scheduler.max_missed_deadlines", $"must be at least 1, got {s.MaxMissedDeadlines}");
         if (s.SpeedMomentum is not (> 0 and <= 1))
             throw Invalid("scheduler.speed_momentum", $"must be in (0, 1], got {s.SpeedMomentum}");
+        for (int i = 0; i < s.RankTiers.Length; i++)
+        {
+            var tier = s.RankTiers[i];
+            CheckRank(tier.Rank, maxRank, $"scheduler.rank_tiers[{i}].rank");
+            if (!(tier.MinMemoryGiB >= 0) || !double.IsFinite(tier.MinMemoryGiB))
+                throw Invalid($"scheduler.rank_tiers[{i}].min_memory_gib", $"must be a finite number ≥ 0, got {tier.MinMemoryGiB}");
+            if (tier.MaxSecondsPerStep is { } max && !(max > 0 && double.IsFinite(max)))
+                throw Invalid($"scheduler.rank_tiers[{i}].max_seconds_per_step", $"must be a finite number > 0, got {max}");
+        }
     }
 
     private static void CheckRank(int rank, int maxRank, string field)

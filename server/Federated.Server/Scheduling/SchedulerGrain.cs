@@ -51,7 +51,8 @@ public sealed partial class SchedulerGrain(
             return None($"job '{JobId}' is {job.Status.ToString().ToLowerInvariant()}");
 
         var policy = Policy(job);
-        var decision = policy.ClientReady(clientId, Now(job, policy));
+        var memory = job.Config.Scheduler is { RankTiers.Length: > 0 } ? await MemoryGiB(clientId) : null;
+        var decision = policy.ClientReady(clientId, Now(job, policy), memory);
         await Apply(job, decision);
         job = _job!;
         if (job.Status != JobStatusKind.Running)
@@ -203,7 +204,7 @@ public sealed partial class SchedulerGrain(
         // A client's finished tasks are kept until its next one, so a repeated upload gets a clear answer.
         foreach (var old in state.State.Issued.Values.Where(t => t.ClientId == assignment.ClientId && t.Status is IssuedTaskStatus.Withdrawn or IssuedTaskStatus.Aggregated).ToList())
             state.State.Issued.Remove(old.PolicyTaskId);
-        var rank = assignment.Rank ?? RankFor(job.Config, assignment.ClientId);
+        var rank = job.Config.ClientRanks.TryGetValue(assignment.ClientId, out var named) ? named : assignment.Rank ?? RankFor(job.Config, assignment.ClientId);
         var issuedAt = DateTimeOffset.UtcNow;
         var deadline = issuedAt + job.Config.TaskTimeout;
         // Synchronous rounds withdraw open tasks at the round's deadline; the other policies keep a late task
@@ -408,6 +409,14 @@ public sealed partial class SchedulerGrain(
             SynchronousState s => $"round {s.Round} has its {_job!.Config.ClientsPerRound} clients; waiting for the next round",
             _ => $"the {policy.Name} scheduler has no task for client '{clientId}' now",
         };
+    }
+
+    /// <summary>The training device's memory: GPU memory on a CUDA client, else system memory; null if unknown.</summary>
+    private async Task<double?> MemoryGiB(string clientId)
+    {
+        var profile = (await GrainFactory.GetGrain<IClientGrain>(clientId).GetSnapshot()).Profile;
+        var bytes = profile.AcceleratorMemoryBytes > 0 ? profile.AcceleratorMemoryBytes : profile.MemoryBytes;
+        return bytes > 0 ? bytes / (double)(1L << 30) : null;
     }
 
     private int RankFor(JobConfig config, string clientId)

@@ -13,7 +13,7 @@ public static class SchedulerPolicies
     public static SchedulerOptions OptionsFor(JobConfig config)
     {
         var s = config.Scheduler ?? new SchedulerConfig { Policy = SchedulerConfig.Synchronous };
-        return s.Policy switch
+        SchedulerOptions options = s.Policy switch
         {
             SchedulerConfig.Synchronous => new SynchronousOptions
             {
@@ -49,7 +49,12 @@ public static class SchedulerPolicies
             },
             _ => throw new ArgumentException($"'{s.Policy}' is not known; choose one of {string.Join(", ", SchedulerConfig.Names)}"),
         };
+        return s.RankTiers.Length == 0 ? options : options with { Ranks = RankRuleOf(s, config) };
     }
+
+    /// <summary>The job's rank tiers as the policy's rule; a client meeting none takes the job's first rank.</summary>
+    public static RankRule RankRuleOf(SchedulerConfig scheduler, JobConfig config)
+        => new(scheduler.RankTiers.Select(t => new RankTier(t.Rank, t.MinMemoryGiB, t.MaxSecondsPerStep)).ToList(), config.Ranks.Length > 0 ? config.Ranks[0] : 8);
 
     public static string Serialise(SchedulingState state) => JsonSerializer.Serialize(state, Json);
 

@@ -135,13 +135,14 @@ public static class ProtoMapping
             BufferSize = s.HasBufferSize ? s.BufferSize : d.BufferSize,
             MaxMissedDeadlines = s.HasMaxMissedDeadlines ? s.MaxMissedDeadlines : d.MaxMissedDeadlines,
             SpeedMomentum = s.HasSpeedMomentum ? s.SpeedMomentum : d.SpeedMomentum,
+            RankTiers = s.RankTiers.Select(t => new RankTierConfig(t.Rank, t.MinMemoryGib, t.HasMaxSecondsPerStep ? t.MaxSecondsPerStep : null)).ToArray(),
         };
     }
 
     public static SchedulerSpec ToProto(SchedulerConfig? config)
     {
         var c = config ?? new SchedulerConfig { Policy = SchedulerConfig.Synchronous };
-        return new SchedulerSpec
+        var spec = new SchedulerSpec
         {
             Policy = c.Policy,
             MinSteps = c.MinSteps,
@@ -153,6 +154,14 @@ public static class ProtoMapping
             MaxMissedDeadlines = c.MaxMissedDeadlines,
             SpeedMomentum = c.SpeedMomentum,
         };
+        foreach (var tier in c.RankTiers)
+        {
+            var proto = new RankTier { Rank = tier.Rank, MinMemoryGib = tier.MinMemoryGiB };
+            if (tier.MaxSecondsPerStep is { } max)
+                proto.MaxSecondsPerStep = max;
+            spec.RankTiers.Add(proto);
+        }
+        return spec;
     }
 
     public static JobSpec ToSpec(string jobId, JobConfig config)

@@ -35,6 +35,17 @@ public class SchedulerSettingsTests
     }
 
     [Fact]
+    public void Rank_tiers_parse_from_the_command_line_and_bad_ones_are_named()
+    {
+        var tiers = Federated.Simulations.Commands.RankTiers.Parse("16:16, 8:4:2.5");
+        Assert.Equal((16, 16.0, false), (tiers[0].Rank, tiers[0].MinMemoryGib, tiers[0].HasMaxSecondsPerStep));
+        Assert.Equal((8, 4.0, 2.5), (tiers[1].Rank, tiers[1].MinMemoryGib, tiers[1].MaxSecondsPerStep));
+        Assert.Empty(Federated.Simulations.Commands.RankTiers.Parse(null));
+        Assert.Contains("'16'", Assert.Throws<FormatException>(() => Federated.Simulations.Commands.RankTiers.Parse("16")).Message);
+        Assert.Contains("'x'", Assert.Throws<FormatException>(() => Federated.Simulations.Commands.RankTiers.Parse("8:4:x")).Message);
+    }
+
+    [Fact]
     public void A_job_stored_before_schedulers_were_chosen_reports_synchronous_rounds()
     {
         var config = ProtoMapping.ToConfig(new JobSpec { BaseModel = "builtin:tiny", Rounds = 1 }) with { Scheduler = null };
