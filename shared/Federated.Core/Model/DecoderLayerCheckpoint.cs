@@ -9,7 +9,7 @@ namespace Federated.Core.Model;
 /// Gradient checkpointing of one decoder layer (Chen et al., 2016): the forward pass keeps only the layer's
 /// input; the backward pass runs the layer again with gradients on and differentiates that. The layer's LoRA
 /// factors are inputs of the function, so gradients reach them even when the layer's input needs none.
-/// LoRA dropout draws the same mask again: the CPU generator's state is saved before the forward pass.
+/// LoRA dropout draws the same masks again: its generator's state is saved before the forward pass.
 /// </summary>
 public sealed class DecoderLayerCheckpoint : SingleTensorFunction<DecoderLayerCheckpoint>
 {
@@ -20,8 +20,8 @@ public sealed class DecoderLayerCheckpoint : SingleTensorFunction<DecoderLayerCh
     public static Tensor Run(LlamaDecoderLayer layer, Tensor x, RotaryEmbedding rotary)
     {
         var parameters = layer.LoraParameters();
-        if (layer.DrawsRandomNumbers && x.device.type != DeviceType.CPU)
-            throw new NotSupportedException("gradient checkpointing with LoRA dropout runs on CPU only: set the LoRA dropout to 0 or turn checkpointing off");
+        if (layer.DrawsRandomNumbers && layer.DropoutGenerator is null)
+            throw new InvalidOperationException("gradient checkpointing with LoRA dropout needs the model's own dropout generator: call SeedDropout first");
         var arguments = new object[3 + parameters.Count];
         arguments[0] = x;
         arguments[1] = layer;
@@ -42,7 +42,7 @@ public sealed class DecoderLayerCheckpoint : SingleTensorFunction<DecoderLayerCh
         ctx.save_data(ParametersKey, vars.Skip(3).Cast<Tensor>().ToList());
         ctx.save_data(InputGradKey, x.requires_grad);
         if (layer.DrawsRandomNumbers)
-            ctx.save_data(RngKey, RngState());
+            ctx.save_data(RngKey, RngState(layer.DropoutGenerator!));
         using var scope = NewDisposeScope();
         return layer.forward(x, rotary).MoveToOuterDisposeScope();
     }
@@ -59,12 +59,13 @@ public sealed class DecoderLayerCheckpoint : SingleTensorFunction<DecoderLayerCh
         Tensor output;
         using (enable_grad())
         {
-            var current = rng is null ? null : RngState();
+            var generator = layer.DropoutGenerator;
+            var current = rng is null ? null : RngState(generator!);
             if (rng is not null)
-                SetRngState(rng);
+                SetRngState(generator!, rng);
             output = layer.forward(x, rotary);
             if (current is not null)
-                SetRngState(current);
+                SetRngState(generator!, current);
         }
         var inputs = new List<Tensor>(parameters.Count + 1);
         if (inputGrad)
@@ -79,15 +80,15 @@ public sealed class DecoderLayerCheckpoint : SingleTensorFunction<DecoderLayerCh
 
     private static Tensor Keep(Tensor? grad) => grad is null || grad.IsInvalid ? null! : grad.MoveToOuterDisposeScope();
 
-    private static byte[] RngState()
+    private static byte[] RngState(Generator generator)
     {
-        using var state = random.get_rng_state();
+        using var state = generator.get_state();
         return state.data<byte>().ToArray();
     }
 
-    private static void SetRngState(byte[] state)
+    private static void SetRngState(Generator generator, byte[] state)
     {
         using var tensor = torch.tensor(state, ScalarType.Byte);
-        random.set_rng_state(tensor);
+        generator.set_state(tensor);
     }
 }

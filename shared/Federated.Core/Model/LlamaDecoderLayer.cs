@@ -37,6 +37,9 @@ public sealed class LlamaDecoderLayer : nn.Module<Tensor, RotaryEmbedding, Tenso
     /// <summary>Whether a forward pass in training mode draws random numbers (LoRA dropout).</summary>
     public bool DrawsRandomNumbers => training && modules().OfType<LoraLinear>().Any(l => l.Lora is { Dropout: > 0 });
 
+    /// <summary>The generator this layer's LoRA dropout draws from, if the model gave it one.</summary>
+    public Generator? DropoutGenerator => modules().OfType<LoraLinear>().FirstOrDefault(l => l.Lora is { Dropout: > 0 })?.DropoutGenerator;
+
     public override Tensor forward(Tensor x, RotaryEmbedding rotary)
     {
         var h = x.add(_selfAttn.forward(_inputLayerNorm.forward(x), rotary));

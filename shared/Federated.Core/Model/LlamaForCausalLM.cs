@@ -25,6 +25,7 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
 
     private ScalarType? _computeType;
     private Tensor? _tiedHeadCast;
+    private Generator? _dropoutGenerator;
 
     public LlamaForCausalLM(LlamaConfig config, Device device)
         : base("LlamaForCausalLM")
@@ -58,6 +59,15 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
         return _tiedHeadCast is null
             ? nn.functional.linear(hidden, _model.EmbeddingWeight)
             : nn.functional.linear(hidden.to(_tiedHeadCast.dtype), _tiedHeadCast).to(hidden.dtype);
+    }
+
+    /// <summary>Gives LoRA dropout its own generator, seeded, so training draws the same masks on every run.</summary>
+    public void SeedDropout(ulong seed)
+    {
+        _dropoutGenerator?.Dispose();
+        _dropoutGenerator = new Generator(seed, Device);
+        foreach (var linear in _linears.Values)
+            linear.DropoutGenerator = _dropoutGenerator;
     }
 
     /// <summary>Recompute each decoder layer in the backward pass instead of keeping its activations.</summary>
@@ -165,6 +175,8 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
         {
             _tiedHeadCast?.Dispose();
             _tiedHeadCast = null;
+            _dropoutGenerator?.Dispose();
+            _dropoutGenerator = null;
         }
         base.Dispose(disposing);
     }

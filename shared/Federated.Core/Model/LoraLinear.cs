@@ -49,6 +49,9 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
 
     public Parameter? LoraB => _lora?.B;
 
+    /// <summary>Draws LoRA dropout masks when set (the model owns it); otherwise dropout uses the global generator.</summary>
+    public Generator? DropoutGenerator { get; set; }
+
     public override Tensor forward(Tensor input)
     {
         if (_computeType is { } type)
@@ -56,7 +59,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         var output = nn.functional.linear(input, _weight, _bias);
         if (_lora is null)
             return output;
-        var x = _lora.Settings.Dropout > 0 && training ? nn.functional.dropout(input, _lora.Settings.Dropout, training) : input;
+        var x = Dropout(input);
         var update = nn.functional.linear(nn.functional.linear(x, _lora.A), _lora.B);
         return output.add_(update.mul_(_lora.Settings.Scaling));
     }
@@ -67,9 +70,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     /// </summary>
     public void SetComputeType(ScalarType? type)
     {
-        _weightCast?.Dispose();
-        _biasCast?.Dispose();
-        _weightCast = _biasCast = null;
+        ClearCasts();
         _computeType = type == _weight.dtype ? null : type;
         if (_computeType is not { } t)
             return;
@@ -84,11 +85,22 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         var output = nn.functional.linear(x, _weightCast!, _biasCast);
         if (_lora is not null)
         {
-            var dropped = _lora.Settings.Dropout > 0 && training ? nn.functional.dropout(x, _lora.Settings.Dropout, training) : x;
+            var dropped = Dropout(x);
             var update = nn.functional.linear(nn.functional.linear(dropped, _lora.A.to(type)), _lora.B.to(type));
             output = output.add_(update.mul_(_lora.Settings.Scaling));
         }
         return output.to(input.dtype);
+    }
+
+    private Tensor Dropout(Tensor x)
+    {
+        var p = _lora!.Settings.Dropout;
+        if (p == 0 || !training)
+            return x;
+        if (DropoutGenerator is not { } generator)
+            return nn.functional.dropout(x, p, training);
+        var keep = rand(x.shape, dtype: x.dtype, device: x.device, generator: generator).ge_(p);
+        return x.mul(keep).div_(1 - p);
     }
 
     /// <summary>Replaces the LoRA branch with a fresh one: A ~ U(±1/√in) drawn from <paramref name="generator"/>, B = 0.</summary>
@@ -128,9 +140,16 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         if (disposing)
         {
             DetachLora();
-            SetComputeType(null);
+            ClearCasts();
         }
         base.Dispose(disposing);
+    }
+
+    private void ClearCasts()
+    {
+        _weightCast?.Dispose();
+        _biasCast?.Dispose();
+        _weightCast = _biasCast = null;
     }
 
     private sealed record LoraBranch(LoraSettings Settings, Parameter A, Parameter B);

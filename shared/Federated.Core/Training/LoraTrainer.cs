@@ -34,6 +34,7 @@ public static class LoraTrainer
         var order = new BatchOrder(examples.Select(e => e.Tokens.Length).ToList(), options.Seed, options.GroupByLength);
         using var optimizer = optim.AdamW(parameters, lr: options.LearningRate, weight_decay: options.WeightDecay);
         model.train();
+        model.SeedDropout(DeterministicRandom.Mix(options.Seed, "lora-dropout"));
         model.ComputeType = precision.ComputeType();
         model.GradientCheckpointing = options.GradientCheckpointing;
         try
