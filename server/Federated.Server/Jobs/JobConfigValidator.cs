@@ -68,7 +68,18 @@ public static class JobConfigValidator
         if (config.TaskTimeout < TimeSpan.FromSeconds(1))
             throw Invalid("task_timeout_seconds", $"must be at least 1 second, got {config.TaskTimeout.TotalSeconds}");
 
-        var options = ToTrainingOptions(config.Hyperparameters, config.LocalSteps);
+        var h = config.Hyperparameters;
+        if (h.GradientAccumulationSteps < 1 || h.GradientAccumulationSteps > h.BatchSize)
+            throw Invalid("hyperparameters.gradient_accumulation_steps", $"must be between 1 and batch_size ({h.BatchSize}), got {h.GradientAccumulationSteps}");
+        TrainingOptions options;
+        try
+        {
+            options = ToTrainingOptions(h, config.LocalSteps);
+        }
+        catch (ArgumentException e)
+        {
+            throw Invalid("hyperparameters.precision", e.Message);
+        }
         try
         {
             options.Validate();
@@ -103,6 +114,10 @@ public static class JobConfigValidator
         MaxGradNorm = h.MaxGradNorm,
         MaxSequenceLength = h.MaxSequenceLength,
         Seed = h.Seed,
+        GradientAccumulationSteps = h.GradientAccumulationSteps,
+        Precision = TrainingPrecisions.Parse(h.Precision, "precision"),
+        GradientCheckpointing = h.GradientCheckpointing,
+        GroupByLength = h.GroupByLength,
     };
 
     private static void CheckRank(int rank, int maxRank, string field)

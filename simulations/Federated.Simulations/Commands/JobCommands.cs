@@ -48,11 +48,14 @@ public static class JobCommands
         var steps = new Option<int>("--steps") { Description = "Local steps per task", DefaultValueFactory = _ => 50 };
         var learningRate = new Option<double?>("--learning-rate") { Description = "AdamW peak learning rate" };
         var batchSize = new Option<int?>("--batch-size") { Description = "Examples per step" };
+        var accumulation = new Option<int?>("--grad-accumulation") { Description = "Micro-batches each batch is split into, gradients summed (default 1)" };
+        var precision = new Option<string?>("--precision") { Description = "auto (bf16 on CUDA, f32 on CPU), f32, bf16 or fp16" };
+        var checkpointing = new Option<bool>("--gradient-checkpointing") { Description = "Recompute each decoder layer in the backward pass to save memory" };
         var evaluation = new Option<string?>("--eval") { Description = "Held-out data on the server (a JSONL path, or builtin:synthetic?split=test&count=300)" };
         var timeout = new Option<int?>("--task-timeout") { Description = "Seconds before an unreturned task goes to another client" };
         var strategy = new Option<string>("--strategy") { Description = $"Aggregation: {string.Join(", ", AggregationStrategies.Names)}", DefaultValueFactory = _ => AggregationStrategies.Stacking };
         var compaction = new Option<int?>("--compaction-rank-budget") { Description = "Most rank per module of the compacted update a late client catches up with (default: exact)" };
-        var command = new Command("create", "Start a job") { id, model, rounds, ranks, targets, minClients, perRound, steps, learningRate, batchSize, evaluation, timeout, strategy, compaction };
+        var command = new Command("create", "Start a job") { id, model, rounds, ranks, targets, minClients, perRound, steps, learningRate, batchSize, accumulation, precision, checkpointing, evaluation, timeout, strategy, compaction };
         command.SetAction(async (parse, cancellationToken) => await Call(parse, async client =>
         {
             var spec = new JobSpec
@@ -76,6 +79,12 @@ public static class JobCommands
                 spec.Hyperparameters.LearningRate = lr;
             if (parse.GetValue(batchSize) is { } bs)
                 spec.Hyperparameters.BatchSize = bs;
+            if (parse.GetValue(accumulation) is { } micro)
+                spec.Hyperparameters.GradientAccumulationSteps = micro;
+            if (parse.GetValue(precision) is { } format)
+                spec.Hyperparameters.Precision = format;
+            if (parse.GetValue(checkpointing))
+                spec.Hyperparameters.GradientCheckpointing = true;
             spec.Ranks.AddRange(List(parse.GetValue(ranks)).Select(r => int.Parse(r, CultureInfo.InvariantCulture)));
             spec.TargetModules.AddRange(List(parse.GetValue(targets)));
             var status = await client.CreateJobAsync(new CreateJobRequest { Spec = spec }, cancellationToken: cancellationToken);

@@ -25,6 +25,9 @@ public static class RunCommand
         var model = new Option<string>("--model") { Description = $"Base model ({string.Join(", ", BuiltinModels.Names)})", DefaultValueFactory = _ => defaults.BaseModel };
         var learningRate = new Option<double>("--learning-rate") { Description = "AdamW peak learning rate", DefaultValueFactory = _ => defaults.LearningRate };
         var batchSize = new Option<int>("--batch-size") { Description = "Examples per training step", DefaultValueFactory = _ => defaults.BatchSize };
+        var accumulation = new Option<int>("--grad-accumulation") { Description = "Micro-batches each batch is split into, gradients summed", DefaultValueFactory = _ => defaults.GradientAccumulationSteps };
+        var precision = new Option<string>("--precision") { Description = "auto (bf16 on CUDA, f32 on CPU), f32, bf16 or fp16", DefaultValueFactory = _ => defaults.Precision };
+        var checkpointing = new Option<bool>("--gradient-checkpointing") { Description = "Recompute each decoder layer in the backward pass to save memory" };
         var seed = new Option<ulong>("--seed") { Description = "Seed for data, initialisation and order", DefaultValueFactory = _ => defaults.Seed };
         var device = new Option<ComputeDevice>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => ComputeDevice.Auto };
         var strategy = new Option<string>("--strategy") { Description = $"Aggregation: {string.Join(", ", AggregationStrategies.Names)}", DefaultValueFactory = _ => defaults.Strategy };
@@ -34,7 +37,7 @@ public static class RunCommand
 
         var command = new Command("run", "Run a federated LoRA job on this machine: an in-process server and client daemons over loopback gRPC, on the built-in task")
         {
-            clients, rounds, ranks, steps, examples, evaluation, model, learningRate, batchSize, seed, device, strategy, lateClients, lateJoin, output,
+            clients, rounds, ranks, steps, examples, evaluation, model, learningRate, batchSize, accumulation, precision, checkpointing, seed, device, strategy, lateClients, lateJoin, output,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -59,6 +62,9 @@ public static class RunCommand
                 BaseModel = parse.GetValue(model)!,
                 LearningRate = parse.GetValue(learningRate),
                 BatchSize = parse.GetValue(batchSize),
+                GradientAccumulationSteps = parse.GetValue(accumulation),
+                Precision = parse.GetValue(precision)!,
+                GradientCheckpointing = parse.GetValue(checkpointing),
                 Seed = parse.GetValue(seed),
                 Device = parse.GetValue(device),
                 Strategy = parse.GetValue(strategy)!,
