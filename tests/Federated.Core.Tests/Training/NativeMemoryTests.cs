@@ -15,15 +15,17 @@ public sealed class NativeMemoryCollection
 [Collection(NativeMemoryCollection.Name)]
 public class NativeMemoryTests
 {
-    [Fact]
-    public void Two_hundred_steps_leave_native_memory_flat_after_warm_up()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Two_hundred_steps_leave_native_memory_flat_after_warm_up(bool checkpointing)
     {
         var examples = TokenizedExample.FromAll(SyntheticSkills.Generate(300, 4, DataSplit.Train), 64);
         using var model = BuiltinModels.Create(BuiltinModels.Tiny, CPU);
         model.AttachLora(new LoraSettings(8, 16, 0.05), TargetModules.All, seed: 1);
         var tensors = new long[201];
         var heap = new long[201];
-        LoraTrainer.Train(model, examples, new TrainingOptions { Steps = 200, BatchSize = 8, GradientAccumulationSteps = 2, LearningRate = 1e-3 }, progress =>
+        LoraTrainer.Train(model, examples, new TrainingOptions { Steps = 200, BatchSize = 8, GradientAccumulationSteps = 2, GradientCheckpointing = checkpointing, LearningRate = 1e-3 }, progress =>
         {
             tensors[progress.Step] = Tensor.TotalCount;
             heap[progress.Step] = NativeHeap.InUse;
