@@ -101,7 +101,8 @@ public static class LoraTrainer
 
     private static (double Loss, long Count) Step(LlamaForCausalLM model, optim.Optimizer optimizer, IReadOnlyList<TorchSharp.Modules.Parameter> parameters, IReadOnlyList<TokenizedExample> batch, TrainingOptions options, DynamicLossScale? lossScale)
     {
-        optimizer.zero_grad();
+        using (NewDisposeScope())
+            optimizer.zero_grad(); // reads every p.grad, each a new managed tensor: they must die with a scope
         var result = Backward(model, batch, Math.Min(options.GradientAccumulationSteps, batch.Count), lossScale?.Scale ?? 1);
         using var scope = NewDisposeScope();
         var grads = parameters.Select(p => p.grad).OfType<Tensor>().ToList();
