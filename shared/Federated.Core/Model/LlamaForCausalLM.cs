@@ -70,6 +70,12 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
             linear.DropoutGenerator = _dropoutGenerator;
     }
 
+    /// <summary>The final hidden states [batch, seq, hidden] the output projection turns into logits.</summary>
+    public Tensor Hidden(Tensor tokens) => _model.forward(tokens);
+
+    /// <summary>The frozen output projection [vocab, hidden]: lm_head, or the embeddings when tied.</summary>
+    public Tensor HeadWeight => _lmHead?.Weight ?? _model.EmbeddingWeight;
+
     /// <summary>Recompute each decoder layer in the backward pass instead of keeping its activations.</summary>
     public bool GradientCheckpointing
     {

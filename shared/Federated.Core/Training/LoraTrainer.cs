@@ -75,7 +75,8 @@ public static class LoraTrainer
     /// <summary>
     /// Accumulates into the LoRA factors' gradients those of the batch's summed cross-entropy divided by its
     /// number of target tokens, computed in <paramref name="microBatches"/> slices, each padded to its own
-    /// longest example and freed before the next. Returns the loss (unscaled) and the target count.
+    /// longest example and freed before the next; with gradient checkpointing the loss runs through
+    /// <see cref="ChunkedCrossEntropy"/>. Returns the loss (unscaled) and the target count.
     /// </summary>
     public static (double Loss, long Count) Backward(LlamaForCausalLM model, IReadOnlyList<TokenizedExample> batch, int microBatches = 1, double lossScale = 1)
     {
@@ -90,8 +91,18 @@ public static class LoraTrainer
             using var scope = NewDisposeScope();
             var (inputs, targets, _) = Batch.Create(batch.Skip(start).Take(size).ToList(), model.Device);
             start += size;
-            var logits = model.forward(inputs);
-            var summed = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]).to(ScalarType.Float32), targets.view(-1), ignore_index: Batch.IgnoreIndex, reduction: nn.Reduction.Sum);
+            Tensor summed;
+            if (model.GradientCheckpointing && model.ComputeType is null)
+            {
+                // Saving memory: the frozen head's loss also runs in row chunks, so the logits never exist whole.
+                var hidden = model.Hidden(inputs);
+                summed = ChunkedCrossEntropy.Sum(hidden.reshape(-1, hidden.shape[^1]), model.HeadWeight, targets.view(-1));
+            }
+            else
+            {
+                var logits = model.forward(inputs);
+                summed = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]).to(ScalarType.Float32), targets.view(-1), ignore_index: Batch.IgnoreIndex, reduction: nn.Reduction.Sum);
+            }
             var normalised = summed.div(Math.Max(1, total));
             (lossScale == 1 ? normalised : normalised.mul(lossScale)).backward();
             loss += normalised.item<float>();

@@ -182,6 +182,26 @@ public class TrainingFeaturesTests
     }
 
     [Fact]
+    public void Chunked_cross_entropy_matches_the_whole_logits_loss_and_gradient()
+    {
+        using var scope = NewDisposeScope();
+        var weight = randn([50, 16], generator: new Generator(4));
+        var targets = tensor(new long[] { 3, -100, 49, 0, 7, 7, -100, 12, 30, 1, 2 });
+        Tensor Hidden() => randn([11, 16], generator: new Generator(5)).requires_grad_(true);
+        var expectedHidden = Hidden();
+        var expected = nn.functional.cross_entropy(nn.functional.linear(expectedHidden, weight), targets, ignore_index: Batch.IgnoreIndex, reduction: nn.Reduction.Sum);
+        expected.mul(0.5).backward();
+        var chunkedHidden = Hidden();
+        var chunked = ChunkedCrossEntropy.Sum(chunkedHidden, weight, targets, chunkRows: 4);
+        chunked.mul(0.5).backward();
+        Assert.Equal(expected.item<float>(), chunked.item<float>(), 3);
+        Assert.True(expectedHidden.grad!.allclose(chunkedHidden.grad!, rtol: 1e-4, atol: 1e-6), "gradients of the hidden states differ");
+        Assert.Equal(0f, chunkedHidden.grad!.narrow(0, 1, 1).abs().sum().item<float>());
+        var error = Assert.Throws<ArgumentException>(() => ChunkedCrossEntropy.Sum(randn(11, 8), weight, targets));
+        Assert.Contains("[11, 8]", error.Message);
+    }
+
+    [Fact]
     public void Dynamic_loss_scale_halves_on_overflow_and_grows_after_good_steps()
     {
         var scale = new DynamicLossScale(1024, growthInterval: 3);
