@@ -172,6 +172,10 @@ public sealed partial class TaskRunner(
             MaxGradNorm = h.MaxGradNorm,
             MaxSequenceLength = h.MaxSequenceLength,
             Seed = seed,
+            GradientAccumulationSteps = h.GradientAccumulationSteps,
+            Precision = TrainingPrecisions.Parse(h.Precision, "hyperparameters.precision"),
+            GradientCheckpointing = h.GradientCheckpointing,
+            GroupByLength = h.GroupByLength,
         };
         var model = workspace.Model;
         try

@@ -25,4 +25,18 @@ public sealed record TrainingHyperparameters
 
     [Id(6)]
     public ulong Seed { get; init; } = 1;
+
+    /// <summary>Micro-batches each batch is split into (gradients summed); bounds memory, not the result.</summary>
+    [Id(7)]
+    public int GradientAccumulationSteps { get; init; } = 1;
+
+    /// <summary>auto, f32, bf16 or fp16; bf16/fp16 need a CUDA client, auto is bf16 there and f32 on CPU.</summary>
+    [Id(8)]
+    public string Precision { get; init; } = "auto";
+
+    [Id(9)]
+    public bool GradientCheckpointing { get; init; }
+
+    [Id(10)]
+    public bool GroupByLength { get; init; } = true;
 }

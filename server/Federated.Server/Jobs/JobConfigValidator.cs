@@ -80,7 +80,18 @@ public static class JobConfigValidator
             throw Invalid("scheduler", e.Message);
         }
 
-        var options = ToTrainingOptions(config.Hyperparameters, config.LocalSteps);
+        var h = config.Hyperparameters;
+        if (h.GradientAccumulationSteps < 1 || h.GradientAccumulationSteps > h.BatchSize)
+            throw Invalid("hyperparameters.gradient_accumulation_steps", $"must be between 1 and batch_size ({h.BatchSize}), got {h.GradientAccumulationSteps}");
+        TrainingOptions options;
+        try
+        {
+            options = ToTrainingOptions(h, config.LocalSteps);
+        }
+        catch (ArgumentException e)
+        {
+            throw Invalid("hyperparameters.precision", e.Message);
+        }
         try
         {
             options.Validate();
@@ -115,6 +126,10 @@ public static class JobConfigValidator
         MaxGradNorm = h.MaxGradNorm,
         MaxSequenceLength = h.MaxSequenceLength,
         Seed = h.Seed,
+        GradientAccumulationSteps = h.GradientAccumulationSteps,
+        Precision = TrainingPrecisions.Parse(h.Precision, "precision"),
+        GradientCheckpointing = h.GradientCheckpointing,
+        GroupByLength = h.GroupByLength,
     };
 
     private static void CheckScheduler(SchedulerConfig s, int maxRank)

@@ -74,6 +74,10 @@ public static class ProtoMapping
         MaxGradNorm = h.MaxGradNorm,
         MaxSequenceLength = h.MaxSequenceLength,
         Seed = h.Seed,
+        GradientAccumulationSteps = h.GradientAccumulationSteps,
+        Precision = h.Precision,
+        GradientCheckpointing = h.GradientCheckpointing,
+        GroupByLength = h.GroupByLength,
     };
 
     public static TrainingHyperparameters ToHyperparameters(Protos.V1.Hyperparameters? h)
@@ -90,6 +94,10 @@ public static class ProtoMapping
             MaxGradNorm = h.HasMaxGradNorm ? h.MaxGradNorm : defaults.MaxGradNorm,
             MaxSequenceLength = h.HasMaxSequenceLength ? h.MaxSequenceLength : defaults.MaxSequenceLength,
             Seed = h.HasSeed ? h.Seed : defaults.Seed,
+            GradientAccumulationSteps = h.HasGradientAccumulationSteps ? h.GradientAccumulationSteps : defaults.GradientAccumulationSteps,
+            Precision = h.HasPrecision ? h.Precision : defaults.Precision,
+            GradientCheckpointing = h.HasGradientCheckpointing ? h.GradientCheckpointing : defaults.GradientCheckpointing,
+            GroupByLength = h.HasGroupByLength ? h.GroupByLength : defaults.GroupByLength,
         };
     }
 

@@ -30,6 +30,16 @@ public sealed class LlamaDecoderLayer : nn.Module<Tensor, RotaryEmbedding, Tenso
         RegisterComponents();
     }
 
+    /// <summary>The LoRA factors of this layer's linear layers, the only parameters that train.</summary>
+    public IReadOnlyList<Parameter> LoraParameters()
+        => modules().OfType<LoraLinear>().Where(l => l.Lora is not null).SelectMany(l => new[] { l.LoraA!, l.LoraB! }).ToList();
+
+    /// <summary>Whether a forward pass in training mode draws random numbers (LoRA dropout).</summary>
+    public bool DrawsRandomNumbers => training && modules().OfType<LoraLinear>().Any(l => l.Lora is { Dropout: > 0 });
+
+    /// <summary>The generator this layer's LoRA dropout draws from, if the model gave it one.</summary>
+    public Generator? DropoutGenerator => modules().OfType<LoraLinear>().FirstOrDefault(l => l.Lora is { Dropout: > 0 })?.DropoutGenerator;
+
     public override Tensor forward(Tensor x, RotaryEmbedding rotary)
     {
         var h = x.add(_selfAttn.forward(_inputLayerNorm.forward(x), rotary));

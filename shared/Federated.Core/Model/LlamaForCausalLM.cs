@@ -23,6 +23,10 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
 
     private readonly Dictionary<string, LoraLinear> _linears;
 
+    private ScalarType? _computeType;
+    private Tensor? _tiedHeadCast;
+    private Generator? _dropoutGenerator;
+
     public LlamaForCausalLM(LlamaConfig config, Device device)
         : base("LlamaForCausalLM")
     {
@@ -50,7 +54,53 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor tokens)
     {
         var hidden = _model.forward(tokens);
-        return _lmHead is null ? nn.functional.linear(hidden, _model.EmbeddingWeight) : _lmHead.forward(hidden);
+        if (_lmHead is not null)
+            return _lmHead.forward(hidden);
+        return _tiedHeadCast is null
+            ? nn.functional.linear(hidden, _model.EmbeddingWeight)
+            : nn.functional.linear(hidden.to(_tiedHeadCast.dtype), _tiedHeadCast).to(hidden.dtype);
+    }
+
+    /// <summary>Gives LoRA dropout its own generator, seeded, so training draws the same masks on every run.</summary>
+    public void SeedDropout(ulong seed)
+    {
+        _dropoutGenerator?.Dispose();
+        _dropoutGenerator = new Generator(seed, Device);
+        foreach (var linear in _linears.Values)
+            linear.DropoutGenerator = _dropoutGenerator;
+    }
+
+    /// <summary>The final hidden states [batch, seq, hidden] the output projection turns into logits.</summary>
+    public Tensor Hidden(Tensor tokens) => _model.forward(tokens);
+
+    /// <summary>The frozen output projection [vocab, hidden]: lm_head, or the embeddings when tied.</summary>
+    public Tensor HeadWeight => _lmHead?.Weight ?? _model.EmbeddingWeight;
+
+    /// <summary>Recompute each decoder layer in the backward pass instead of keeping its activations.</summary>
+    public bool GradientCheckpointing
+    {
+        get => _model.GradientCheckpointing;
+        set => _model.GradientCheckpointing = value;
+    }
+
+    /// <summary>The type the matrix products run in (bf16 or fp16), or null for the weights' own; see <see cref="LoraLinear.SetComputeType"/>.</summary>
+    public ScalarType? ComputeType
+    {
+        get => _computeType;
+        set
+        {
+            _computeType = value;
+            foreach (var linear in _linears.Values)
+                linear.SetComputeType(value);
+            _lmHead?.SetComputeType(value);
+            _tiedHeadCast?.Dispose();
+            _tiedHeadCast = null;
+            if (_lmHead is null && value is { } type && type != _model.EmbeddingWeight.dtype)
+            {
+                using var noGrad = no_grad();
+                _tiedHeadCast = _model.EmbeddingWeight.detach().to(type).DetachFromDisposeScope();
+            }
+        }
     }
 
     /// <summary>Gives each target module a fresh LoRA branch, initialised from <paramref name="seed"/>.</summary>
@@ -123,6 +173,18 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
             hash.AppendData(MemoryMarshal.AsBytes(cpu.data<float>().ToArray().AsSpan()));
         }
         return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _tiedHeadCast?.Dispose();
+            _tiedHeadCast = null;
+            _dropoutGenerator?.Dispose();
+            _dropoutGenerator = null;
+        }
+        base.Dispose(disposing);
     }
 
     private static Matrix ToMatrix(Tensor t)

@@ -34,13 +34,16 @@ public sealed class LlamaModel : nn.Module<Tensor, Tensor>
 
     public Parameter EmbeddingWeight => _embedTokens.weight!;
 
+    public bool GradientCheckpointing { get; set; }
+
     public override Tensor forward(Tensor tokens)
     {
         if (tokens.shape[1] > _rotary.MaxPositions)
             throw new ArgumentException($"sequence of {tokens.shape[1]} tokens is longer than the model's {_rotary.MaxPositions} positions");
         var x = _embedTokens.forward(tokens);
+        var checkpoint = GradientCheckpointing && training && is_grad_enabled();
         foreach (var layer in _layers)
-            x = layer.forward(x, _rotary);
+            x = checkpoint ? DecoderLayerCheckpoint.Run(layer, x, _rotary) : layer.forward(x, _rotary);
         return _norm.forward(x);
     }
 }

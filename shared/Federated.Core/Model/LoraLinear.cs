@@ -21,6 +21,10 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
 
     private LoraBranch? _lora;
 
+    private ScalarType? _computeType;
+    private Tensor? _weightCast;
+    private Tensor? _biasCast;
+
     public LoraLinear(string name, int inFeatures, int outFeatures, bool bias, Device device)
         : base(name)
     {
@@ -45,14 +49,58 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
 
     public Parameter? LoraB => _lora?.B;
 
+    /// <summary>Draws LoRA dropout masks when set (the model owns it); otherwise dropout uses the global generator.</summary>
+    public Generator? DropoutGenerator { get; set; }
+
     public override Tensor forward(Tensor input)
     {
+        if (_computeType is { } type)
+            return ForwardIn(type, input);
         var output = nn.functional.linear(input, _weight, _bias);
         if (_lora is null)
             return output;
-        var x = _lora.Settings.Dropout > 0 && training ? nn.functional.dropout(input, _lora.Settings.Dropout, training) : input;
+        var x = Dropout(input);
         var update = nn.functional.linear(nn.functional.linear(x, _lora.A), _lora.B);
         return output.add_(update.mul_(_lora.Settings.Scaling));
+    }
+
+    /// <summary>
+    /// Runs the products in <paramref name="type"/> (bf16 or fp16), on a cached copy of the frozen weights,
+    /// returning outputs in the input's type; null returns to the weights' own type.
+    /// </summary>
+    public void SetComputeType(ScalarType? type)
+    {
+        ClearCasts();
+        _computeType = type == _weight.dtype ? null : type;
+        if (_computeType is not { } t)
+            return;
+        using var noGrad = no_grad();
+        _weightCast = _weight.detach().to(t).DetachFromDisposeScope();
+        _biasCast = _bias?.detach().to(t).DetachFromDisposeScope();
+    }
+
+    private Tensor ForwardIn(ScalarType type, Tensor input)
+    {
+        var x = input.to(type);
+        var output = nn.functional.linear(x, _weightCast!, _biasCast);
+        if (_lora is not null)
+        {
+            var dropped = Dropout(x);
+            var update = nn.functional.linear(nn.functional.linear(dropped, _lora.A.to(type)), _lora.B.to(type));
+            output = output.add_(update.mul_(_lora.Settings.Scaling));
+        }
+        return output.to(input.dtype);
+    }
+
+    private Tensor Dropout(Tensor x)
+    {
+        var p = _lora!.Settings.Dropout;
+        if (p == 0 || !training)
+            return x;
+        if (DropoutGenerator is not { } generator)
+            return nn.functional.dropout(x, p, training);
+        var keep = rand(x.shape, dtype: x.dtype, device: x.device, generator: generator).ge_(p);
+        return x.mul(keep).div_(1 - p);
     }
 
     /// <summary>Replaces the LoRA branch with a fresh one: A ~ U(±1/√in) drawn from <paramref name="generator"/>, B = 0.</summary>
@@ -84,13 +132,24 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
             throw new ArgumentException($"{GetName()}: delta has shape {Tensors.TensorShape.Describe(delta.shape)}; expected [{OutFeatures}, {InFeatures}]");
         using var noGrad = no_grad();
         _weight.add_(delta.to(_weight.dtype).to(_weight.device));
+        SetComputeType(_computeType);
     }
 
     protected override void Dispose(bool disposing)
     {
         if (disposing)
+        {
             DetachLora();
+            ClearCasts();
+        }
         base.Dispose(disposing);
+    }
+
+    private void ClearCasts()
+    {
+        _weightCast?.Dispose();
+        _biasCast?.Dispose();
+        _weightCast = _biasCast = null;
     }
 
     private sealed record LoraBranch(LoraSettings Settings, Parameter A, Parameter B);

@@ -11,6 +11,9 @@ public static class Batch
 {
     public const long IgnoreIndex = -100;
 
+    /// <summary>Tokens of <paramref name="example"/> that are targets: those from its prompt's end on, never the first.</summary>
+    public static long TargetCount(TokenizedExample example) => Math.Max(0, example.Tokens.Length - Math.Max(1, example.PromptLength));
+
     public static (Tensor Inputs, Tensor Targets, long TargetCount) Create(IReadOnlyList<TokenizedExample> examples, Device device)
     {
         var length = examples.Max(e => e.Tokens.Length) - 1;

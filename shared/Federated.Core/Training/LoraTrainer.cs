@@ -28,79 +28,106 @@ public static class LoraTrainer
         if (parameters.Count == 0)
             throw new InvalidOperationException("the model has no LoRA branches: attach them before training");
 
+        var precision = options.Precision.Resolve(model.Device);
+        var lossScale = precision == TrainingPrecision.Fp16 ? new DynamicLossScale() : null;
         var stopwatch = Stopwatch.StartNew();
-        var order = new BatchOrder(examples.Count, options.Seed);
+        var order = new BatchOrder(examples.Select(e => e.Tokens.Length).ToList(), options.Seed, options.GroupByLength);
         using var optimizer = optim.AdamW(parameters, lr: options.LearningRate, weight_decay: options.WeightDecay);
         model.train();
-        double first = double.NaN, sum = 0, tail = 0;
-        int tailCount = 0, tailStart = options.Steps - Math.Max(1, options.Steps / 10);
-        long tokens = 0;
-        for (int step = 0; step < options.Steps; step++)
+        model.SeedDropout(DeterministicRandom.Mix(options.Seed, "lora-dropout"));
+        model.ComputeType = precision.ComputeType();
+        model.GradientCheckpointing = options.GradientCheckpointing;
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            foreach (var group in optimizer.ParamGroups)
-                group.LearningRate = options.LearningRateAt(step);
-            var batch = order.Next(options.BatchSize).Select(i => examples[i]).ToList();
-            var (loss, count) = Step(model, optimizer, parameters, batch, options.MaxGradNorm);
-            if (!double.IsFinite(loss))
-                throw new InvalidOperationException($"training diverged: loss is {loss} at step {step + 1}; lower the learning rate");
-            tokens += count;
-            if (step == 0)
-                first = loss;
-            sum += loss;
-            if (step >= tailStart)
+            double first = double.NaN, sum = 0, tail = 0;
+            int tailCount = 0, tailStart = options.Steps - Math.Max(1, options.Steps / 10);
+            long tokens = 0;
+            for (int step = 0; step < options.Steps; step++)
             {
-                tail += loss;
-                tailCount++;
+                cancellationToken.ThrowIfCancellationRequested();
+                foreach (var group in optimizer.ParamGroups)
+                    group.LearningRate = options.LearningRateAt(step);
+                var batch = order.Next(options.BatchSize).Select(i => examples[i]).ToList();
+                var (loss, count) = Step(model, optimizer, parameters, batch, options, lossScale);
+                if (!double.IsFinite(loss))
+                    throw new InvalidOperationException($"training diverged: loss is {loss} at step {step + 1}; lower the learning rate");
+                tokens += count;
+                if (step == 0)
+                    first = loss;
+                sum += loss;
+                if (step >= tailStart)
+                {
+                    tail += loss;
+                    tailCount++;
+                }
+                progress?.Invoke(new TrainingProgress(step + 1, options.Steps, loss));
             }
-            progress?.Invoke(new TrainingProgress(step + 1, options.Steps, loss));
+            return new TrainingReport(options.Steps, first, sum / options.Steps, tail / tailCount, tokens, stopwatch.Elapsed.TotalSeconds);
         }
-        model.eval();
-        return new TrainingReport(options.Steps, first, sum / options.Steps, tail / tailCount, tokens, stopwatch.Elapsed.TotalSeconds);
+        finally
+        {
+            model.GradientCheckpointing = false;
+            model.ComputeType = null;
+            model.eval();
+        }
     }
 
-    private static (double Loss, long Count) Step(LlamaForCausalLM model, optim.Optimizer optimizer, IReadOnlyList<TorchSharp.Modules.Parameter> parameters, IReadOnlyList<TokenizedExample> batch, double maxGradNorm)
+    /// <summary>
+    /// Accumulates into the LoRA factors' gradients those of the batch's summed cross-entropy divided by its
+    /// number of target tokens, computed in <paramref name="microBatches"/> slices, each padded to its own
+    /// longest example and freed before the next; with gradient checkpointing the loss runs through
+    /// <see cref="ChunkedCrossEntropy"/>. Returns the loss (unscaled) and the target count.
+    /// </summary>
+    public static (double Loss, long Count) Backward(LlamaForCausalLM model, IReadOnlyList<TokenizedExample> batch, int microBatches = 1, double lossScale = 1)
     {
+        if (microBatches < 1 || microBatches > batch.Count)
+            throw new ArgumentException($"cannot split a batch of {batch.Count} examples into {microBatches} micro-batches", nameof(microBatches));
+        long total = batch.Sum(Batch.TargetCount);
+        double loss = 0;
+        int start = 0;
+        for (int micro = 0; micro < microBatches; micro++)
+        {
+            var size = batch.Count / microBatches + (micro < batch.Count % microBatches ? 1 : 0);
+            using var scope = NewDisposeScope();
+            var (inputs, targets, _) = Batch.Create(batch.Skip(start).Take(size).ToList(), model.Device);
+            start += size;
+            Tensor summed;
+            if (model.GradientCheckpointing && model.ComputeType is null)
+            {
+                // Saving memory: the frozen head's loss also runs in row chunks, so the logits never exist whole.
+                var hidden = model.Hidden(inputs);
+                summed = ChunkedCrossEntropy.Sum(hidden.reshape(-1, hidden.shape[^1]), model.HeadWeight, targets.view(-1));
+            }
+            else
+            {
+                var logits = model.forward(inputs);
+                summed = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]).to(ScalarType.Float32), targets.view(-1), ignore_index: Batch.IgnoreIndex, reduction: nn.Reduction.Sum);
+            }
+            var normalised = summed.div(Math.Max(1, total));
+            (lossScale == 1 ? normalised : normalised.mul(lossScale)).backward();
+            loss += normalised.item<float>();
+        }
+        return (loss, total);
+    }
+
+    private static (double Loss, long Count) Step(LlamaForCausalLM model, optim.Optimizer optimizer, IReadOnlyList<TorchSharp.Modules.Parameter> parameters, IReadOnlyList<TokenizedExample> batch, TrainingOptions options, DynamicLossScale? lossScale)
+    {
+        using (NewDisposeScope())
+            optimizer.zero_grad(); // reads every p.grad, each a new managed tensor: they must die with a scope
+        var result = Backward(model, batch, Math.Min(options.GradientAccumulationSteps, batch.Count), lossScale?.Scale ?? 1);
         using var scope = NewDisposeScope();
-        optimizer.zero_grad();
-        var (inputs, targets, count) = Batch.Create(batch, model.Device);
-        var logits = model.forward(inputs);
-        var loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), targets.view(-1), ignore_index: Batch.IgnoreIndex);
-        loss.backward();
-        if (maxGradNorm > 0)
-            nn.utils.clip_grad_norm_(parameters, maxGradNorm);
+        var grads = parameters.Select(p => p.grad).OfType<Tensor>().ToList();
+        if (lossScale is not null)
+        {
+            foreach (var grad in grads)
+                grad.div_(lossScale.Scale);
+            var finite = grads.Count == 0 || stack(grads.Select(g => g.norm()).ToList()).sum().isfinite().item<bool>();
+            if (!lossScale.Update(finite))
+                return result;
+        }
+        if (options.MaxGradNorm > 0)
+            nn.utils.clip_grad_norm_(parameters, options.MaxGradNorm);
         optimizer.step();
-        return (loss.item<float>(), count);
-    }
-
-    /// <summary>Epochs of seeded shuffles; batches run across epoch ends.</summary>
-    private sealed class BatchOrder(int count, ulong seed)
-    {
-        private readonly DeterministicRandom _random = new(seed);
-        private int[] _order = [];
-        private int _position;
-
-        public IEnumerable<int> Next(int size)
-        {
-            var result = new int[Math.Min(size, count)];
-            for (int i = 0; i < result.Length; i++)
-            {
-                if (_position == _order.Length)
-                    Shuffle();
-                result[i] = _order[_position++];
-            }
-            return result;
-        }
-
-        private void Shuffle()
-        {
-            _order = Enumerable.Range(0, count).ToArray();
-            for (int i = _order.Length - 1; i > 0; i--)
-            {
-                var j = (int)(_random.NextUInt64() % (ulong)(i + 1));
-                (_order[i], _order[j]) = (_order[j], _order[i]);
-            }
-            _position = 0;
-        }
+        return result;
     }
 }

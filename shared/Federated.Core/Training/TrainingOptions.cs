@@ -23,6 +23,17 @@ public sealed record TrainingOptions
 
     public ulong Seed { get; init; } = 1;
 
+    /// <summary>Micro-batches each step's batch is split into; their gradients sum to the whole batch's.</summary>
+    public int GradientAccumulationSteps { get; init; } = 1;
+
+    public TrainingPrecision Precision { get; init; } = TrainingPrecision.Auto;
+
+    /// <summary>Keep only each decoder layer's input and recompute the layer in the backward pass.</summary>
+    public bool GradientCheckpointing { get; init; }
+
+    /// <summary>Batch examples of similar length together, so little of each batch is padding.</summary>
+    public bool GroupByLength { get; init; } = true;
+
     public void Validate()
     {
         if (Steps <= 0)
@@ -37,6 +48,10 @@ public sealed record TrainingOptions
             throw new ArgumentException($"{nameof(WarmupSteps)} must be ≥ 0, got {WarmupSteps}");
         if (!(MaxGradNorm >= 0))
             throw new ArgumentException($"{nameof(MaxGradNorm)} must be ≥ 0, got {MaxGradNorm}");
+        if (GradientAccumulationSteps <= 0 || GradientAccumulationSteps > BatchSize)
+            throw new ArgumentException($"{nameof(GradientAccumulationSteps)} must be between 1 and {nameof(BatchSize)} ({BatchSize}), got {GradientAccumulationSteps}");
+        if (!Enum.IsDefined(Precision))
+            throw new ArgumentException($"{nameof(Precision)} {(int)Precision} is not one of {string.Join(", ", Enum.GetNames<TrainingPrecision>())}");
         if (MaxSequenceLength < 2)
             throw new ArgumentException($"{nameof(MaxSequenceLength)} must be at least 2, got {MaxSequenceLength}");
     }

@@ -11,6 +11,7 @@ public static class BenchCommand
     public static IReadOnlyList<IBenchSection> Sections { get; } =
     [
         new AggregationBench(),
+        new TrainingBench(),
         new SchedulingBench(),
     ];
 

@@ -52,6 +52,9 @@ public static class JobCommands
         var learningRate = new Option<double?>("--learning-rate") { Description = "AdamW peak learning rate" };
         var batchSize = new Option<int?>("--batch-size") { Description = "Examples per step" };
         var maxLength = new Option<int?>("--max-sequence-length") { Description = "Tokens per training and evaluation sequence (default 64; real instruction data wants 256 or more)" };
+        var accumulation = new Option<int?>("--grad-accumulation") { Description = "Micro-batches each batch is split into, gradients summed (default 1)" };
+        var precision = new Option<string?>("--precision") { Description = "auto (bf16 on CUDA, f32 on CPU), f32, bf16 or fp16" };
+        var checkpointing = new Option<bool>("--gradient-checkpointing") { Description = "Recompute each decoder layer in the backward pass to save memory" };
         var evaluation = new Option<string?>("--eval") { Description = "Held-out data on the server (a JSONL path, or builtin:synthetic?split=test&count=300)" };
         var timeout = new Option<int?>("--task-timeout") { Description = "Seconds before an unreturned task goes to another client" };
         var strategy = new Option<string>("--strategy") { Description = $"Aggregation: {string.Join(", ", AggregationStrategies.Names)}", DefaultValueFactory = _ => AggregationStrategies.Stacking };
@@ -63,7 +66,7 @@ public static class JobCommands
         var rankTiers = new Option<string?>("--rank-tiers") { Description = "Ranks from each client's device, first match wins: RANK:MIN_GIB[:MAX_SECONDS_PER_STEP],… e.g. 16:16,8:8:2.5 (others take the first of --ranks)" };
         var command = new Command("create", "Start a job")
         {
-            id, model, rounds, ranks, targets, minClients, perRound, steps, learningRate, batchSize, maxLength, evaluation, timeout, strategy, compaction, scheduler, minSteps, maxSteps, bufferSize, rankTiers,
+            id, model, rounds, ranks, targets, minClients, perRound, steps, learningRate, batchSize, accumulation, precision, checkpointing, maxLength, evaluation, timeout, strategy, compaction, scheduler, minSteps, maxSteps, bufferSize, rankTiers,
         };
         command.SetAction(async (parse, cancellationToken) => await Call(parse, async client =>
         {
@@ -98,6 +101,12 @@ public static class JobCommands
                 spec.Hyperparameters.BatchSize = bs;
             if (parse.GetValue(maxLength) is { } length)
                 spec.Hyperparameters.MaxSequenceLength = length;
+            if (parse.GetValue(accumulation) is { } micro)
+                spec.Hyperparameters.GradientAccumulationSteps = micro;
+            if (parse.GetValue(precision) is { } format)
+                spec.Hyperparameters.Precision = format;
+            if (parse.GetValue(checkpointing))
+                spec.Hyperparameters.GradientCheckpointing = true;
             spec.Ranks.AddRange(List(parse.GetValue(ranks)).Select(r => int.Parse(r, CultureInfo.InvariantCulture)));
             spec.TargetModules.AddRange(List(parse.GetValue(targets)));
             var status = await client.CreateJobAsync(new CreateJobRequest { Spec = spec }, cancellationToken: cancellationToken);

@@ -32,6 +32,9 @@ public static class RunCommand
         var maxLength = new Option<int?>("--max-sequence-length") { Description = "Tokens per training and evaluation sequence (default: the job default)" };
         var learningRate = new Option<double>("--learning-rate") { Description = "AdamW peak learning rate", DefaultValueFactory = _ => defaults.LearningRate };
         var batchSize = new Option<int>("--batch-size") { Description = "Examples per training step", DefaultValueFactory = _ => defaults.BatchSize };
+        var accumulation = new Option<int>("--grad-accumulation") { Description = "Micro-batches each batch is split into, gradients summed", DefaultValueFactory = _ => defaults.GradientAccumulationSteps };
+        var precision = new Option<string>("--precision") { Description = "auto (bf16 on CUDA, f32 on CPU), f32, bf16 or fp16", DefaultValueFactory = _ => defaults.Precision };
+        var checkpointing = new Option<bool>("--gradient-checkpointing") { Description = "Recompute each decoder layer in the backward pass to save memory" };
         var seed = new Option<ulong>("--seed") { Description = "Seed for data, initialisation and order", DefaultValueFactory = _ => defaults.Seed };
         var device = new Option<ComputeDevice>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => ComputeDevice.Auto };
         var strategy = new Option<string>("--strategy") { Description = $"Aggregation: {string.Join(", ", AggregationStrategies.Names)}", DefaultValueFactory = _ => defaults.Strategy };
@@ -45,7 +48,7 @@ public static class RunCommand
 
         var command = new Command("run", "Run a federated LoRA job on this machine: an in-process server and client daemons over loopback gRPC, on the built-in task or your JSONL data")
         {
-            clients, rounds, ranks, steps, examples, evaluation, model, data, evaluationData, partition, alpha, maxLength, learningRate, batchSize, seed, device, strategy, lateClients, lateJoin, scheduler, minSteps, maxSteps, bufferSize, output,
+            clients, rounds, ranks, steps, examples, evaluation, model, data, evaluationData, partition, alpha, maxLength, learningRate, batchSize, accumulation, precision, checkpointing, seed, device, strategy, lateClients, lateJoin, scheduler, minSteps, maxSteps, bufferSize, output,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -75,6 +78,9 @@ public static class RunCommand
                 MaxSequenceLength = parse.GetValue(maxLength),
                 LearningRate = parse.GetValue(learningRate),
                 BatchSize = parse.GetValue(batchSize),
+                GradientAccumulationSteps = parse.GetValue(accumulation),
+                Precision = parse.GetValue(precision)!,
+                GradientCheckpointing = parse.GetValue(checkpointing),
                 Seed = parse.GetValue(seed),
                 Device = parse.GetValue(device),
                 Strategy = parse.GetValue(strategy)!,

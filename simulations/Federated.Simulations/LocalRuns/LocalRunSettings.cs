@@ -44,6 +44,14 @@ public sealed record LocalRunSettings
 
     public int BatchSize { get; init; } = 16;
 
+    /// <summary>Micro-batches each batch is split into (gradients summed).</summary>
+    public int GradientAccumulationSteps { get; init; } = 1;
+
+    /// <summary>auto, f32, bf16 or fp16 (Federated.Core.Training.TrainingPrecisions).</summary>
+    public string Precision { get; init; } = "auto";
+
+    public bool GradientCheckpointing { get; init; }
+
     public ulong Seed { get; init; } = 1;
 
     /// <summary>How many of the clients (the last ones) join late: once <see cref="LateJoinRound"/> rounds are done.</summary>
@@ -125,5 +133,9 @@ public sealed record LocalRunSettings
             yield return $"--data: no such file or folder: {DataPath}";
         if (EvaluationDataPath is not null && !File.Exists(EvaluationDataPath) && !Directory.Exists(EvaluationDataPath))
             yield return $"--eval-data: no such file or folder: {EvaluationDataPath}";
+        if (GradientAccumulationSteps < 1 || GradientAccumulationSteps > BatchSize)
+            yield return $"--grad-accumulation must be between 1 and --batch-size ({BatchSize}), got {GradientAccumulationSteps}";
+        if (Precision.ToLowerInvariant() is not ("auto" or "f32" or "bf16" or "fp16"))
+            yield return $"--precision must be auto, f32, bf16 or fp16, got '{Precision}'";
     }
 }

@@ -72,6 +72,37 @@ public class RequestValidationTests(ServerFixture fixture) : IClassFixture<Serve
     }
 
     [Theory]
+    [InlineData(0, "auto", "hyperparameters.gradient_accumulation_steps: must be between 1 and batch_size (16), got 0")]
+    [InlineData(17, "auto", "hyperparameters.gradient_accumulation_steps: must be between 1 and batch_size (16), got 17")]
+    [InlineData(2, "fp8", "hyperparameters.precision: precision 'fp8' is not one of auto, f32, bf16, fp16")]
+    public async Task Invalid_training_features_are_refused_naming_the_field(int accumulation, string precision, string message)
+    {
+        var spec = new JobSpec { JobId = $"invalid-training-{accumulation}-{precision}", BaseModel = "builtin:tiny", Rounds = 1 };
+        spec.Ranks.Add(4);
+        spec.Hyperparameters = new Hyperparameters { BatchSize = 16, GradientAccumulationSteps = accumulation, Precision = precision };
+        var status = await Updates.Refused(() => fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);
+        Assert.Contains(message, status.Detail);
+    }
+
+    [Fact]
+    public void Training_features_default_when_absent_and_survive_the_wire()
+    {
+        var defaults = Federated.Server.Transport.ProtoMapping.ToHyperparameters(new Hyperparameters());
+        Assert.Equal(1, defaults.GradientAccumulationSteps);
+        Assert.Equal("auto", defaults.Precision);
+        Assert.False(defaults.GradientCheckpointing);
+        Assert.True(defaults.GroupByLength);
+        var chosen = defaults with { GradientAccumulationSteps = 4, Precision = "bf16", GradientCheckpointing = true, GroupByLength = false };
+        Assert.Equal(chosen, Federated.Server.Transport.ProtoMapping.ToHyperparameters(Federated.Server.Transport.ProtoMapping.ToProto(chosen)));
+        var options = Federated.Server.Jobs.JobConfigValidator.ToTrainingOptions(chosen, 10);
+        Assert.Equal(4, options.GradientAccumulationSteps);
+        Assert.Equal(Federated.Core.Training.TrainingPrecision.Bf16, options.Precision);
+        Assert.True(options.GradientCheckpointing);
+        Assert.False(options.GroupByLength);
+    }
+
+    [Theory]
     [InlineData("fedit", new[] { 4, 8 }, 0, "aggregation_strategy: fedit averages A and B separately and needs one rank")]
     [InlineData("fedavg", new[] { 4 }, 0, "aggregation_strategy: 'fedavg' is not known; choose one of stacking, fedit, zero-padding, flexlora")]
     [InlineData("stacking", new[] { 4 }, -1, "compaction_rank_budget: must be 0 (exact) or positive")]
