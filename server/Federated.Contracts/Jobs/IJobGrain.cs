@@ -19,6 +19,15 @@ public interface IJobGrain : IGrainWithStringKey
     /// <summary>Records held-out metrics of the global model after <paramref name="round"/> (0: the base).</summary>
     Task RecordEvaluation(int round, EvaluationSummary metrics);
 
+    /// <summary>Stops handing out tasks until <see cref="Resume"/>; FAILED_PRECONDITION unless running.</summary>
+    Task<JobSnapshot> Pause();
+
+    /// <summary>Hands out tasks again after <see cref="Pause"/>; FAILED_PRECONDITION unless paused.</summary>
+    Task<JobSnapshot> Resume();
+
+    /// <summary>Ends the job for good; FAILED_PRECONDITION if it has ended already.</summary>
+    Task<JobSnapshot> Stop();
+
     /// <summary>Records that evaluating the global model after <paramref name="round"/> failed, and why.</summary>
     Task RecordEvaluationFailure(int round, string reason);
 }

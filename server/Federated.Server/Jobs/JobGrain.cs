@@ -81,6 +81,33 @@ public sealed partial class JobGrain(
         return Snapshot();
     }
 
+    public Task<JobSnapshot> Pause()
+        => ChangeStatus(JobStatusKind.Paused, from: JobStatusKind.Running, active: false, "paused by an operator");
+
+    public Task<JobSnapshot> Resume()
+        => ChangeStatus(JobStatusKind.Running, from: JobStatusKind.Paused, active: true, "resumed by an operator");
+
+    public async Task<JobSnapshot> Stop()
+    {
+        var job = await GetSnapshot();
+        return await ChangeStatus(JobStatusKind.Stopped, from: job.Status is JobStatusKind.Paused ? JobStatusKind.Paused : JobStatusKind.Running, active: false, "stopped by an operator");
+    }
+
+    private async Task<JobSnapshot> ChangeStatus(JobStatusKind to, JobStatusKind from, bool active, string message)
+    {
+        var job = await GetSnapshot();
+        if (job.Status != from)
+            throw FederatedException.Precondition($"job '{JobId}' is {job.Status.ToString().ToLowerInvariant()}; only a {from.ToString().ToLowerInvariant()} job can be {to.ToString().ToLowerInvariant()}");
+        state.State.Status = to;
+        state.State.Events.Add(new JobEvent(DateTimeOffset.UtcNow, message));
+        state.State.Version++;
+        await state.WriteStateAsync();
+        await GrainFactory.GetGrain<IJobDirectoryGrain>(0).SetActive(JobId, active);
+        LogStatus(logger, JobId, to);
+        _changed.Notify();
+        return Snapshot();
+    }
+
     public async Task RecordEvaluation(int round, EvaluationSummary metrics)
     {
         await GetSnapshot();
@@ -123,6 +150,7 @@ public sealed partial class JobGrain(
             EvaluationError = s.EvaluationError,
             CreatedAt = s.CreatedAt,
             Version = s.Version,
+            Events = [.. s.Events],
         };
     }
 
@@ -131,6 +159,9 @@ public sealed partial class JobGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} round {Round} committed: stacked rank {StackedRank} from {Participants} clients, update {Sha256}")]
     private static partial void LogRound(ILogger logger, string jobId, int round, int stackedRank, int participants, string sha256);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} is now {Status}")]
+    private static partial void LogStatus(ILogger logger, string jobId, JobStatusKind status);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} after round {Round}: held-out loss {Loss:F4}, token accuracy {TokenAccuracy:P1}, exact match {ExactMatch:P1}")]
     private static partial void LogEvaluation(ILogger logger, string jobId, int round, double loss, double tokenAccuracy, double exactMatch);
