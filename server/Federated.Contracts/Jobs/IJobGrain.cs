@@ -9,6 +9,10 @@ public interface IJobGrain : IGrainWithStringKey
     /// <summary>The job, or NOT_FOUND if it was never created.</summary>
     Task<JobSnapshot> GetSnapshot();
 
+    /// <summary>Just the status (operators pause, resume and stop jobs); NOT_FOUND if never created.</summary>
+    [AlwaysInterleave]
+    Task<JobStatusKind> GetStatus();
+
     /// <summary>Returns when the job's version passes <paramref name="knownVersion"/>, or after <paramref name="timeout"/>.</summary>
     [AlwaysInterleave]
     Task<JobSnapshot> WaitForChange(long knownVersion, TimeSpan timeout);

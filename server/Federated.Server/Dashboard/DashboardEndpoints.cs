@@ -91,7 +91,6 @@ public static partial class DashboardEndpoints
         app.UseAuthorization();
         app.MapOrleansDashboard(routePrefix: options.OrleansPath).RequireAuthorization();
 
-        app.MapGet(Prefix, () => Results.Redirect($"{Prefix}/"));
         app.MapGet($"{Prefix}/{{*file}}", ServeFile);
 
         var api = app.MapGroup($"{Prefix}/api");
@@ -133,11 +132,11 @@ public static partial class DashboardEndpoints
         return await next(context);
     }
 
-    private static IResult Session(HttpContext context, IAntiforgery antiforgery)
+    private static IResult Session(HttpContext context, IAntiforgery antiforgery, IOptions<DashboardOptions> options)
     {
         var tokens = antiforgery.GetAndStoreTokens(context);
         var user = context.User.Identity?.IsAuthenticated == true ? context.User.Identity.Name : null;
-        return Results.Ok(new SessionView(user, tokens.RequestToken!));
+        return Results.Ok(new SessionView(user, tokens.RequestToken!, options.Value.OrleansPath.TrimEnd('/')));
     }
 
     private static async Task<IResult> Login(HttpContext context, LoginRequest request, OperatorCredentials credentials)
@@ -297,6 +296,8 @@ public static partial class DashboardEndpoints
 
     private static IResult ServeFile(string? file, HttpContext context)
     {
+        if (string.IsNullOrEmpty(file) && !context.Request.Path.Value!.EndsWith('/'))
+            return Results.Redirect($"{Prefix}/"); // the pages' relative links need the slash
         var name = string.IsNullOrEmpty(file) ? "index.html" : file;
         var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(ResourcePrefix + name);
         if (stream is null)
@@ -325,7 +326,7 @@ public static partial class DashboardEndpoints
 
 public sealed record LoginRequest(string? User, string? Password);
 
-public sealed record SessionView(string? User, string AntiforgeryToken);
+public sealed record SessionView(string? User, string AntiforgeryToken, string OrleansPath);
 
 /// <summary>An error for the pages: the message, and the JobSpec field it is about when there is one.</summary>
 public sealed record ErrorView(string Error, string? Field);

@@ -17,6 +17,7 @@ public sealed partial class DashboardFeed(
     AdapterStore store,
     IOptions<ServerOptions> server,
     IOptions<DashboardOptions> options,
+    IHostApplicationLifetime lifetime,
     ILogger<DashboardFeed> logger) : BackgroundService
 {
     private static readonly TimeSpan WatchSlice = TimeSpan.FromSeconds(15);
@@ -49,6 +50,9 @@ public sealed partial class DashboardFeed(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _stopping = stoppingToken;
+        // The silo starts after this service; wait until the whole host is up.
+        if (!await Started(stoppingToken))
+            return;
         var period = TimeSpan.FromSeconds(options.Value.ClientRefreshSeconds);
         var nextClients = DateTimeOffset.MinValue;
         while (!stoppingToken.IsCancellationRequested)
@@ -78,6 +82,22 @@ public sealed partial class DashboardFeed(
             {
                 return;
             }
+        }
+    }
+
+    private async Task<bool> Started(CancellationToken stoppingToken)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var onStarted = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        using var onStopping = stoppingToken.Register(() => started.TrySetCanceled());
+        try
+        {
+            await started.Task;
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 

@@ -50,6 +50,9 @@ public sealed partial class JobGrain(
         return Task.FromResult(Snapshot());
     }
 
+    public Task<JobStatusKind> GetStatus()
+        => state.RecordExists ? Task.FromResult(state.State.Status) : throw FederatedException.NotFound($"job '{JobId}' does not exist");
+
     public async Task<JobSnapshot> WaitForChange(long knownVersion, TimeSpan timeout)
     {
         if (state.RecordExists && state.State.Version <= knownVersion)

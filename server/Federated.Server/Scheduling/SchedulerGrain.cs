@@ -215,6 +215,10 @@ public sealed partial class SchedulerGrain(
                 return null;
             }
         }
+        else if (await GrainFactory.GetGrain<IJobGrain>(JobId).GetStatus() is var status && status != _job.Status)
+        {
+            _job = _job with { Status = status }; // paused, resumed or stopped by an operator
+        }
         var next = _job.CompletedRounds + 1;
         if (state.State.Round != next)
             await StartRound(next);
