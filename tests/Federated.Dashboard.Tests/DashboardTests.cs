@@ -27,6 +27,10 @@ public partial class DashboardTests(ITestOutputHelper output)
             Assert.Equal(HttpStatusCode.BadRequest, (await anonymous.PostAsync("/dashboard/api/login", new StringContent("""{"password":"x"}""", System.Text.Encoding.UTF8, "application/json"))).StatusCode);
         }
 
+        // The pages send a visitor without a session to the sign-in page.
+        await harness.Page.GotoAsync(harness.DashboardUrl);
+        await harness.Page.WaitForURLAsync("**/dashboard/login.html");
+
         await harness.SignInAsync("not the password");
         await Expect(harness.Page.Locator("#login-error")).ToHaveTextAsync("wrong user name or password");
         await harness.ScreenshotAsync("login");

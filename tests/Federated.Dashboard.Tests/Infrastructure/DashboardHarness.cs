@@ -68,8 +68,17 @@ public sealed class DashboardHarness : IAsyncDisposable
                 Args = ["--no-sandbox"],
             });
             var context = await harness._browser.NewContextAsync(new BrowserNewContextOptions { AcceptDownloads = true, ViewportSize = new ViewportSize { Width = 1400, Height = 1100 } });
-            context.SetDefaultTimeout(60_000);
+            context.SetDefaultTimeout(120_000);
             harness.Page = await context.NewPageAsync();
+            // The browser's own complaints go into the test's output, to tell why a page did not do what it should.
+            harness.Page.Console += (_, message) => Log(output, $"browser console {message.Type}: {message.Text}");
+            harness.Page.Response += (_, response) =>
+            {
+                if (response.Status >= 400)
+                    Log(output, $"browser got {response.Status} for {response.Request.Method} {response.Url}");
+            };
+            harness.Page.RequestFailed += (_, request) => Log(output, $"browser request failed: {request.Method} {request.Url}: {request.Failure}");
+            harness.Page.PageError += (_, error) => Log(output, $"browser page error: {error}");
             Assertions.SetDefaultExpectTimeout(120_000);
             return harness;
         }
@@ -80,10 +89,21 @@ public sealed class DashboardHarness : IAsyncDisposable
         }
     }
 
+    private static void Log(ITestOutputHelper output, string line)
+    {
+        try
+        {
+            output.WriteLine(line);
+        }
+        catch (InvalidOperationException)
+        {
+            // the test has ended
+        }
+    }
+
     public async Task SignInAsync(string password = Password)
     {
-        await Page.GotoAsync(DashboardUrl);
-        await Page.WaitForURLAsync("**/login.html");
+        await Page.GotoAsync($"{DashboardUrl}login.html");
         await Page.FillAsync("#password", password);
         await Page.ClickAsync("#sign-in");
     }
