@@ -117,6 +117,19 @@ public partial class DashboardTests(ITestOutputHelper output)
         await page.ClickAsync("#nav-clients");
         await Expect(page.Locator("#clients-table tbody tr")).ToHaveCountAsync(2);
         await Expect(page.Locator("tr[data-client='client-1']")).ToContainTextAsync("GFLOP/s");
+
+        // Client actions: pause and resume one; drain the other, which is removed once it asks for work again.
+        var first = page.Locator("tr[data-client='client-1']");
+        var second = page.Locator("tr[data-client='client-2']");
+        await first.Locator("button[data-action=pause]").ClickAsync();
+        await Expect(first.Locator(".admission")).ToHaveTextAsync("paused");
+        await first.Locator("button[data-action=resume]").ClickAsync();
+        await Expect(first.Locator(".admission")).ToHaveTextAsync("active");
+        await second.Locator("button[data-action=drain]").ClickAsync();
+        await Expect(second.Locator(".admission")).ToHaveTextAsync("removed");
+        page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
+        await first.Locator("button[data-action=remove]").ClickAsync();
+        await Expect(first.Locator(".admission")).ToHaveTextAsync("removed");
         await harness.ScreenshotAsync("clients");
     }
 }

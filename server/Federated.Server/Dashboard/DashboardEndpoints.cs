@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using Federated.Contracts;
+using Federated.Contracts.Clients;
 using Federated.Contracts.Compaction;
 using Federated.Contracts.Errors;
 using Federated.Contracts.Jobs;
@@ -107,6 +108,7 @@ public static partial class DashboardEndpoints
         var write = api.MapGroup("").RequireAuthorization().AddEndpointFilter(ValidateAntiforgery);
         write.MapPost("/jobs", (Delegate)CreateJob);
         write.MapPost("/jobs/{id}/{action}", JobAction);
+        write.MapPost("/clients/{id}/{action}", ClientAction);
     }
 
     private static Task Redirect(RedirectContext<CookieAuthenticationOptions> context, int status)
@@ -239,6 +241,27 @@ public static partial class DashboardEndpoints
                 _ => throw FederatedException.NotFound($"no job action '{action}' (pause, resume or stop)"),
             };
             return Results.Ok(new { id = snapshot.JobId, status = snapshot.Status.ToString().ToLowerInvariant() });
+        }
+        catch (FederatedException e)
+        {
+            return Error(e);
+        }
+    }
+
+    private static async Task<IResult> ClientAction(string id, string action, IGrainFactory grains)
+    {
+        try
+        {
+            var admission = action switch
+            {
+                "pause" => ClientAdmission.Paused,
+                "resume" => ClientAdmission.Active,
+                "drain" => ClientAdmission.Draining,
+                "remove" => ClientAdmission.Removed,
+                _ => throw FederatedException.NotFound($"no client action '{action}' (pause, resume, drain or remove)"),
+            };
+            var client = await grains.GetGrain<IClientGrain>(Identifiers.Require(id, "client id")).SetAdmission(admission);
+            return Results.Ok(new { id = client.ClientId, admission = client.Admission.ToString().ToLowerInvariant() });
         }
         catch (FederatedException e)
         {

@@ -68,7 +68,8 @@ public sealed record ClientView(
     bool Available,
     DateTimeOffset LastSeen,
     int TasksCompleted,
-    int TasksExpired);
+    int TasksExpired,
+    string Admission);
 
 public sealed record ClientPage(ClientCounts Counts, int Matching, int Page, int PageSize, ClientView[] Items, DateTimeOffset At);
 
@@ -99,7 +100,7 @@ public static class DashboardViews
     public static ClientView Client(ClientSnapshot client, bool available, double[] trend, int? rank) => new(
         client.ClientId, client.Profile.Device, client.Profile.CpuCores, client.Profile.MemoryBytes, client.Profile.AcceleratorName,
         client.Profile.MeasuredGflops, client.SecondsPerStep, trend, rank, client.Activity.ToString().ToLowerInvariant(),
-        client.Progress, available, client.LastSeen, client.TasksCompleted, client.TasksExpired);
+        client.Progress, available, client.LastSeen, client.TasksCompleted, client.TasksExpired, client.Admission.ToString().ToLowerInvariant());
 
     private static MetricsView? Metrics(EvaluationSummary? m) => m is null ? null : new(m.Loss, m.TokenAccuracy, m.ExactMatch, m.Examples);
 

@@ -163,7 +163,7 @@
     page.replaceChildren(h('h1', {}, 'Clients'), h('div', { id: 'client-counts', class: 'cards' }),
       h('div', { class: 'toolbar' }, box, h('button', { id: 'prev-page', type: 'button', onclick: () => go(index - 1, search) }, '‹ previous'),
         h('span', { id: 'page-info' }), h('button', { id: 'next-page', type: 'button', onclick: () => go(index + 1, search) }, 'next ›')),
-      h('table', { id: 'clients-table' }, h('thead', {}, h('tr', {}, ...['Client', 'Device', 'Cores', 'Memory', 'Measured speed', 'Seconds / step', 'Trend', 'Rank', 'Activity', 'Last seen', 'Tasks done', 'Expired'].map(t => h('th', {}, t)))), h('tbody', {})));
+      h('table', { id: 'clients-table' }, h('thead', {}, h('tr', {}, ...['Client', 'Device', 'Cores', 'Memory', 'Measured speed', 'Seconds / step', 'Trend', 'Rank', 'Activity', 'Last seen', 'Tasks done', 'Expired', 'Admission', 'Actions'].map(t => h('th', {}, t)))), h('tbody', {})));
     follow(`api/clients?page=${index}&size=${size}&q=${encodeURIComponent(search)}`, data => {
       const c = data.counts;
       document.getElementById('client-counts').replaceChildren(...[['clients', c.total], ['active', c.active], ['idle', c.idle], ['unavailable', c.unavailable]].map(([label, n]) => h('div', { class: 'card' }, h('div', { class: 'big' }, n), label)));
@@ -176,8 +176,22 @@
         h('td', {}, `${x.measuredGflops.toFixed(1)} GFLOP/s`), h('td', {}, x.secondsPerStep == null ? '—' : x.secondsPerStep.toFixed(3)),
         h('td', {}, Charts.spark(x.speedTrend)), h('td', {}, x.rank ?? '—'),
         h('td', {}, x.available ? (x.activity === 'idle' ? 'idle' : `${x.activity} ${pct(x.progress)}`) : 'unavailable'),
-        h('td', {}, ago(x.lastSeen)), h('td', {}, x.tasksCompleted), h('td', {}, x.tasksExpired))));
+        h('td', {}, ago(x.lastSeen)), h('td', {}, x.tasksCompleted), h('td', {}, x.tasksExpired),
+        h('td', { class: 'admission' }, x.admission),
+        h('td', { class: 'actions' }, ...clientActions(x)))));
     });
+  }
+
+  // Pause (no new tasks), resume, drain (finish the current task, then leave) or remove a client.
+  function clientActions(client) {
+    const allowed = { active: ['pause', 'drain', 'remove'], paused: ['resume', 'drain', 'remove'], draining: ['remove'], removed: [] }[client.admission] || [];
+    return allowed.map(action => h('button', {
+      type: 'button', class: 'small', 'data-action': action, onclick: async () => {
+        if (action === 'remove' && !confirm(`Remove ${client.id}? It may not enrol again.`)) return;
+        const result = await post(`api/clients/${encodeURIComponent(client.id)}/${action}`);
+        if (!result.ok) alert(result.data.error);
+      },
+    }, action));
   }
 
   // Create job: the server's validator checks it; its message appears by the field it names.
