@@ -18,12 +18,16 @@ public partial class DashboardTests(ITestOutputHelper output)
         await using var harness = await DashboardHarness.StartAsync(output);
 
         // Without a session every state-changing endpoint is refused, and so is reading.
-        using (var anonymous = new HttpClient { BaseAddress = new Uri(harness.Server.HttpAddress) })
+        using (var anonymous = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(harness.Server.HttpAddress) })
         {
             var create = await anonymous.PostAsync("/dashboard/api/jobs", new StringContent("""{"baseModel":"builtin:tiny","rounds":1}"""));
             Assert.Equal(HttpStatusCode.Unauthorized, create.StatusCode);
             Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync("/dashboard/api/jobs/x/pause", null)).StatusCode);
             Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/dashboard/api/overview")).StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync("/dashboard/api/clients/client-1/remove", null)).StatusCode);
+            var orleans = await anonymous.GetAsync("/orleans/");
+            Assert.Equal(HttpStatusCode.Redirect, orleans.StatusCode);
+            Assert.Contains("/dashboard/login.html", orleans.Headers.Location!.ToString());
             Assert.Equal(HttpStatusCode.BadRequest, (await anonymous.PostAsync("/dashboard/api/login", new StringContent("""{"password":"x"}""", System.Text.Encoding.UTF8, "application/json"))).StatusCode);
         }
 
@@ -40,6 +44,13 @@ public partial class DashboardTests(ITestOutputHelper output)
         await Expect(harness.Page.Locator("#user")).ToHaveTextAsync("operator");
         await Expect(harness.Page.Locator("#client-counts")).ToContainTextAsync("unavailable");
         await harness.ScreenshotAsync("overview-empty");
+
+        // Orleans' own dashboard, behind the same sign-in.
+        var silo = await harness.Page.GotoAsync($"{harness.Server.HttpAddress}/orleans/");
+        Assert.Equal(200, silo!.Status);
+        await Expect(harness.Page.GetByText("Loading...")).ToHaveCountAsync(0);
+        await Expect(harness.Page.Locator("body")).ToContainTextAsync("Silos");
+        await harness.ScreenshotAsync("orleans");
 
         // Signed in, but without the antiforgery token a write is still refused (the cookie alone is not enough).
         var forged = await harness.Page.Context.APIRequest.PostAsync($"{harness.Server.HttpAddress}/dashboard/api/jobs", new APIRequestContextOptions { DataObject = new { baseModel = "builtin:tiny", rounds = 1 } });
