@@ -42,7 +42,8 @@ public sealed partial class DashboardFeed(
         if (_jobs.TryAdd(jobId, latest))
         {
             latest.Publish(DashboardViews.Job(snapshot, StoredBytes));
-            _ = WatchAsync(jobId, latest, snapshot.Version);
+            if (!snapshot.IsSettled)
+                _ = WatchAsync(jobId, latest, snapshot.Version);
         }
         return _jobs[jobId];
     }
@@ -115,6 +116,8 @@ public sealed partial class DashboardFeed(
                 version = next.Version;
                 latest.Publish(DashboardViews.Job(next, StoredBytes));
                 _jobChanged.Release();
+                if (next.IsSettled)
+                    return; // completed, failed or stopped, and evaluated: nothing more will change
             }
             catch (Exception e) when (!_stopping.IsCancellationRequested)
             {

@@ -68,7 +68,7 @@ const Charts = (() => {
   function stacked(title, xLabel, yLabel, bars, formatY) {
     const totals = bars.map(b => b.parts.reduce((s, p) => s + p.value, 0));
     const xs = { min: 0.5, max: Math.max(1, bars.length) + 0.5, ticks: bars.map(b => b.x) };
-    const ys = { min: 0, max: Math.max(1, ...totals) * 1.1 };
+    const ys = { min: 0, max: (Math.max(0, ...totals) || 1) * 1.1 };
     const { svg, x, y } = frame(title, xLabel, yLabel, xs, ys, formatY);
     const width = Math.max(4, Math.min(40, (W - M.left - M.right) / Math.max(1, bars.length) * 0.6));
     for (const bar of bars) {

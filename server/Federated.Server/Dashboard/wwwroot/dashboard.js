@@ -90,7 +90,8 @@
     }, action[0].toUpperCase() + action.slice(1)));
     const roundPicker = h('select', { id: 'adapter-round' });
     const download = h('a', { id: 'download-adapter', class: 'button' }, 'Download adapter (PEFT zip)');
-    roundPicker.addEventListener('change', () => { download.href = `api/jobs/${encodeURIComponent(id)}/adapter?round=${roundPicker.value}`; });
+    let roundChosen = false;
+    roundPicker.addEventListener('change', () => { roundChosen = true; download.href = `api/jobs/${encodeURIComponent(id)}/adapter?round=${roundPicker.value}`; });
     const ganttPicker = h('select', { id: 'gantt-round', onchange: e => { chosenRound = +e.target.value; } });
     page.replaceChildren(
       h('h1', {}, `Job ${id} `, statusBadge),
@@ -126,7 +127,7 @@
       const rounds = data.rounds.map(r => r.round);
       const keep = roundPicker.value;
       roundPicker.replaceChildren(...rounds.map(r => h('option', { value: r }, r)));
-      roundPicker.value = rounds.includes(+keep) ? keep : (rounds[rounds.length - 1] ?? '');
+      roundPicker.value = roundChosen && rounds.includes(+keep) ? keep : (rounds[rounds.length - 1] ?? '');
       download.toggleAttribute('hidden', rounds.length === 0);
       if (rounds.length) download.href = `api/jobs/${encodeURIComponent(id)}/adapter?round=${roundPicker.value}`;
       ganttPicker.replaceChildren(...rounds.map(r => h('option', { value: r }, `round ${r}`)));
