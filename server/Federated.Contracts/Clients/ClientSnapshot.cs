@@ -35,4 +35,7 @@ public sealed record ClientSnapshot
     /// <summary>Seconds per local step, as an exponential moving average over completed tasks.</summary>
     [Id(9)]
     public double? SecondsPerStep { get; init; }
+
+    [Id(10)]
+    public ClientAdmission Admission { get; init; }
 }

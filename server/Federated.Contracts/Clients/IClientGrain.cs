@@ -13,6 +13,12 @@ public interface IClientGrain : IGrainWithStringKey
     /// <summary>The client, or NOT_FOUND.</summary>
     Task<ClientSnapshot> GetSnapshot();
 
+    /// <summary>An operator pauses, resumes (Active), drains or removes the client; NOT_FOUND if never enrolled.</summary>
+    Task<ClientSnapshot> SetAdmission(ClientAdmission admission);
+
+    /// <summary>Whether the client may be given a task now; a draining client asking for one has finished and is removed.</summary>
+    Task<bool> MayTakeTasks();
+
     /// <summary>A task of this client was accepted; updates its speed estimate.</summary>
     Task RecordTaskCompleted(string taskId, double secondsPerStep);
 

@@ -9,6 +9,10 @@ public interface IJobGrain : IGrainWithStringKey
     /// <summary>The job, or NOT_FOUND if it was never created.</summary>
     Task<JobSnapshot> GetSnapshot();
 
+    /// <summary>Just the status (operators pause, resume and stop jobs); NOT_FOUND if never created.</summary>
+    [AlwaysInterleave]
+    Task<JobStatusKind> GetStatus();
+
     /// <summary>Returns when the job's version passes <paramref name="knownVersion"/>, or after <paramref name="timeout"/>.</summary>
     [AlwaysInterleave]
     Task<JobSnapshot> WaitForChange(long knownVersion, TimeSpan timeout);
@@ -18,6 +22,15 @@ public interface IJobGrain : IGrainWithStringKey
 
     /// <summary>Records held-out metrics of the global model after <paramref name="round"/> (0: the base).</summary>
     Task RecordEvaluation(int round, EvaluationSummary metrics);
+
+    /// <summary>Stops handing out tasks until <see cref="Resume"/>; FAILED_PRECONDITION unless running.</summary>
+    Task<JobSnapshot> Pause();
+
+    /// <summary>Hands out tasks again after <see cref="Pause"/>; FAILED_PRECONDITION unless paused.</summary>
+    Task<JobSnapshot> Resume();
+
+    /// <summary>Ends the job for good; FAILED_PRECONDITION if it has ended already.</summary>
+    Task<JobSnapshot> Stop();
 
     /// <summary>Records that evaluating the global model after <paramref name="round"/> failed, and why.</summary>
     Task RecordEvaluationFailure(int round, string reason);

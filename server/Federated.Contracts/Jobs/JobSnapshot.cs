@@ -35,9 +35,20 @@ public sealed record JobSnapshot
     [Id(8)]
     public string? EvaluationError { get; init; }
 
+    /// <summary>Operator actions and other status changes, oldest first.</summary>
+    [Id(9)]
+    public JobEvent[] Events { get; init; } = [];
+
     public int CompletedRounds => History.Length;
 
     /// <summary>Nothing more will change: the job has ended and every round that will be evaluated has been.</summary>
-    public bool IsSettled => Status != JobStatusKind.Running
+    public bool IsSettled => Status is not (JobStatusKind.Running or JobStatusKind.Paused)
         && (string.IsNullOrEmpty(Config.EvaluationDataset) || EvaluationError is not null || History.Length == 0 || History[^1].Evaluation is not null);
 }
+
+/// <summary>Something that happened to a job, for its event log.</summary>
+[GenerateSerializer]
+[Immutable]
+public sealed record JobEvent(
+    [property: Id(0)] DateTimeOffset At,
+    [property: Id(1)] string Message);

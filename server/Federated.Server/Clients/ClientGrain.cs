@@ -21,6 +21,8 @@ public sealed partial class ClientGrain(
 
     public async Task<ClientSnapshot> Enrol(ClientProfile profile)
     {
+        if (state.State.Admission == ClientAdmission.Removed)
+            throw FederatedException.Precondition($"client '{ClientId}' was removed by an operator and may not enrol again");
         var now = DateTimeOffset.UtcNow;
         var first = state.State.Profile is null;
         if (first)
@@ -55,6 +57,29 @@ public sealed partial class ClientGrain(
         return Task.FromResult(Snapshot());
     }
 
+    public async Task<ClientSnapshot> SetAdmission(ClientAdmission admission)
+    {
+        await GetSnapshot();
+        if (state.State.Admission == ClientAdmission.Removed)
+            throw FederatedException.Precondition($"client '{ClientId}' has been removed");
+        state.State.Admission = admission;
+        await state.WriteStateAsync();
+        LogAdmission(logger, ClientId, admission);
+        return Snapshot();
+    }
+
+    public async Task<bool> MayTakeTasks()
+    {
+        if (state.State.Admission == ClientAdmission.Draining)
+        {
+            // It asks for work, so the task it held has ended.
+            state.State.Admission = ClientAdmission.Removed;
+            await state.WriteStateAsync();
+            LogAdmission(logger, ClientId, ClientAdmission.Removed);
+        }
+        return state.State.Admission == ClientAdmission.Active;
+    }
+
     public async Task RecordTaskCompleted(string taskId, double secondsPerStep)
     {
         state.State.TasksCompleted++;
@@ -87,7 +112,11 @@ public sealed partial class ClientGrain(
         TasksCompleted = state.State.TasksCompleted,
         TasksExpired = state.State.TasksExpired,
         SecondsPerStep = state.State.SecondsPerStep,
+        Admission = state.State.Admission,
     };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Client {ClientId} is now {Admission} (operator)")]
+    private static partial void LogAdmission(ILogger logger, string clientId, ClientAdmission admission);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Client {ClientId} enrolled ({Device}, {Cores} cores, {Gflops:F1} GFLOP/s, first time: {First})")]
     private static partial void LogEnrolled(ILogger logger, string clientId, string device, int cores, double gflops, bool first);

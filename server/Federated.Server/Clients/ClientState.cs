@@ -16,4 +16,6 @@ public sealed class ClientState
     public int TasksExpired { get; set; }
 
     public double? SecondsPerStep { get; set; }
+
+    public ClientAdmission Admission { get; set; }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using Federated.Core.Configuration;
+using Federated.Server.Dashboard;
 using Federated.Server.Models;
 using Federated.Server.Storage;
 using Federated.Server.Transport;
@@ -42,8 +43,12 @@ public static class FederatedServerHost
             kestrel.Listen(address, options.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
         });
 
+        var dashboard = DashboardEndpoints.AddDashboard(builder);
+
         builder.UseOrleans(silo =>
         {
+            if (dashboard.Enabled)
+                Orleans.Dashboard.ServiceCollectionExtensions.AddDashboard(silo);
             silo.UseLocalhostClustering(siloPort: options.SiloPort, gatewayPort: 0);
             silo.AddFileGrainStorage(StorageNames.State, Path.Combine(options.DataPath, "state"));
         });
@@ -63,6 +68,7 @@ public static class FederatedServerHost
         app.MapGrpcService<CoordinatorService>();
         app.MapGrpcService<OperatorService>();
         app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
+        DashboardEndpoints.MapDashboard(app, dashboard);
         app.MapGet("/", () => Results.Text($"Federated coordinator. gRPC (HTTP/2) on port {options.GrpcPort}; data in {options.DataPath}.\n"));
         return app;
     }

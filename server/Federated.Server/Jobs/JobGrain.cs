@@ -50,6 +50,9 @@ public sealed partial class JobGrain(
         return Task.FromResult(Snapshot());
     }
 
+    public Task<JobStatusKind> GetStatus()
+        => state.RecordExists ? Task.FromResult(state.State.Status) : throw FederatedException.NotFound($"job '{JobId}' does not exist");
+
     public async Task<JobSnapshot> WaitForChange(long knownVersion, TimeSpan timeout)
     {
         if (state.RecordExists && state.State.Version <= knownVersion)
@@ -77,6 +80,33 @@ public sealed partial class JobGrain(
         if (completed)
             await GrainFactory.GetGrain<IJobDirectoryGrain>(0).SetActive(JobId, active: false);
         LogRound(logger, JobId, record.Round, record.StackedRank, record.Participants.Length, record.UpdateSha256);
+        _changed.Notify();
+        return Snapshot();
+    }
+
+    public Task<JobSnapshot> Pause()
+        => ChangeStatus(JobStatusKind.Paused, from: JobStatusKind.Running, active: false, "paused by an operator");
+
+    public Task<JobSnapshot> Resume()
+        => ChangeStatus(JobStatusKind.Running, from: JobStatusKind.Paused, active: true, "resumed by an operator");
+
+    public async Task<JobSnapshot> Stop()
+    {
+        var job = await GetSnapshot();
+        return await ChangeStatus(JobStatusKind.Stopped, from: job.Status is JobStatusKind.Paused ? JobStatusKind.Paused : JobStatusKind.Running, active: false, "stopped by an operator");
+    }
+
+    private async Task<JobSnapshot> ChangeStatus(JobStatusKind to, JobStatusKind from, bool active, string message)
+    {
+        var job = await GetSnapshot();
+        if (job.Status != from)
+            throw FederatedException.Precondition($"job '{JobId}' is {job.Status.ToString().ToLowerInvariant()}; only a {from.ToString().ToLowerInvariant()} job can be {to.ToString().ToLowerInvariant()}");
+        state.State.Status = to;
+        state.State.Events.Add(new JobEvent(DateTimeOffset.UtcNow, message));
+        state.State.Version++;
+        await state.WriteStateAsync();
+        await GrainFactory.GetGrain<IJobDirectoryGrain>(0).SetActive(JobId, active);
+        LogStatus(logger, JobId, to);
         _changed.Notify();
         return Snapshot();
     }
@@ -123,6 +153,7 @@ public sealed partial class JobGrain(
             EvaluationError = s.EvaluationError,
             CreatedAt = s.CreatedAt,
             Version = s.Version,
+            Events = [.. s.Events],
         };
     }
 
@@ -131,6 +162,9 @@ public sealed partial class JobGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} round {Round} committed: stacked rank {StackedRank} from {Participants} clients, update {Sha256}")]
     private static partial void LogRound(ILogger logger, string jobId, int round, int stackedRank, int participants, string sha256);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} is now {Status}")]
+    private static partial void LogStatus(ILogger logger, string jobId, JobStatusKind status);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} after round {Round}: held-out loss {Loss:F4}, token accuracy {TokenAccuracy:P1}, exact match {ExactMatch:P1}")]
     private static partial void LogEvaluation(ILogger logger, string jobId, int round, double loss, double tokenAccuracy, double exactMatch);

@@ -19,5 +19,7 @@ public sealed class JobState
 
     public string? EvaluationError { get; set; }
 
+    public List<JobEvent> Events { get; set; } = [];
+
     public long Version { get; set; }
 }

@@ -360,6 +360,16 @@ public sealed partial class SchedulerGrain(
                 ArmDeadlineTimer();
             }
         }
+        else if (await GrainFactory.GetGrain<IJobGrain>(JobId).GetStatus() is var status && status != _job.Status)
+        {
+            _job = _job with { Status = status }; // paused, resumed or stopped by an operator
+            if (status == JobStatusKind.Running)
+            {
+                Policy(_job);
+                await RunAggregations();
+                ArmDeadlineTimer();
+            }
+        }
         return _job;
     }
 

@@ -46,6 +46,12 @@ public sealed partial class CoordinatorService(
     {
         var clientId = await RequireEnrolled(request.ClientId);
         var wait = TimeSpan.FromSeconds(Math.Clamp(request.WaitSeconds, 0, options.Value.MaxPollWaitSeconds));
+        if (!await grains.GetGrain<IClientGrain>(clientId).MayTakeTasks())
+        {
+            // Paused, draining or removed by an operator: hold the poll as if no work came, then say why.
+            await Task.Delay(wait, context.CancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            return new PollTaskReply { NoTask = new NoTask { RetryAfterMs = 0, Reason = $"client '{clientId}' is {(await grains.GetGrain<IClientGrain>(clientId).GetSnapshot()).Admission.ToString().ToLowerInvariant()} by an operator" } };
+        }
         var deadline = DateTimeOffset.UtcNow + wait;
         var directory = grains.GetGrain<IJobDirectoryGrain>(0);
         var reason = "no job is running";

@@ -205,13 +205,13 @@ public static class ProtoMapping
             State = job.Status switch
             {
                 JobStatusKind.Completed => JobState.Completed,
-                JobStatusKind.Failed => JobState.Failed,
-                _ => JobState.Running,
+                JobStatusKind.Failed or JobStatusKind.Stopped => JobState.Failed,
+                _ => JobState.Running, // paused jobs are still running as far as the wire is concerned
             },
             Spec = ToSpec(job.JobId, job.Config),
             CompletedRounds = job.CompletedRounds,
             Baseline = ToMetrics(job.Baseline),
-            Error = job.Error ?? "",
+            Error = job.Error ?? (job.Status == JobStatusKind.Stopped ? "stopped by an operator" : ""),
             EvaluationError = job.EvaluationError ?? "",
             CreatedAt = Timestamp.FromDateTimeOffset(job.CreatedAt),
             Version = job.Version,

@@ -1,0 +1,355 @@
+using System.IO.Compression;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using Federated.Contracts;
+using Federated.Contracts.Clients;
+using Federated.Contracts.Compaction;
+using Federated.Contracts.Errors;
+using Federated.Contracts.Jobs;
+using Federated.Core.Adapters;
+using Federated.Core.Adapters.Peft;
+using Federated.Protos.V1;
+using Federated.Server.Storage;
+using Federated.Server.Transport;
+using Google.Protobuf;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.Extensions.Options;
+using Orleans.Dashboard;
+
+namespace Federated.Server.Dashboard;
+
+/// <summary>
+/// The dashboard's HTTP side: embedded static pages under /dashboard/, JSON and server-sent events under
+/// /dashboard/api/, cookie sign-in, antiforgery on every state-changing request, and Orleans' own dashboard.
+/// </summary>
+public static partial class DashboardEndpoints
+{
+    public const string Prefix = "/dashboard";
+    private const string AntiforgeryHeader = "X-CSRF-TOKEN";
+    private static readonly string ResourcePrefix = "dashboard/";
+
+    /// <summary>Reads and checks the options; registers services when the dashboard is enabled. Returns the options.</summary>
+    public static DashboardOptions AddDashboard(WebApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(DashboardOptions.Section).Get<DashboardOptions>() ?? new DashboardOptions();
+        Core.Configuration.AnnotatedOptionsValidator<DashboardOptions>.ThrowIfInvalid(options, DashboardOptions.Section);
+        if (!options.Enabled)
+            return options;
+        string? generated = null;
+        if (!options.HasCredential)
+        {
+            if (!options.GeneratePassword)
+                throw new OptionsValidationException(DashboardOptions.Section, typeof(DashboardOptions),
+                    [$"{DashboardOptions.Section}: the dashboard is enabled but has no credential: set {DashboardOptions.Section}:Password (user '{OperatorCredentials.DefaultUser}') or {DashboardOptions.Section}:Users:<name>=<password>, or {DashboardOptions.Section}:GeneratePassword=true for a password made up at start-up (development)"]);
+            generated = Convert.ToBase64String(RandomNumberGenerator.GetBytes(12)).Replace('/', '_').Replace('+', '-');
+        }
+        builder.Services.AddSingleton(new OperatorCredentials(options, generated));
+        builder.Services.AddSingleton(new GeneratedPassword(generated));
+        builder.Services.AddOptions<DashboardOptions>().BindConfiguration(DashboardOptions.Section);
+        builder.Services.AddSingleton<DashboardFeed>();
+        builder.Services.AddHostedService(s => s.GetRequiredService<DashboardFeed>());
+
+        var secure = options.RequireSecureCookies ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
+        builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(cookie =>
+        {
+            cookie.Cookie.Name = "federated.operator";
+            cookie.Cookie.HttpOnly = true;
+            cookie.Cookie.SameSite = SameSiteMode.Strict;
+            cookie.Cookie.SecurePolicy = secure;
+            cookie.Cookie.Path = "/";
+            cookie.ExpireTimeSpan = TimeSpan.FromMinutes(options.SessionMinutes);
+            cookie.SlidingExpiration = true;
+            cookie.LoginPath = $"{Prefix}/login.html";
+            // API calls get 401/403 to act on; pages (Orleans' dashboard) are sent to the sign-in page.
+            cookie.Events.OnRedirectToLogin = context => Redirect(context, StatusCodes.Status401Unauthorized);
+            cookie.Events.OnRedirectToAccessDenied = context => Redirect(context, StatusCodes.Status403Forbidden);
+        });
+        builder.Services.AddAuthorization();
+        builder.Services.AddAntiforgery(antiforgery =>
+        {
+            antiforgery.HeaderName = AntiforgeryHeader;
+            antiforgery.Cookie.Name = "federated.antiforgery";
+            antiforgery.Cookie.HttpOnly = true;
+            antiforgery.Cookie.SameSite = SameSiteMode.Strict;
+            antiforgery.Cookie.SecurePolicy = secure;
+        });
+        return options;
+    }
+
+    /// <summary>Maps the dashboard when enabled; call after <see cref="AddDashboard"/>.</summary>
+    public static void MapDashboard(WebApplication app, DashboardOptions options)
+    {
+        if (!options.Enabled)
+            return;
+        if (app.Services.GetRequiredService<GeneratedPassword>().Value is { } generated)
+            LogGeneratedPassword(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Federated.Server.Dashboard"), OperatorCredentials.DefaultUser, generated);
+
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapOrleansDashboard(routePrefix: options.OrleansPath).RequireAuthorization();
+
+        app.MapGet($"{Prefix}/{{*file}}", ServeFile);
+
+        var api = app.MapGroup($"{Prefix}/api");
+        api.MapGet("/session", Session);
+        api.MapPost("/login", Login).AddEndpointFilter(ValidateAntiforgery);
+        api.MapPost("/logout", (Delegate)Logout).AddEndpointFilter(ValidateAntiforgery).RequireAuthorization();
+
+        var read = api.MapGroup("").RequireAuthorization();
+        read.MapGet("/overview", (DashboardFeed feed, CancellationToken ct) => Stream(feed.Overview, o => o, ct));
+        read.MapGet("/jobs/{id}", JobEvents);
+        read.MapGet("/clients", ClientEvents);
+        read.MapGet("/jobs/{id}/adapter", DownloadAdapter);
+
+        var write = api.MapGroup("").RequireAuthorization().AddEndpointFilter(ValidateAntiforgery);
+        write.MapPost("/jobs", (Delegate)CreateJob);
+        write.MapPost("/jobs/{id}/{action}", JobAction);
+        write.MapPost("/clients/{id}/{action}", ClientAction);
+    }
+
+    private static Task Redirect(RedirectContext<CookieAuthenticationOptions> context, int status)
+    {
+        if (context.Request.Path.StartsWithSegments($"{Prefix}/api"))
+            context.Response.StatusCode = status;
+        else
+            context.Response.Redirect(context.RedirectUri);
+        return Task.CompletedTask;
+    }
+
+    private static async ValueTask<object?> ValidateAntiforgery(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var antiforgery = context.HttpContext.RequestServices.GetRequiredService<IAntiforgery>();
+        try
+        {
+            await antiforgery.ValidateRequestAsync(context.HttpContext);
+        }
+        catch (AntiforgeryValidationException)
+        {
+            return Results.BadRequest(new ErrorView($"the request has no valid antiforgery token (header {AntiforgeryHeader}); reload the page", null));
+        }
+        return await next(context);
+    }
+
+    private static IResult Session(HttpContext context, IAntiforgery antiforgery, IOptions<DashboardOptions> options)
+    {
+        var tokens = antiforgery.GetAndStoreTokens(context);
+        var user = context.User.Identity?.IsAuthenticated == true ? context.User.Identity.Name : null;
+        return Results.Ok(new SessionView(user, tokens.RequestToken!, options.Value.OrleansPath.TrimEnd('/')));
+    }
+
+    private static async Task<IResult> Login(HttpContext context, LoginRequest request, OperatorCredentials credentials)
+    {
+        var user = string.IsNullOrWhiteSpace(request.User) ? OperatorCredentials.DefaultUser : request.User.Trim();
+        if (!credentials.Check(user, request.Password))
+            return Results.Json(new ErrorView("wrong user name or password", "password"), statusCode: StatusCodes.Status401Unauthorized);
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, user)], CookieAuthenticationDefaults.AuthenticationScheme);
+        await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
+        return Results.Ok(new { user });
+    }
+
+    private static async Task<IResult> Logout(HttpContext context)
+    {
+        await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        return Results.Ok();
+    }
+
+    private static async Task<IResult> JobEvents(string id, DashboardFeed feed, CancellationToken ct)
+    {
+        try
+        {
+            var job = await feed.JobAsync(Identifiers.Require(id, "job id"));
+            return Stream(job, j => j, ct);
+        }
+        catch (FederatedException e)
+        {
+            return Error(e);
+        }
+    }
+
+    private static IResult ClientEvents(DashboardFeed feed, int? page, int? size, string? q, CancellationToken ct)
+    {
+        var pageSize = Math.Clamp(size ?? 50, 1, 500);
+        var index = Math.Max(page ?? 0, 0);
+        return Stream(feed.Clients, table =>
+        {
+            var matching = string.IsNullOrEmpty(q) ? table.Clients : [.. table.Clients.Where(c => c.Id.Contains(q, StringComparison.OrdinalIgnoreCase))];
+            return new ClientPage(table.Counts, matching.Length, index, pageSize, [.. matching.Skip(index * pageSize).Take(pageSize)], DateTimeOffset.UtcNow);
+        }, ct);
+    }
+
+    /// <summary>A server-sent event per new value; the first at once.</summary>
+    private static IResult Stream<T, TView>(Latest<T> latest, Func<T, TView> view, CancellationToken ct) where T : class
+        => TypedResults.ServerSentEvents(Values(latest, view, ct));
+
+    private static async IAsyncEnumerable<TView> Values<T, TView>(Latest<T> latest, Func<T, TView> view, [EnumeratorCancellation] CancellationToken ct) where T : class
+    {
+        long version = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            (T value, long next) item;
+            try
+            {
+                item = await latest.NextAsync(version, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                yield break;
+            }
+            version = item.next;
+            yield return view(item.value);
+        }
+    }
+
+    private static async Task<IResult> CreateJob(HttpContext context, IGrainFactory grains)
+    {
+        JobSpec spec;
+        try
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            spec = JsonParser.Default.Parse<JobSpec>(await reader.ReadToEndAsync(context.RequestAborted));
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            return Results.BadRequest(new ErrorView($"the job is not valid JSON for a JobSpec: {e.Message}", null));
+        }
+        try
+        {
+            var jobId = string.IsNullOrEmpty(spec.JobId) ? $"job-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}" : Identifiers.Require(spec.JobId, "job_id");
+            var job = await grains.GetGrain<IJobGrain>(jobId).Create(ProtoMapping.ToConfig(spec));
+            return Results.Ok(new { id = job.JobId });
+        }
+        catch (FederatedException e)
+        {
+            return Error(e);
+        }
+    }
+
+    private static async Task<IResult> JobAction(string id, string action, IGrainFactory grains)
+    {
+        try
+        {
+            var job = grains.GetGrain<IJobGrain>(Identifiers.Require(id, "job id"));
+            var snapshot = action switch
+            {
+                "pause" => await job.Pause(),
+                "resume" => await job.Resume(),
+                "stop" => await job.Stop(),
+                _ => throw FederatedException.NotFound($"no job action '{action}' (pause, resume or stop)"),
+            };
+            return Results.Ok(new { id = snapshot.JobId, status = snapshot.Status.ToString().ToLowerInvariant() });
+        }
+        catch (FederatedException e)
+        {
+            return Error(e);
+        }
+    }
+
+    private static async Task<IResult> ClientAction(string id, string action, IGrainFactory grains)
+    {
+        try
+        {
+            var admission = action switch
+            {
+                "pause" => ClientAdmission.Paused,
+                "resume" => ClientAdmission.Active,
+                "drain" => ClientAdmission.Draining,
+                "remove" => ClientAdmission.Removed,
+                _ => throw FederatedException.NotFound($"no client action '{action}' (pause, resume, drain or remove)"),
+            };
+            var client = await grains.GetGrain<IClientGrain>(Identifiers.Require(id, "client id")).SetAdmission(admission);
+            return Results.Ok(new { id = client.ClientId, admission = client.Admission.ToString().ToLowerInvariant() });
+        }
+        catch (FederatedException e)
+        {
+            return Error(e);
+        }
+    }
+
+    /// <summary>The job's global adapter after a round as a zip of a PEFT directory.</summary>
+    private static async Task<IResult> DownloadAdapter(string id, int? round, IGrainFactory grains, AdapterStore store, CancellationToken ct)
+    {
+        string folder = Path.Combine(Path.GetTempPath(), $"federated-peft-{Guid.NewGuid():N}");
+        try
+        {
+            var jobId = Identifiers.Require(id, "job id");
+            var job = await grains.GetGrain<IJobGrain>(jobId).GetSnapshot();
+            var through = round ?? job.CompletedRounds;
+            if (through < 1 || through > job.CompletedRounds)
+                throw FederatedException.Invalid($"round: job '{jobId}' has rounds 1 to {job.CompletedRounds}, not {through}");
+            var global = await grains.GetGrain<ICompactionGrain>(jobId).GetGlobal(through);
+            var adapter = await AdapterSerializer.ReadFileAsync(store.PathOf(global.Sha256), ct);
+            await PeftAdapterDirectory.WriteAsync(folder, adapter, job.Config.BaseModel, ct);
+            var zip = new MemoryStream();
+            await using (var archive = new ZipArchive(zip, ZipArchiveMode.Create, leaveOpen: true))
+            {
+                foreach (var file in Directory.GetFiles(folder))
+                    await archive.CreateEntryFromFileAsync(file, Path.GetFileName(file), CompressionLevel.Fastest, ct);
+            }
+            zip.Position = 0;
+            return Results.File(zip, "application/zip", $"{jobId}-round-{through}-adapter.zip");
+        }
+        catch (FederatedException e)
+        {
+            return Error(e);
+        }
+        finally
+        {
+            if (Directory.Exists(folder))
+                Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static IResult Error(FederatedException e)
+    {
+        var status = e.Error switch
+        {
+            FederatedError.NotFound => StatusCodes.Status404NotFound,
+            FederatedError.AlreadyExists or FederatedError.FailedPrecondition => StatusCodes.Status409Conflict,
+            _ => StatusCodes.Status400BadRequest,
+        };
+        // Validator messages start with the field's name: "rounds: must be between 1 and …".
+        var colon = e.Message.IndexOf(':', StringComparison.Ordinal);
+        var field = colon > 0 && e.Message[..colon].All(c => char.IsAsciiLetterLower(c) || c == '_') ? e.Message[..colon] : null;
+        return Results.Json(new ErrorView(e.Message, field), statusCode: status);
+    }
+
+    private static IResult ServeFile(string? file, HttpContext context)
+    {
+        if (string.IsNullOrEmpty(file) && !context.Request.Path.Value!.EndsWith('/'))
+            return Results.Redirect($"{Prefix}/"); // the pages' relative links need the slash
+        var name = string.IsNullOrEmpty(file) ? "index.html" : file;
+        var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(ResourcePrefix + name);
+        if (stream is null)
+            return Results.NotFound();
+        var headers = context.Response.Headers;
+        headers.XContentTypeOptions = "nosniff";
+        headers.XFrameOptions = "DENY";
+        headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'";
+        headers.CacheControl = "no-cache";
+        var type = Path.GetExtension(name) switch
+        {
+            ".html" => "text/html; charset=utf-8",
+            ".js" => "text/javascript; charset=utf-8",
+            ".css" => "text/css; charset=utf-8",
+            ".svg" => "image/svg+xml",
+            _ => "application/octet-stream",
+        };
+        return Results.Stream(stream, type);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dashboard sign-in: user '{User}', password '{Password}' (made up at start-up because Server:Dashboard:GeneratePassword is set; configure Server:Dashboard:Password instead)")]
+    private static partial void LogGeneratedPassword(ILogger logger, string user, string password);
+
+    private sealed record GeneratedPassword(string? Value);
+}
+
+public sealed record LoginRequest(string? User, string? Password);
+
+public sealed record SessionView(string? User, string AntiforgeryToken, string OrleansPath);
+
+/// <summary>An error for the pages: the message, and the JobSpec field it is about when there is one.</summary>
+public sealed record ErrorView(string Error, string? Field);

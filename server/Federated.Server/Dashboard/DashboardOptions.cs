@@ -1,0 +1,41 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Federated.Server.Dashboard;
+
+/// <summary>The operators' web dashboard (appsettings.json section "Server:Dashboard").</summary>
+public sealed class DashboardOptions
+{
+    public const string Section = "Server:Dashboard";
+
+    /// <summary>Serve the dashboard on the HTTP/1.1 port under /dashboard/ (and Orleans' own under <see cref="OrleansPath"/>).</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>Password of the single operator "operator"; alternatively (or as well) <see cref="Users"/>.</summary>
+    public string? Password { get; set; }
+
+    /// <summary>Operators by name, each with its password.</summary>
+    public Dictionary<string, string> Users { get; set; } = [];
+
+    /// <summary>
+    /// Development only: with no credential configured, make up an operator password and log it once at start-up
+    /// instead of refusing to start.
+    /// </summary>
+    public bool GeneratePassword { get; set; }
+
+    /// <summary>Mark cookies Secure whatever the request's scheme (set it when TLS ends at a proxy in front).</summary>
+    public bool RequireSecureCookies { get; set; }
+
+    /// <summary>How long a sign-in lasts without activity.</summary>
+    [Range(1, 7 * 24 * 60)]
+    public int SessionMinutes { get; set; } = 8 * 60;
+
+    /// <summary>How often the shared client table (liveness, activity) is refreshed for every open page.</summary>
+    [Range(1, 3600)]
+    public int ClientRefreshSeconds { get; set; } = 2;
+
+    /// <summary>Where Orleans' own dashboard (silos, grains) is mounted.</summary>
+    [Required]
+    public string OrleansPath { get; set; } = "/orleans";
+
+    public bool HasCredential => !string.IsNullOrEmpty(Password) || Users.Any(u => !string.IsNullOrEmpty(u.Value));
+}

@@ -1,0 +1,20 @@
+'use strict';
+// Signs in with the antiforgery token from /session (the login itself is protected against cross-site posts).
+document.getElementById('login-form').addEventListener('submit', async event => {
+  event.preventDefault();
+  const error = document.getElementById('login-error');
+  error.textContent = '';
+  const session = await (await fetch('api/session', { credentials: 'same-origin' })).json();
+  const response = await fetch('api/login', {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json', 'X-CSRF-TOKEN': session.antiforgeryToken },
+    body: JSON.stringify({ user: document.getElementById('user').value, password: document.getElementById('password').value }),
+  });
+  if (response.ok) {
+    location.href = './';
+  } else {
+    const body = await response.json().catch(() => ({ error: `sign-in failed (${response.status})` }));
+    error.textContent = body.error;
+  }
+});
