@@ -38,5 +38,5 @@ public sealed record TrainingHyperparameters
     public bool GradientCheckpointing { get; init; }
 
     [Id(10)]
-    public bool GroupByLength { get; init; } = true;
+    public bool GroupByLength { get; init; }
 }

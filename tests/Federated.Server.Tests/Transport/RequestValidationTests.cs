@@ -92,14 +92,14 @@ public class RequestValidationTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Equal(1, defaults.GradientAccumulationSteps);
         Assert.Equal("auto", defaults.Precision);
         Assert.False(defaults.GradientCheckpointing);
-        Assert.True(defaults.GroupByLength);
-        var chosen = defaults with { GradientAccumulationSteps = 4, Precision = "bf16", GradientCheckpointing = true, GroupByLength = false };
+        Assert.False(defaults.GroupByLength);
+        var chosen = defaults with { GradientAccumulationSteps = 4, Precision = "bf16", GradientCheckpointing = true, GroupByLength = true };
         Assert.Equal(chosen, Federated.Server.Transport.ProtoMapping.ToHyperparameters(Federated.Server.Transport.ProtoMapping.ToProto(chosen)));
         var options = Federated.Server.Jobs.JobConfigValidator.ToTrainingOptions(chosen, 10);
         Assert.Equal(4, options.GradientAccumulationSteps);
         Assert.Equal(Federated.Core.Training.TrainingPrecision.Bf16, options.Precision);
         Assert.True(options.GradientCheckpointing);
-        Assert.False(options.GroupByLength);
+        Assert.True(options.GroupByLength);
     }
 
     [Theory]
