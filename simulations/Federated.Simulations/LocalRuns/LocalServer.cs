@@ -39,9 +39,23 @@ public sealed class LocalServer : IAsyncDisposable
         IReadOnlyDictionary<string, string?>? settings = null,
         CancellationToken cancellationToken = default)
     {
-        grpcPort = FreePorts.OrNext(grpcPort);
-        httpPort = FreePorts.OrNext(httpPort);
-        siloPort = FreePorts.OrNext(siloPort);
+        // Ports drawn here may be taken by another process before the server binds them: draw again then.
+        var chosen = grpcPort == 0 || httpPort == 0 || siloPort == 0;
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(dataDirectory, logger, FreePorts.OrNext(grpcPort), FreePorts.OrNext(httpPort), FreePorts.OrNext(siloPort), settings, cancellationToken);
+            }
+            catch (Exception e) when (chosen && attempt < 5 && FreePorts.IsAddressInUse(e))
+            {
+                logger.Warning("A port drawn for the in-process server was taken meanwhile ({Message}); drawing new ports", e.Message);
+            }
+        }
+    }
+
+    private static async Task<LocalServer> StartOnceAsync(string dataDirectory, Serilog.ILogger logger, int grpcPort, int httpPort, int siloPort, IReadOnlyDictionary<string, string?>? settings, CancellationToken cancellationToken)
+    {
         var overrides = new Dictionary<string, string?>
         {
             ["Server:DataDirectory"] = dataDirectory,
@@ -53,7 +67,15 @@ public sealed class LocalServer : IAsyncDisposable
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             overrides[key] = value;
         var app = FederatedServerHost.Build([], overrides, logger);
-        await app.StartAsync(cancellationToken);
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
         return new LocalServer(app, dataDirectory, grpcPort, httpPort, siloPort);
     }
 
