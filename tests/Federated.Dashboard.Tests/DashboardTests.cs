@@ -88,6 +88,7 @@ public partial class DashboardTests(ITestOutputHelper output)
         await page.FillAsync("#rounds", "6");
         await page.FillAsync("[name=min_clients_per_round]", "2");
         await page.FillAsync("[name=local_steps]", "5");
+        await page.SelectOptionAsync("#scheduler", "synchronous"); // rounds of both clients, so the Gantt has two bars
         await page.FillAsync("[name=evaluation_dataset]", "builtin:synthetic?split=test&count=16&seed=1");
         await page.ClickAsync("#create-submit");
         await page.WaitForURLAsync("**#/job/browser-job");

@@ -202,6 +202,7 @@
     document.getElementById('live').textContent = '';
     const field = (label, name, attrs) => h('label', {}, label, h('input', { name, 'data-field': name, ...attrs }), h('span', { class: 'field-error', 'data-for': name }));
     const strategy = h('select', { name: 'aggregation_strategy', 'data-field': 'aggregation_strategy' }, ...['stacking', 'fedit', 'zero-padding', 'flexlora'].map(s => h('option', { value: s }, s)));
+    const scheduler = h('select', { name: 'scheduler', id: 'scheduler', 'data-field': 'scheduler.policy' }, ...['fedcompass', 'synchronous', 'fedasync', 'fedbuff'].map(s => h('option', { value: s }, s)));
     const form = h('form', { id: 'create-form', class: 'form' },
       field('Job id (empty: generated)', 'job_id', { id: 'job-id' }),
       field('Base model (builtin:tiny, or a model directory on the server)', 'base_model', { value: 'builtin:tiny', required: true }),
@@ -216,6 +217,7 @@
       field('Held-out evaluation data (empty: none)', 'evaluation_dataset', { value: 'builtin:synthetic?split=test&count=64&seed=1' }),
       field('Task timeout (seconds)', 'task_timeout_seconds', { type: 'number', value: 600 }),
       h('label', {}, 'Aggregation strategy', strategy, h('span', { class: 'field-error', 'data-for': 'aggregation_strategy' })),
+      h('label', {}, 'Scheduler (fedcompass: tasks sized per client; synchronous: rounds of the clients above)', scheduler, h('span', { class: 'field-error', 'data-for': 'scheduler.policy' })),
       h('label', {}, 'More JobSpec fields as JSON (scheduler, its parameters, …)', h('textarea', { name: 'extra', rows: 3, placeholder: '{"compactionRankBudget": 0}' }), h('span', { class: 'field-error', 'data-for': 'extra' })),
       h('p', { id: 'create-error', class: 'error', role: 'alert' }),
       h('button', { type: 'submit', id: 'create-submit' }, 'Create and start'));
@@ -236,6 +238,7 @@
         rounds: num('rounds'), minClientsPerRound: num('min_clients_per_round'), clientsPerRound: num('clients_per_round'), localSteps: num('local_steps'),
         hyperparameters: { learningRate: num('learning_rate'), batchSize: num('batch_size') },
         evaluationDataset: v('evaluation_dataset'), taskTimeoutSeconds: num('task_timeout_seconds'), aggregationStrategy: strategy.value, ...extra,
+        scheduler: { ...(extra.scheduler || {}), policy: scheduler.value },
       };
       const result = await post('api/jobs', spec);
       if (result.ok) { location.hash = `#/job/${encodeURIComponent(result.data.id)}`; return; }
