@@ -110,6 +110,9 @@ public partial class DashboardTests(ITestOutputHelper output)
         await Expect(page.Locator("#events")).ToContainTextAsync("paused by an operator");
         await Expect(page.Locator("#events")).ToContainTextAsync("resumed by an operator");
         await Expect(page.Locator("#gantt rect.task-train")).ToHaveCountAsync(2);
+        // Drawn from the server's hand-out and arrival times: each client waited for the round's aggregation.
+        await Expect(page.Locator("#gantt")).ToContainTextAsync("since the first task was handed out");
+        Assert.True(await page.Locator("#gantt rect.task-wait").CountAsync() >= 1, "no client is shown waiting for the aggregation");
         await harness.ScreenshotAsync("job");
 
         await page.SelectOptionAsync("#adapter-round", "2");

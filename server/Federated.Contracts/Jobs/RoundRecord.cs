@@ -85,4 +85,18 @@ public sealed record ParticipantRecord
     /// <summary>Local steps the scheduler assigned.</summary>
     [Id(9)]
     public int Steps { get; init; }
+
+    /// <summary>When the task was handed out, when its update arrived, and the deadline it had (null in records from before they were kept).</summary>
+    [Id(10)]
+    public DateTimeOffset? IssuedAt { get; init; }
+
+    [Id(11)]
+    public DateTimeOffset? ArrivedAt { get; init; }
+
+    [Id(12)]
+    public DateTimeOffset? Deadline { get; init; }
+
+    /// <summary>The FedCompass arrival group the task belonged to, if any.</summary>
+    [Id(13)]
+    public long? Group { get; init; }
 }

@@ -32,7 +32,10 @@ public sealed record RoundView(
     MetricsView? Evaluation,
     ParticipantView[] Participants);
 
-/// <summary>One client's task in a round; times are the client's own report (download, then compute).</summary>
+/// <summary>
+/// One client's task in a round: the client's own report (download, then compute seconds) and the server's
+/// times (hand-out, arrival, deadline), its arrival group and staleness.
+/// </summary>
 public sealed record ParticipantView(
     string ClientId,
     int Rank,
@@ -44,7 +47,12 @@ public sealed record ParticipantView(
     double SecondsPerStep,
     double DownloadSeconds,
     double ComputeSeconds,
-    long UploadBytes);
+    long UploadBytes,
+    DateTimeOffset? IssuedAt,
+    DateTimeOffset? ArrivedAt,
+    DateTimeOffset? Deadline,
+    long? Group,
+    long Staleness);
 
 public sealed record EventView(DateTimeOffset At, string Message);
 
@@ -82,7 +90,8 @@ public static class DashboardViews
             r.Round, r.StartedAt, r.CompletedAt, r.StackedRank, r.UpdateBytes, Metrics(r.Evaluation),
             [.. r.Participants.Select(p => new ParticipantView(
                 p.ClientId, p.Rank, p.NumSamples, p.Weight, p.Stats.Steps, p.Stats.MeanLoss, p.Stats.FinalLoss,
-                p.Stats.SecondsPerStep, p.Stats.DownloadSeconds, p.Stats.ComputeSeconds, storedBytes(p.UpdateSha256)))])).ToArray();
+                p.Stats.SecondsPerStep, p.Stats.DownloadSeconds, p.Stats.ComputeSeconds, storedBytes(p.UpdateSha256),
+                p.IssuedAt, p.ArrivedAt, p.Deadline, p.Group, p.Staleness))])).ToArray();
 
         // Each participant uploaded its update and downloaded the round's global update.
         var bytes = rounds.Sum(r => r.Participants.Sum(p => p.UploadBytes + r.UpdateBytes));

@@ -99,6 +99,7 @@ public sealed partial class SchedulerGrain(
         }
         task.Status = IssuedTaskStatus.Accepted;
         task.Update = submission;
+        task.ArrivedAt = DateTimeOffset.UtcNow;
         LogAccepted(logger, JobId, task.Round, submission.ClientId, submission.Sha256, submission.NumSamples);
         await GrainFactory.GetGrain<IClientGrain>(submission.ClientId).RecordTaskCompleted(task.TaskId, submission.Stats.SecondsPerStep);
         await Apply(job, decision, persist: true);
@@ -223,6 +224,7 @@ public sealed partial class SchedulerGrain(
             Alpha = job.Config.LoraAlphaPerRank * rank,
             IssuedAt = issuedAt,
             Deadline = deadline,
+            Group = assignment.GroupId,
         };
         state.State.Issued[task.PolicyTaskId] = task;
         LogAssigned(logger, JobId, task.StartVersion, task.ClientId, task.TaskId, task.Rank, task.Steps);
@@ -284,6 +286,10 @@ public sealed partial class SchedulerGrain(
                     Stats = t.Update.Stats,
                     Staleness = contributions[i].Staleness,
                     Steps = t.Steps,
+                    IssuedAt = t.IssuedAt,
+                    ArrivedAt = t.ArrivedAt,
+                    Deadline = t.Deadline,
+                    Group = t.Group,
                 })],
             };
             _job = await GrainFactory.GetGrain<IJobGrain>(JobId).CommitRound(record);

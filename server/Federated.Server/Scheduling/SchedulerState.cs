@@ -55,6 +55,12 @@ public sealed class IssuedTask
 
     public DateTimeOffset Deadline { get; set; }
 
+    /// <summary>When the accepted update arrived.</summary>
+    public DateTimeOffset? ArrivedAt { get; set; }
+
+    /// <summary>The FedCompass arrival group the task was given to, if any.</summary>
+    public long? Group { get; set; }
+
     public IssuedTaskStatus Status { get; set; }
 
     /// <summary>Why a withdrawn task was withdrawn.</summary>

@@ -84,13 +84,13 @@ const Charts = (() => {
   }
 
   /** rows: [{label, start, end, pieces: [{from, to, kind}]}] in seconds since the round started; marks: [{at, label}]. */
-  function gantt(title, rows, marks) {
+  function gantt(title, rows, marks, axisLabel) {
     const rowH = 18, GW = 1100;
     const height = M.top + rows.length * rowH + M.bottom;
     const max = Math.max(1, ...rows.map(r => r.end), ...marks.map(m => m.at));
     const svg = el('svg', { viewBox: `0 0 ${GW} ${height}`, class: 'chart gantt', role: 'img', 'aria-label': title });
     svg.appendChild(el('text', { x: GW / 2, y: 16, class: 'chart-title', 'text-anchor': 'middle' }, title));
-    const left = 120;
+    const left = 240;
     const x = v => left + v / max * (GW - left - M.right);
     rows.forEach((row, i) => {
       const top = M.top + i * rowH;
@@ -108,7 +108,7 @@ const Charts = (() => {
       svg.appendChild(el('line', { x1: x(m.at), y1: M.top - 4, x2: x(m.at), y2: bottom, class: 'mark' }));
       svg.appendChild(el('text', { x: x(m.at), y: M.top - 6, 'text-anchor': 'end', class: 'tick' }, m.label));
     }
-    svg.appendChild(el('text', { x: (left + GW - M.right) / 2, y: height - 8, 'text-anchor': 'middle', class: 'axis-label' }, 'seconds since the round started (download, then training)'));
+    svg.appendChild(el('text', { x: (left + GW - M.right) / 2, y: height - 8, 'text-anchor': 'middle', class: 'axis-label' }, axisLabel || 'seconds since the round started (download, then training)'));
     return svg;
   }
 

@@ -133,10 +133,7 @@
       ganttPicker.replaceChildren(...rounds.map(r => h('option', { value: r }, `round ${r}`)));
       const shown = data.rounds.find(r => r.round === chosenRound) ?? data.rounds[data.rounds.length - 1];
       if (shown) ganttPicker.value = shown.round;
-      document.getElementById('gantt').replaceChildren(shown ? Charts.gantt(`Round ${shown.round}: each client's task`, shown.participants.map(p => ({
-        label: `${p.clientId} (r${p.rank})`, end: p.downloadSeconds + p.computeSeconds,
-        pieces: [{ from: 0, to: p.downloadSeconds, kind: 'download' }, { from: p.downloadSeconds, to: p.downloadSeconds + p.computeSeconds, kind: 'train' }],
-      })), [{ at: (new Date(shown.completedAt) - new Date(shown.startedAt)) / 1000, label: 'aggregated' }]) : h('p', {}, 'No round has completed yet.'));
+      document.getElementById('gantt').replaceChildren(shown ? Charts.gantt(`Round ${shown.round}: each client's task`, ...ganttRows(shown)) : h('p', {}, 'No round has completed yet.'));
 
       const flat = [];
       const walk = (prefix, value) => {
@@ -148,6 +145,32 @@
       document.getElementById('events').replaceChildren(...[...data.events].reverse().map(e => h('li', {}, h('time', {}, new Date(e.at).toLocaleTimeString()), ' ', e.message)));
     };
     ganttPicker.addEventListener('change', () => lastRender && render(lastRender));
+
+    // From the server's times where the round has them: hand-out, the client's download and training, the
+    // rest of the way back (network), then waiting for the aggregation; "late" past the task's deadline.
+    function ganttRows(round) {
+      const timed = round.participants.every(p => p.issuedAt && p.arrivedAt);
+      const origin = timed ? Math.min(...round.participants.map(p => new Date(p.issuedAt))) : new Date(round.startedAt);
+      const seconds = at => (new Date(at) - origin) / 1000;
+      const aggregated = seconds(round.completedAt);
+      const rows = round.participants.map(p => {
+        if (!timed) {
+          return { label: `${p.clientId} (r${p.rank})`, end: p.downloadSeconds + p.computeSeconds,
+            pieces: [{ from: 0, to: p.downloadSeconds, kind: 'download' }, { from: p.downloadSeconds, to: p.downloadSeconds + p.computeSeconds, kind: 'train' }] };
+        }
+        const issued = seconds(p.issuedAt), arrived = seconds(p.arrivedAt);
+        const download = issued + Math.min(p.downloadSeconds, arrived - issued);
+        const trained = Math.min(download + p.computeSeconds, arrived);
+        const late = p.deadline && new Date(p.arrivedAt) > new Date(p.deadline);
+        const pieces = [{ from: issued, to: download, kind: 'download' }, { from: download, to: trained, kind: 'train' }];
+        if (arrived > trained) pieces.push({ from: trained, to: arrived, kind: 'network' });
+        if (aggregated > arrived) pieces.push({ from: arrived, to: aggregated, kind: 'wait' });
+        const notes = [`r${p.rank}`, p.group ? `group ${p.group}` : null, p.staleness ? `stale ${p.staleness}` : null, late ? 'late' : null].filter(Boolean);
+        return { label: `${p.clientId} (${notes.join(', ')})`, end: Math.max(arrived, aggregated), pieces };
+      });
+      const axis = timed ? 'seconds since the first task was handed out (download, training, network, waiting)' : 'seconds since the round started (download, then training)';
+      return [rows, [{ at: aggregated, label: 'aggregated' }], axis];
+    }
     follow(`api/jobs/${encodeURIComponent(id)}`, render);
   }
 
