@@ -1,3 +1,4 @@
+using Federated.Core.Tests.Checkpoints;
 using Federated.Protos.V1;
 using Federated.Server.Tests.Infrastructure;
 using Grpc.Core;
@@ -61,12 +62,12 @@ public class RequestValidationTests(ServerFixture fixture) : IClassFixture<Serve
     [Fact]
     public async Task A_job_that_evaluates_text_on_a_model_without_a_tokenizer_is_refused()
     {
-        var spec = new JobSpec { JobId = "invalid-llama2c-text", BaseModel = SharedModels.Stories260K, Rounds = 1, EvaluationDataset = "builtin:synthetic?count=4" };
+        var spec = new JobSpec { JobId = "invalid-llama2c-text", BaseModel = TestModels.Stories260K, Rounds = 1, EvaluationDataset = "builtin:synthetic?count=4" };
         spec.TargetModules.Add("q_proj");
         spec.Ranks.Add(4);
         var status = await Updates.Refused(() => fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec }).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);
-        Assert.Contains($"evaluation_dataset: base model '{SharedModels.Stories260K}'", status.Detail);
+        Assert.Contains($"evaluation_dataset: base model '{TestModels.Stories260K}'", status.Detail);
         Assert.Contains("carries no tokenizer", status.Detail);
         Assert.Contains("give the model a tokenizer.json", status.Detail);
     }
