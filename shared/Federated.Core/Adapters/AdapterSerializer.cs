@@ -74,25 +74,33 @@ public static class AdapterSerializer
     public static async Task<IReadOnlyList<string>> ReadModuleNamesAsync(string path, CancellationToken cancellationToken = default)
     {
         await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
-        var header = await SafeTensorsSlices.ReadHeaderAsync(file, cancellationToken).ConfigureAwait(false);
+        return ModuleNames(await SafeTensorsSlices.ReadHeaderAsync(file, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>The modules whose LoRA factors a payload holds, in payload order.</summary>
+    public static IReadOnlyList<string> ModuleNames(SafeTensorsHeader header)
+    {
         var modules = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var tensor in header.Tensors)
         {
-            if (AdapterTensorNames.TryParse(tensor.Name, out var module, out _) && !modules.Contains(module))
+            if (AdapterTensorNames.TryParse(tensor.Name, out var module, out _) && seen.Add(module))
                 modules.Add(module);
         }
         return modules;
     }
 
+    /// <summary>The payload's scale from its "federated.scale" metadata; null when missing or not a finite number.</summary>
+    public static double? ScaleOf(SafeTensorsHeader header)
+        => header.Metadata.TryGetValue(ScaleKey, out var text)
+            && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var scale)
+            && double.IsFinite(scale) ? scale : null;
+
     /// <summary>Groups PEFT-named tensors into modules; every module needs both factors with matching rank.</summary>
     public static LoraAdapter FromTensors(SafeTensorsHeader header, IReadOnlyList<NamedTensor> tensors)
     {
-        if (!header.Metadata.TryGetValue(ScaleKey, out var scaleText)
-            || !double.TryParse(scaleText, NumberStyles.Float, CultureInfo.InvariantCulture, out var scale)
-            || !double.IsFinite(scale))
-        {
-            throw new AdapterFormatException($"adapter payload has no valid '{ScaleKey}' metadata (got '{scaleText}')");
-        }
+        var scale = ScaleOf(header)
+            ?? throw new AdapterFormatException($"adapter payload has no valid '{ScaleKey}' metadata (got '{header.Metadata.GetValueOrDefault(ScaleKey)}')");
         return FromTensors(tensors, scale);
     }
 

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Globalization;
 using Federated.Core.Tensors;
 
 namespace Federated.Core.Adapters;
@@ -80,11 +79,8 @@ public sealed class UpdateStreamValidator
     private void AcceptHeader(SafeTensorsHeader header)
     {
         _layout.ValidateHeader(header, _rank);
-        if (!header.Metadata.TryGetValue(AdapterSerializer.ScaleKey, out var text)
-            || !double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var scale))
-        {
-            throw new AdapterFormatException($"update has no '{AdapterSerializer.ScaleKey}' metadata");
-        }
+        var scale = AdapterSerializer.ScaleOf(header)
+            ?? throw new AdapterFormatException($"update has no valid '{AdapterSerializer.ScaleKey}' metadata (got '{header.Metadata.GetValueOrDefault(AdapterSerializer.ScaleKey)}')");
         if (Math.Abs(scale - _expectedScale) > 1e-9 * Math.Abs(_expectedScale))
             throw new AdapterFormatException($"update scale {scale} does not match alpha / rank = {_expectedScale} of its task");
         _header = header;

@@ -40,10 +40,11 @@ public sealed class StreamingStacking
                 files.Add(file);
                 headers.Add(await SafeTensorsSlices.ReadHeaderAsync(file, cancellationToken).ConfigureAwait(false));
             }
-            modules ??= ModulesOf(headers[0]);
+            modules ??= AdapterSerializer.ModuleNames(headers[0]);
             var coefficients = new float[updates.Count];
             for (int k = 0; k < updates.Count; k++)
-                coefficients[k] = (float)(weights[k] * ScaleOf(headers[k], updates[k].Source));
+                coefficients[k] = (float)(weights[k] * (AdapterSerializer.ScaleOf(headers[k])
+                    ?? throw new AdapterFormatException($"the update from {updates[k].Source} has no valid '{AdapterSerializer.ScaleKey}' metadata")));
 
             var layout = modules.Select(m => Layout(m, updates, headers)).ToList();
             var (_, header) = SafeTensorsHeader.Create(layout.SelectMany(l => new[]
@@ -136,23 +137,5 @@ public sealed class StreamingStacking
             offset += rank;
         }
         await output.WriteAsync(_output.AsMemory(0, totalBytes), cancellationToken).ConfigureAwait(false);
-    }
-
-    private static IReadOnlyList<string> ModulesOf(SafeTensorsHeader header)
-    {
-        var modules = new List<string>();
-        foreach (var tensor in header.Tensors)
-        {
-            if (AdapterTensorNames.TryParse(tensor.Name, out var module, out _) && !modules.Contains(module))
-                modules.Add(module);
-        }
-        return modules;
-    }
-
-    private static double ScaleOf(SafeTensorsHeader header, string source)
-    {
-        if (!header.Metadata.TryGetValue(AdapterSerializer.ScaleKey, out var text) || !double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var scale) || !double.IsFinite(scale))
-            throw new AdapterFormatException($"the update from {source} has no valid '{AdapterSerializer.ScaleKey}' metadata");
-        return scale;
     }
 }

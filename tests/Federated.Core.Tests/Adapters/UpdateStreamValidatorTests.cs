@@ -82,6 +82,15 @@ public class UpdateStreamValidatorTests
     }
 
     [Fact]
+    public void A_scale_that_is_not_a_finite_number_is_refused()
+    {
+        // NaN compares false with everything, so a tolerance check alone would let it through.
+        var tensors = AdapterSerializer.ToTensors(RandomAdapters.Create(4, 0.5, 1));
+        var bytes = SafeTensorsFile.ToBytes(tensors, new Dictionary<string, string> { [AdapterSerializer.ScaleKey] = "NaN" });
+        Assert.Contains("no valid 'federated.scale' metadata (got 'NaN')", Feed(bytes, 4, 0.5).Message);
+    }
+
+    [Fact]
     public void A_payload_that_stops_early_fails_completion()
     {
         var bytes = AdapterSerializer.ToBytes(RandomAdapters.Create(4, 0.5, 1));
