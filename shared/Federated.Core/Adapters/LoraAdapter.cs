@@ -35,4 +35,25 @@ public sealed class LoraAdapter
     public int Rank => _modules.Count == 0 ? 0 : _modules.Values.Max(f => f.Rank);
 
     public LoraFactors this[string module] => _modules[module];
+
+    /// <summary>
+    /// The first <paramref name="rank"/> components of every module (rows of A, columns of B), same scale:
+    /// zero-padding's per-rank view, and the rank-r truncated SVD of a compacted adapter, whose components
+    /// come in order of their singular values.
+    /// </summary>
+    public LoraAdapter Truncated(int rank)
+    {
+        var modules = new List<KeyValuePair<string, LoraFactors>>(ModuleNames.Count);
+        foreach (var module in ModuleNames)
+        {
+            var f = this[module];
+            var keep = Math.Min(rank, f.Rank);
+            var a = new Matrix(keep, f.InFeatures, f.A.Data.AsSpan(0, keep * f.InFeatures).ToArray());
+            var b = new Matrix(f.OutFeatures, keep);
+            for (int row = 0; row < f.OutFeatures; row++)
+                f.B.Row(row)[..keep].CopyTo(b.Row(row));
+            modules.Add(new(module, new LoraFactors(a, b)));
+        }
+        return new LoraAdapter(modules, Scale);
+    }
 }

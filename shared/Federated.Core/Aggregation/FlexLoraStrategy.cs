@@ -15,11 +15,13 @@ public sealed class FlexLoraStrategy : IAggregationStrategy
     public AggregationOutcome Aggregate(IReadOnlyList<WeightedAdapter> inputs, IReadOnlyCollection<int> clientRanks)
     {
         var global = StackingStrategy.Stack(inputs);
+        // One SVD serves every rank: the compacted components come largest singular value first.
+        var components = AdapterCompaction.Compact([global]).Adapter;
         var views = new Dictionary<int, LoraAdapter>();
         foreach (var rank in clientRanks.Distinct())
         {
             if (rank >= 1)
-                views[rank] = AdapterCompaction.Compact([global], new CompactionOptions(RankBudget: rank)).Adapter;
+                views[rank] = components.Truncated(rank);
         }
         return new AggregationOutcome(global, views);
     }

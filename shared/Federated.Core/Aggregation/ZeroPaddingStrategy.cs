@@ -37,25 +37,8 @@ public sealed class ZeroPaddingStrategy : IAggregationStrategy
         foreach (var rank in clientRanks.Distinct())
         {
             if (rank >= 1 && rank < global.Rank)
-                views[rank] = Truncate(global, rank);
+                views[rank] = global.Truncated(rank);
         }
         return new AggregationOutcome(global, views);
-    }
-
-    /// <summary>The first <paramref name="rank"/> components of every module: rows of A, columns of B.</summary>
-    public static LoraAdapter Truncate(LoraAdapter adapter, int rank)
-    {
-        var modules = new List<KeyValuePair<string, LoraFactors>>(adapter.ModuleNames.Count);
-        foreach (var module in adapter.ModuleNames)
-        {
-            var f = adapter[module];
-            var keep = Math.Min(rank, f.Rank);
-            var a = new Matrix(keep, f.InFeatures, f.A.Data.AsSpan(0, keep * f.InFeatures).ToArray());
-            var b = new Matrix(f.OutFeatures, keep);
-            for (int row = 0; row < f.OutFeatures; row++)
-                f.B.Row(row)[..keep].CopyTo(b.Row(row));
-            modules.Add(new(module, new LoraFactors(a, b)));
-        }
-        return new LoraAdapter(modules, adapter.Scale);
     }
 }

@@ -69,7 +69,7 @@ public sealed class PeftAdapterDirectoryTests : IDisposable
     public async Task Modules_of_different_ranks_export_through_rank_and_alpha_patterns()
     {
         var compacted = AdapterCompaction.Compact([RandomAdapters.Create(3, 1.0, 1), RandomAdapters.Create(3, 1.0, 2), RandomAdapters.Create(3, 1.0, 3)], new CompactionOptions(RankBudget: 0)).Adapter;
-        var uneven = new LoraAdapter(compacted.ModuleNames.Select((m, i) => new KeyValuePair<string, LoraFactors>(m, i == 0 ? ZeroPaddingStrategy.Truncate(compacted, 2)[m] : compacted[m])), 1.0);
+        var uneven = new LoraAdapter(compacted.ModuleNames.Select((m, i) => new KeyValuePair<string, LoraFactors>(m, i == 0 ? compacted.Truncated(2)[m] : compacted[m])), 1.0);
         var directory = Path.Combine(_root, "uneven");
         await PeftAdapterDirectory.WriteAsync(directory, uneven);
         using var config = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(directory, "adapter_config.json")));

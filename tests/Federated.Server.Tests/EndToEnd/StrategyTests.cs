@@ -40,7 +40,7 @@ public class StrategyTests(ITestOutputHelper output)
             Assert.Equal(2, view.Rank);
             var global = await AdapterSerializer.ReadFileAsync(store.PathOf(round.GlobalUpdateSha256));
             var truncated = await AdapterSerializer.ReadFileAsync(store.PathOf(view.Sha256));
-            var expected = ZeroPaddingStrategy.Truncate(global, 2);
+            var expected = global.Truncated(2);
             Assert.All(AdapterComparison.Diff(truncated, expected), d => Assert.True(d.RelativeError < 1e-7));
         }
     }
