@@ -4,6 +4,7 @@ using Federated.Core.Adapters;
 using Federated.Core.Aggregation;
 using Federated.Core.Tensors;
 using Spectre.Console;
+using static Federated.Simulations.Bench.BenchMeasure;
 using static TorchSharp.torch;
 
 namespace Federated.Simulations.Bench;
@@ -63,7 +64,7 @@ public sealed class AggregationBench : IBenchSection
     /// <summary>Compaction's measured time against its flop count at the measured float64 GEMM rate.</summary>
     private static void Compaction(bool quick)
     {
-        var gemm = GemmFlopsPerSecond(float64, quick ? 512 : 1024);
+        var gemm = GemmFlopsPerSecond(float64, quick ? 512 : 1024, repeats: 5);
         var table = new Table().AddColumns("Case", "Rank in", "Rank out", "Relative error", "Time", "Cost bound at GEMM rate", "Time ÷ bound");
         var random = new Random(2);
         int outFeatures = BenchShapes.Hidden, inFeatures = quick ? BenchShapes.Hidden : BenchShapes.Intermediate;
@@ -112,7 +113,7 @@ public sealed class AggregationBench : IBenchSection
             GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
             GC.WaitForPendingFinalizers();
 
-            using var sampler = new PeakMemorySampler();
+            using var sampler = new PeakSampler(Resident);
             var clock = Stopwatch.StartNew();
             var plan = ShardedAggregation.PlanShards(modules.Select(m => m.Module).ToList(), 4);
             var parts = new List<string>();
@@ -131,7 +132,7 @@ public sealed class AggregationBench : IBenchSection
             await using (var stream = File.Create(output))
                 await SafeTensorsSlices.ConcatenateAsync(parts, stream, cancellationToken);
             var seconds = clock.Elapsed.TotalSeconds;
-            var peak = sampler.Stop();
+            var peak = Math.Max(0, sampler.Stop() - sampler.Start);
 
             var table = new Table().AddColumns("Case", "Uploads (total)", "Global update", "Peak memory above start", "Ratio (target ≤ 1.2)", "Time");
             table.AddRow($"{clients} uploads × rank {rank}, {layers} layers of a 1B Llama, {plan.Count} shards", BenchShapes.Bytes(uploaded), BenchShapes.Bytes(new FileInfo(output).Length),
@@ -142,35 +143,5 @@ public sealed class AggregationBench : IBenchSection
         {
             Directory.Delete(folder, recursive: true);
         }
-    }
-
-    private static double GemmFlopsPerSecond(ScalarType type, int size)
-    {
-        using var a = randn([size, size], type);
-        using var b = randn([size, size], type);
-        var seconds = Best(() =>
-        {
-            using var c = a.matmul(b);
-            return c.shape[0];
-        }, repeats: 5);
-        return 2.0 * size * size * size / seconds;
-    }
-
-    private static double Best<T>(Func<T> action, int repeats = 3)
-    {
-        var best = double.MaxValue;
-        for (int i = 0; i < repeats; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            GC.KeepAlive(action());
-            best = Math.Min(best, clock.Elapsed.TotalSeconds);
-        }
-        return best;
-    }
-
-    private static string Ratio(double value, double target, bool lowerIsBetter = false)
-    {
-        var met = lowerIsBetter ? value <= target : value >= target;
-        return $"[{(met ? "green" : "red")}]{value.ToString("F2", CultureInfo.InvariantCulture)}[/]";
     }
 }

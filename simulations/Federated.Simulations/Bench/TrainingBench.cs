@@ -4,6 +4,7 @@ using Federated.Core.Data;
 using Federated.Core.Model;
 using Federated.Core.Training;
 using Spectre.Console;
+using static Federated.Simulations.Bench.BenchMeasure;
 using static TorchSharp.torch;
 
 namespace Federated.Simulations.Bench;
@@ -48,7 +49,7 @@ public sealed class TrainingBench : IBenchSection
     {
         const int sequence = 256;
         int batch = 8, warmup = quick ? 1 : 2, measured = quick ? 2 : 8;
-        var peak = GemmFlopsPerSecond(quick ? 1024 : 2048);
+        var peak = GemmFlopsPerSecond(float32, quick ? 1024 : 2048, repeats: 6);
         using var model = CreateModel(config);
         model.AttachLora(new LoraSettings(Rank, 2 * Rank), TargetModules.All, seed: 1);
         var examples = RandomExamples(config, 64, sequence + 1, seed: 5);
@@ -91,12 +92,11 @@ public sealed class TrainingBench : IBenchSection
         foreach (var (name, checkpointing, micro) in cases)
         {
             Settle();
-            var start = Resident();
-            using var sampler = new PeakMemorySampler();
-            using var heap = new PeakHeapSampler();
+            using var sampler = new PeakSampler(Resident);
+            using var heap = new PeakSampler(() => NativeHeap.InUse);
             LoraTrainer.Train(model, examples, new TrainingOptions { Steps = quick ? 2 : 3, BatchSize = batch, GradientAccumulationSteps = micro, GradientCheckpointing = checkpointing, LearningRate = 1e-4 },
                 cancellationToken: cancellationToken);
-            var peak = start + sampler.Stop() - baseline;
+            var peak = sampler.Stop() - baseline;
             var heapPeak = heap.Stop() - heapBaseline;
             table.AddRow($"{Describe(model)}: {name}", BenchShapes.Bytes(weights), BenchShapes.Bytes(peak), Ratio((double)peak / weights, 1.5, lowerIsBetter: true),
                 BenchShapes.Bytes(heapPeak), Ratio((double)heapPeak / weights, 1.5, lowerIsBetter: true));
@@ -142,73 +142,13 @@ public sealed class TrainingBench : IBenchSection
         return $"Llama d={c.HiddenSize} L={c.NumLayers} ff={c.IntermediateSize} V={c.VocabSize} ({parameters / 1e6:F1}M parameters)";
     }
 
-    private static double GemmFlopsPerSecond(int size)
-    {
-        using var a = randn([size, size]);
-        using var b = randn([size, size]);
-        var best = double.MaxValue;
-        for (int i = 0; i < 6; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            using var c = a.matmul(b);
-            best = Math.Min(best, clock.Elapsed.TotalSeconds);
-        }
-        return 2.0 * size * size * size / best;
-    }
-
     private static void Settle()
     {
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
     }
 
-    private static long Resident()
-    {
-        using var process = Process.GetCurrentProcess();
-        return process.WorkingSet64;
-    }
-
-    /// <summary>The C heap's peak bytes in use, sampled every millisecond on a background thread.</summary>
-    private sealed class PeakHeapSampler : IDisposable
-    {
-        private readonly Thread _thread;
-        private volatile bool _stopped;
-        private long _peak = NativeHeap.InUse;
-
-        public PeakHeapSampler()
-        {
-            _thread = new Thread(() =>
-            {
-                while (!_stopped)
-                {
-                    _peak = Math.Max(_peak, NativeHeap.InUse);
-                    Thread.Sleep(1);
-                }
-            }) { IsBackground = true, Name = "peak-heap" };
-            _thread.Start();
-        }
-
-        public long Stop()
-        {
-            _stopped = true;
-            _thread.Join();
-            return _peak;
-        }
-
-        public void Dispose()
-        {
-            if (!_stopped)
-                Stop();
-        }
-    }
-
     private static string Giga(double flops) => $"{flops / 1e6:F1} M";
-
-    private static string Ratio(double value, double target, bool lowerIsBetter = false)
-    {
-        var met = lowerIsBetter ? value <= target : value >= target;
-        return $"[{(met ? "green" : "red")}]{value.ToString("F2", CultureInfo.InvariantCulture)}[/]";
-    }
 
     /// <summary>Training FLOPs per token of a Llama with LoRA of rank r on its seven decoder projections.</summary>
     private readonly record struct FlopsPerToken(double PathParameters, double Issue, double Executed)
