@@ -28,7 +28,10 @@ public sealed class DecoderLayerCheckpoint : SingleTensorFunction<DecoderLayerCh
         arguments[2] = rotary;
         for (int i = 0; i < parameters.Count; i++)
             arguments[3 + i] = parameters[i];
-        return apply(arguments);
+        // TorchSharp keeps an empty_like copy of every output, only to stand in for a missing output gradient;
+        // grads are not materialised (see forward), so that copy dies with this scope instead of living on.
+        using var scope = NewDisposeScope();
+        return apply(arguments).MoveToOuterDisposeScope();
     }
 
     public override Tensor forward(AutogradContext ctx, params object[] vars)
@@ -36,6 +39,7 @@ public sealed class DecoderLayerCheckpoint : SingleTensorFunction<DecoderLayerCh
         var x = (Tensor)vars[0];
         var layer = (LlamaDecoderLayer)vars[1];
         var rotary = (RotaryEmbedding)vars[2];
+        ctx.set_materialize_grads(false);
         ctx.save_for_backward([x]);
         ctx.save_data(LayerKey, layer);
         ctx.save_data(RotaryKey, rotary);
@@ -49,6 +53,9 @@ public sealed class DecoderLayerCheckpoint : SingleTensorFunction<DecoderLayerCh
 
     public override List<Tensor> backward(AutogradContext ctx, Tensor grad_output)
     {
+        BackwardHandles.ReleasePrevious();
+        if (grad_output.IsInvalid)
+            return [null!, null!, null!, .. Enumerable.Repeat<Tensor>(null!, ((List<Tensor>)ctx.get_data(ParametersKey)).Count)];
         var layer = (LlamaDecoderLayer)ctx.get_data(LayerKey);
         var rotary = (RotaryEmbedding)ctx.get_data(RotaryKey);
         var parameters = (List<Tensor>)ctx.get_data(ParametersKey);
@@ -72,13 +79,12 @@ public sealed class DecoderLayerCheckpoint : SingleTensorFunction<DecoderLayerCh
             inputs.Add(x);
         inputs.AddRange(parameters);
         var grads = autograd.grad([output], inputs, [grad_output], allow_unused: true);
-        var result = new List<Tensor> { inputGrad ? Keep(grads[0]) : null!, null!, null! };
+        grad_output.Dispose(); // this call's own handle (see BackwardHandles)
+        var result = new List<Tensor> { inputGrad ? BackwardHandles.Return(grads[0]) : null!, null!, null! };
         for (int i = 0; i < parameters.Count; i++)
-            result.Add(Keep(grads[i + (inputGrad ? 1 : 0)]));
+            result.Add(BackwardHandles.Return(grads[i + (inputGrad ? 1 : 0)]));
         return result;
     }
-
-    private static Tensor Keep(Tensor? grad) => grad is null || grad.IsInvalid ? null! : grad.MoveToOuterDisposeScope();
 
     private static byte[] RngState(Generator generator)
     {

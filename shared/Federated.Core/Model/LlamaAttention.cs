@@ -39,6 +39,8 @@ public sealed class LlamaAttention : nn.Module<Tensor, RotaryEmbedding, Tensor>
 
     public override Tensor forward(Tensor x, RotaryEmbedding rotary)
     {
+        // Intermediates not saved for backward die with this scope instead of living until the caller's ends.
+        using var scope = NewDisposeScope();
         long batch = x.shape[0], length = x.shape[1];
         var q = rotary.Apply(_qProj.forward(x).view(batch, length, _heads, _headDim).transpose(1, 2));
         var k = rotary.Apply(_kProj.forward(x).view(batch, length, _kvHeads, _headDim).transpose(1, 2));
@@ -49,6 +51,6 @@ public sealed class LlamaAttention : nn.Module<Tensor, RotaryEmbedding, Tensor>
             v = v.repeat_interleave(_heads / _kvHeads, dim: 1);
         }
         var attended = nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
-        return _oProj.forward(attended.transpose(1, 2).reshape(batch, length, _heads * _headDim));
+        return _oProj.forward(attended.transpose(1, 2).reshape(batch, length, _heads * _headDim)).MoveToOuterDisposeScope();
     }
 }

@@ -42,7 +42,8 @@ public sealed class LlamaDecoderLayer : nn.Module<Tensor, RotaryEmbedding, Tenso
 
     public override Tensor forward(Tensor x, RotaryEmbedding rotary)
     {
+        using var scope = NewDisposeScope();
         var h = x.add(_selfAttn.forward(_inputLayerNorm.forward(x), rotary));
-        return h.add(_mlp.forward(_postAttentionLayerNorm.forward(h)));
+        return h.add(_mlp.forward(_postAttentionLayerNorm.forward(h))).MoveToOuterDisposeScope();
     }
 }

@@ -27,5 +27,9 @@ public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
     }
 
     public override Tensor forward(Tensor x)
-        => _downProj.forward(nn.functional.silu(_gateProj.forward(x)).mul(_upProj.forward(x)));
+    {
+        // Intermediates not saved for backward die with this scope instead of living until the caller's ends.
+        using var scope = NewDisposeScope();
+        return _downProj.forward(nn.functional.silu(_gateProj.forward(x)).mul(_upProj.forward(x))).MoveToOuterDisposeScope();
+    }
 }

@@ -56,12 +56,14 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     {
         if (_computeType is { } type)
             return ForwardIn(type, input);
-        var output = nn.functional.linear(input, _weight, _bias);
         if (_lora is null)
-            return output;
+            return nn.functional.linear(input, _weight, _bias);
+        // The [.., out] update dies with this scope once added, not at the end of the caller's.
+        using var scope = NewDisposeScope();
+        var output = nn.functional.linear(input, _weight, _bias);
         var x = Dropout(input);
         var update = nn.functional.linear(nn.functional.linear(x, _lora.A), _lora.B);
-        return output.add_(update.mul_(_lora.Settings.Scaling));
+        return output.add_(update.mul_(_lora.Scaling)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -81,15 +83,16 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
 
     private Tensor ForwardIn(ScalarType type, Tensor input)
     {
+        using var scope = NewDisposeScope();
         var x = input.to(type);
         var output = nn.functional.linear(x, _weightCast!, _biasCast);
         if (_lora is not null)
         {
             var dropped = Dropout(x);
             var update = nn.functional.linear(nn.functional.linear(dropped, _lora.A.to(type)), _lora.B.to(type));
-            output = output.add_(update.mul_(_lora.Settings.Scaling));
+            output = output.add_(update.mul_(_lora.Scaling));
         }
-        return output.to(input.dtype);
+        return output.to(input.dtype).MoveToOuterDisposeScope();
     }
 
     private Tensor Dropout(Tensor x)
@@ -99,8 +102,10 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
             return x;
         if (DropoutGenerator is not { } generator)
             return nn.functional.dropout(x, p, training);
-        var keep = rand(x.shape, dtype: x.dtype, device: x.device, generator: generator).ge_(p);
-        return x.mul(keep).div_(1 - p);
+        using var threshold = p.ToScalar();
+        using var kept = (1 - p).ToScalar();
+        var keep = rand(x.shape, dtype: x.dtype, device: x.device, generator: generator).ge_(threshold);
+        return x.mul(keep).div_(kept);
     }
 
     /// <summary>Replaces the LoRA branch with a fresh one: A ~ U(±1/√in) drawn from <paramref name="generator"/>, B = 0.</summary>
@@ -113,7 +118,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var a = rand([settings.Rank, InFeatures], generator: generator).mul_(2 * bound).sub_(bound).to(device);
         var b = zeros(OutFeatures, settings.Rank, device: device);
-        _lora = new LoraBranch(settings, new Parameter(a, requires_grad: true), new Parameter(b, requires_grad: true));
+        _lora = new LoraBranch(settings, new Parameter(a, requires_grad: true), new Parameter(b, requires_grad: true), settings.Scaling.ToScalar());
         _lora.A.MoveToOuterDisposeScope();
         _lora.B.MoveToOuterDisposeScope();
     }
@@ -122,6 +127,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     {
         _lora?.A.Dispose();
         _lora?.B.Dispose();
+        _lora?.Scaling.Dispose();
         _lora = null;
     }
 
@@ -152,5 +158,6 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         _weightCast = _biasCast = null;
     }
 
-    private sealed record LoraBranch(LoraSettings Settings, Parameter A, Parameter B);
+    /// <summary>The branch's factors and its alpha / r as a Scalar it owns: an implicit one could be finalized during the native call that uses it.</summary>
+    private sealed record LoraBranch(LoraSettings Settings, Parameter A, Parameter B, Scalar Scaling);
 }

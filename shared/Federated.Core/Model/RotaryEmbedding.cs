@@ -34,11 +34,12 @@ public sealed class RotaryEmbedding : nn.Module
     /// <summary>Rotates [batch, heads, seq, headDim] queries or keys by their positions 0..seq-1.</summary>
     public Tensor Apply(Tensor x)
     {
+        using var scope = NewDisposeScope();
         var length = x.shape[2];
         var cos = _cos.narrow(0, 0, length);
         var sin = _sin.narrow(0, 0, length);
         var half = x.shape[3] / 2;
         var rotated = cat([x.narrow(3, half, half).neg(), x.narrow(3, 0, half)], dim: -1);
-        return x.mul(cos).add_(rotated.mul_(sin));
+        return x.mul(cos).add_(rotated.mul_(sin)).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using Federated.Core.Model;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
 
@@ -32,6 +33,8 @@ public sealed class ChunkedCrossEntropy : SingleTensorFunction<ChunkedCrossEntro
         var total = zeros([], ScalarType.Float32, hidden.device);
         for (long start = 0; start < hidden.shape[0]; start += chunk)
         {
+            // Each chunk's logits die with its own scope, so only one chunk's [rows, V] exists at a time.
+            using var chunkScope = NewDisposeScope();
             var length = Math.Min(chunk, hidden.shape[0] - start);
             var logits = nn.functional.linear(hidden.narrow(0, start, length), weight).to(ScalarType.Float32);
             total.add_(nn.functional.cross_entropy(logits, targets.narrow(0, start, length), ignore_index: Batch.IgnoreIndex, reduction: nn.Reduction.Sum));
@@ -41,6 +44,7 @@ public sealed class ChunkedCrossEntropy : SingleTensorFunction<ChunkedCrossEntro
 
     public override List<Tensor> backward(AutogradContext ctx, Tensor grad_output)
     {
+        BackwardHandles.ReleasePrevious();
         var chunk = (int)ctx.get_data("chunk");
         using var scope = NewDisposeScope();
         var saved = ctx.get_saved_variables();
@@ -48,6 +52,7 @@ public sealed class ChunkedCrossEntropy : SingleTensorFunction<ChunkedCrossEntro
         var grad = zeros_like(hidden);
         for (long start = 0; start < hidden.shape[0]; start += chunk)
         {
+            using var chunkScope = NewDisposeScope();
             var length = Math.Min(chunk, hidden.shape[0] - start);
             var rows = targets.narrow(0, start, length);
             var probabilities = nn.functional.linear(hidden.narrow(0, start, length), weight).to(ScalarType.Float32).softmax(-1);
@@ -56,6 +61,7 @@ public sealed class ChunkedCrossEntropy : SingleTensorFunction<ChunkedCrossEntro
             grad.narrow(0, start, length).copy_(probabilities.to(weight.dtype).matmul(weight));
         }
         grad.mul_(grad_output.to(grad.dtype));
-        return [grad.MoveToOuterDisposeScope(), null!, null!, null!];
+        grad_output.Dispose(); // this call's own handle (see BackwardHandles)
+        return [BackwardHandles.Return(grad), null!, null!, null!];
     }
 }

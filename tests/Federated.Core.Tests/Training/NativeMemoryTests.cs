@@ -72,4 +72,49 @@ public class NativeMemoryTests
         var checkpointed = ActivationBytes(true);
         Assert.True(checkpointed * 3 < plain, $"activations held before backward: {checkpointed >> 10} KiB with checkpointing, {plain >> 10} KiB without");
     }
+
+    [Fact]
+    public void Backward_through_checkpointed_layers_leaves_no_handles_behind_per_layer()
+    {
+        // TorchSharp never disposes the gradients a custom function returns; unless each layer's backward frees
+        // the previous layer's, every layer adds its input and LoRA gradients to the caller's scope until it ends.
+        int HandlesLeftByBackward(int layers)
+        {
+            var config = new LlamaConfig
+            {
+                VocabSize = ByteTokenizer.VocabularySize,
+                HiddenSize = 64,
+                IntermediateSize = 160,
+                NumLayers = layers,
+                NumHeads = 4,
+                NumKeyValueHeads = 2,
+                MaxPositionEmbeddings = 64,
+                TieWordEmbeddings = true,
+            };
+            using var model = BuiltinModels.Create(config, "handles", CPU);
+            model.AttachLora(new LoraSettings(4, 8), TargetModules.All, seed: 1);
+            model.train();
+            model.GradientCheckpointing = true;
+            var random = new Random(5);
+            var batch = Enumerable.Range(0, 2).Select(_ => new TokenizedExample(Enumerable.Range(0, 48).Select(_ => random.Next(3, 256)).ToArray(), 1)).ToList();
+            using var scope = NewDisposeScope();
+            var (inputs, targets, _) = Batch.Create(batch, CPU);
+            var hidden = model.Hidden(inputs);
+            var loss = ChunkedCrossEntropy.Sum(hidden.reshape(-1, hidden.shape[^1]), model.HeadWeight, targets.view(-1));
+            var before = scope.DisposablesCount;
+            loss.backward();
+            var left = scope.DisposablesCount - before;
+            Assert.All(model.LoraParameters(), p => Assert.NotNull(p.grad));
+            return left;
+        }
+
+        Assert.Equal(HandlesLeftByBackward(2), HandlesLeftByBackward(6));
+    }
+
+    [Fact]
+    public void Mkl_buffer_cache_is_off_in_the_environment_native_code_reads()
+    {
+        // Applied on Linux only (where libc's setenv is what MKL reads).
+        Assert.Equal(OperatingSystem.IsLinux(), Federated.Core.Runtime.NativeMemorySettings.MklCacheDisabled);
+    }
 }
