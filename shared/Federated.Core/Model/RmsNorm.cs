@@ -26,7 +26,7 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
         // A named Scalar, disposed at the end: an implicit one can be finalized during the native call that uses it.
         using var eps = _eps.ToScalar();
         using var scope = NewDisposeScope();
-        var variance = input.pow(2).mean([-1L], keepdim: true);
+        var variance = input.square().mean([-1L], keepdim: true);
         return input.mul(variance.add_(eps).rsqrt_()).mul_(_weight).MoveToOuterDisposeScope();
     }
 }

@@ -1,4 +1,5 @@
 using Federated.Core.Model;
+using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
 
@@ -50,14 +51,17 @@ public sealed class ChunkedCrossEntropy : SingleTensorFunction<ChunkedCrossEntro
         var saved = ctx.get_saved_variables();
         Tensor hidden = saved[0], weight = saved[1], targets = saved[2];
         var grad = zeros_like(hidden);
+        using var ignored = Batch.IgnoreIndex.ToScalar();
+        using var first = 0L.ToScalar();
+        using var minusOne = (-1f).ToScalar();
         for (long start = 0; start < hidden.shape[0]; start += chunk)
         {
             using var chunkScope = NewDisposeScope();
             var length = Math.Min(chunk, hidden.shape[0] - start);
             var rows = targets.narrow(0, start, length);
             var probabilities = nn.functional.linear(hidden.narrow(0, start, length), weight).to(ScalarType.Float32).softmax(-1);
-            probabilities.scatter_add_(1, rows.clamp_min(0).unsqueeze(1), full([length, 1], -1f, ScalarType.Float32, hidden.device));
-            probabilities.mul_(rows.ne(Batch.IgnoreIndex).unsqueeze(1).to(ScalarType.Float32));
+            probabilities.scatter_add_(1, rows.clamp_min(first).unsqueeze(1), full([length, 1], minusOne, ScalarType.Float32, hidden.device));
+            probabilities.mul_(rows.ne(ignored).unsqueeze(1).to(ScalarType.Float32));
             grad.narrow(0, start, length).copy_(probabilities.to(weight.dtype).matmul(weight));
         }
         grad.mul_(grad_output.to(grad.dtype));

@@ -17,6 +17,9 @@ public static class Evaluator
         double lossSum = 0;
         long tokens = 0, correctTokens = 0;
         int exact = 0;
+        // Held explicitly: an implicit Scalar can be finalized during the native call that uses it.
+        using var ignored = Batch.IgnoreIndex.ToScalar();
+        using var none = 0L.ToScalar();
         for (int start = 0; start < examples.Count; start += batchSize)
         {
             using var scope = NewDisposeScope();
@@ -26,11 +29,11 @@ public static class Evaluator
             var flatLogits = logits.view(-1, logits.shape[^1]);
             lossSum += nn.functional.cross_entropy(flatLogits, targets.view(-1), ignore_index: Batch.IgnoreIndex, reduction: nn.Reduction.Sum).item<float>();
             tokens += count;
-            var mask = targets.ne(Batch.IgnoreIndex);
+            var mask = targets.ne(ignored);
             var hits = logits.argmax(-1).eq(targets).logical_and(mask);
             correctTokens += hits.sum().item<long>();
             var wrongPerRow = mask.logical_and(hits.logical_not()).sum(1);
-            exact += (int)wrongPerRow.eq(0).sum().item<long>();
+            exact += (int)wrongPerRow.eq(none).sum().item<long>();
         }
         return new EvaluationResult(lossSum / tokens, (double)correctTokens / tokens, (double)exact / examples.Count, examples.Count, tokens);
     }

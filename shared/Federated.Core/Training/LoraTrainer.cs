@@ -32,7 +32,7 @@ public static class LoraTrainer
         var lossScale = precision == TrainingPrecision.Fp16 ? new DynamicLossScale() : null;
         var stopwatch = Stopwatch.StartNew();
         var order = new BatchOrder(examples.Select(e => e.Tokens.Length).ToList(), options.Seed, options.GroupByLength);
-        using var optimizer = optim.AdamW(parameters, lr: options.LearningRate, weight_decay: options.WeightDecay);
+        using var optimizer = new AdamWOptimizer(parameters, options.WeightDecay);
         model.train();
         model.SeedDropout(DeterministicRandom.Mix(options.Seed, "lora-dropout"));
         model.ComputeType = precision.ComputeType();
@@ -45,10 +45,8 @@ public static class LoraTrainer
             for (int step = 0; step < options.Steps; step++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                foreach (var group in optimizer.ParamGroups)
-                    group.LearningRate = options.LearningRateAt(step);
                 var batch = order.Next(options.BatchSize).Select(i => examples[i]).ToList();
-                var (loss, count) = Step(model, optimizer, parameters, batch, options, lossScale);
+                var (loss, count) = Step(model, optimizer, parameters, batch, options, options.LearningRateAt(step), lossScale);
                 if (!double.IsFinite(loss))
                     throw new InvalidOperationException($"training diverged: loss is {loss} at step {step + 1}; lower the learning rate");
                 tokens += count;
@@ -103,31 +101,33 @@ public static class LoraTrainer
                 var logits = model.forward(inputs);
                 summed = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]).to(ScalarType.Float32), targets.view(-1), ignore_index: Batch.IgnoreIndex, reduction: nn.Reduction.Sum);
             }
-            var normalised = summed.div(Math.Max(1, total));
-            (lossScale == 1 ? normalised : normalised.mul(lossScale)).backward();
+            using var targetCount = Math.Max(1, total).ToScalar();
+            using var scale = lossScale.ToScalar();
+            var normalised = summed.div(targetCount);
+            (lossScale == 1 ? normalised : normalised.mul(scale)).backward();
             loss += normalised.item<float>();
         }
         return (loss, total);
     }
 
-    private static (double Loss, long Count) Step(LlamaForCausalLM model, optim.Optimizer optimizer, IReadOnlyList<TorchSharp.Modules.Parameter> parameters, IReadOnlyList<TokenizedExample> batch, TrainingOptions options, DynamicLossScale? lossScale)
+    private static (double Loss, long Count) Step(LlamaForCausalLM model, AdamWOptimizer optimizer, IReadOnlyList<TorchSharp.Modules.Parameter> parameters, IReadOnlyList<TokenizedExample> batch, TrainingOptions options, double learningRate, DynamicLossScale? lossScale)
     {
-        using (NewDisposeScope())
-            optimizer.zero_grad(); // reads every p.grad, each a new managed tensor: they must die with a scope
+        optimizer.ZeroGradients();
         var result = Backward(model, batch, Math.Min(options.GradientAccumulationSteps, batch.Count), lossScale?.Scale ?? 1);
         using var scope = NewDisposeScope();
         var grads = parameters.Select(p => p.grad).OfType<Tensor>().ToList();
         if (lossScale is not null)
         {
+            using var scale = lossScale.Scale.ToScalar();
             foreach (var grad in grads)
-                grad.div_(lossScale.Scale);
+                grad.div_(scale);
             var finite = grads.Count == 0 || stack(grads.Select(g => g.norm()).ToList()).sum().isfinite().item<bool>();
             if (!lossScale.Update(finite))
                 return result;
         }
         if (options.MaxGradNorm > 0)
             nn.utils.clip_grad_norm_(parameters, options.MaxGradNorm);
-        optimizer.step();
+        optimizer.Step(learningRate);
         return result;
     }
 }

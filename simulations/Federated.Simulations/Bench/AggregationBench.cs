@@ -113,7 +113,7 @@ public sealed class AggregationBench : IBenchSection
             GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
             GC.WaitForPendingFinalizers();
 
-            using var sampler = new PeakSampler(Resident);
+            using var sampler = new PeakSampler(ResidentMemory.All);
             var clock = Stopwatch.StartNew();
             var plan = ShardedAggregation.PlanShards(modules.Select(m => m.Module).ToList(), 4);
             var parts = new List<string>();

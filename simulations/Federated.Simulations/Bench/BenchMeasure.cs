@@ -33,13 +33,6 @@ public static class BenchMeasure
         return 2.0 * size * size * size / seconds;
     }
 
-    /// <summary>This process's resident memory in bytes.</summary>
-    public static long Resident()
-    {
-        using var process = Process.GetCurrentProcess();
-        return process.WorkingSet64;
-    }
-
     /// <summary>A ratio in green when it meets <paramref name="target"/>, red when not (Spectre markup).</summary>
     public static string Ratio(double value, double target, bool lowerIsBetter = false)
     {
