@@ -13,15 +13,15 @@ public class GenerationMemoryTests
     [Fact]
     public void Three_generations_leave_native_memory_flat()
     {
-        // Wide KV heads and a narrow MLP: a large cache for little compute.
+        // Wide KV heads, few layers and a narrow MLP: a large cache for little compute.
         var config = BuiltinModels.Config(BuiltinModels.Small) with
         {
-            HiddenSize = 512, IntermediateSize = 256, NumHeads = 8, NumKeyValueHeads = 8, MaxPositionEmbeddings = 1024, EosTokenIds = [],
+            HiddenSize = 1024, IntermediateSize = 128, NumLayers = 2, NumHeads = 8, NumKeyValueHeads = 8, MaxPositionEmbeddings = 1024, EosTokenIds = [],
         };
         using var model = BuiltinModels.Create(config, "memory", CPU);
         int[] prompt = [256, 'h', 'i'];
         const int tokens = 500;
-        // One cache: 4 layers × K and V × 512 × 502 positions × 4 bytes ≈ 8 MiB, where the heap's own noise is about 1 MiB.
+        // One cache: 2 layers × K and V × 1024 × 502 positions × 4 bytes ≈ 8 MiB, where the heap's own noise is about 1 MiB.
         var cacheBytes = 2L * config.NumLayers * config.NumKeyValueHeads * config.HeadDim * (prompt.Length + tokens - 1) * sizeof(float);
         TokenGenerator.Generate(model, prompt, tokens); // warm-up
         // Counted on this thread only: a tensor left to the finalizer is disposed on its thread, so it stays counted here.
