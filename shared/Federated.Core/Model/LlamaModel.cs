@@ -53,8 +53,8 @@ public sealed class LlamaModel : nn.Module<Tensor, Tensor>
     /// </summary>
     public Tensor ForwardCached(Tensor tokens, KeyValueCache cache)
     {
-        if (cache.Layers != _layers.Count || tokens.shape[0] != cache.Batch)
-            throw new ArgumentException($"a key/value cache of {cache.Layers} layers and batch {cache.Batch} does not fit {_layers.Count} layers and tokens of shape {Tensors.TensorShape.Describe(tokens.shape)}");
+        if (tokens.dim() != 2 || cache.Layers != _layers.Count || tokens.shape[0] != cache.Batch)
+            throw new ArgumentException($"a key/value cache of {cache.Layers} layers and batch {cache.Batch} does not fit {_layers.Count} layers and tokens [batch, n] of shape {Tensors.TensorShape.Describe(tokens.shape)}");
         var added = tokens.shape[1];
         cache.CheckRoom(added);
         var x = _embedTokens.forward(tokens);

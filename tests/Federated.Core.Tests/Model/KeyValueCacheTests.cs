@@ -83,7 +83,7 @@ public class KeyValueCacheTests
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         using (var deeper = new KeyValueCache(model.Config with { NumLayers = 3 }, 8, CPU))
-            Assert.Contains("cache of 3 layers and batch 1 does not fit 2 layers", Assert.Throws<ArgumentException>(() => model.ForwardCached(tensor(new long[] { 1 }, [1, 1]), deeper)).Message);
+            Assert.Contains("cache of 3 layers and batch 1 does not fit 2 layers and tokens [batch, n] of shape [1, 1]", Assert.Throws<ArgumentException>(() => model.ForwardCached(tensor(new long[] { 1 }, [1, 1]), deeper)).Message);
         using (var wider = new KeyValueCache(model.Config with { NumKeyValueHeads = 4 }, 8, CPU))
             Assert.Contains("do not fit layer 0 of a key/value cache of [batch, kv heads, positions, head dim] = [1, 4, 8, 16]", Assert.Throws<ArgumentException>(() => model.ForwardCached(tensor(new long[] { 1 }, [1, 1]), wider)).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new KeyValueCache(model.Config, model.Config.MaxPositionEmbeddings + 1, CPU));
