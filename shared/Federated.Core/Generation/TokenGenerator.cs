@@ -26,22 +26,28 @@ public static class TokenGenerator
         }
 
         var random = new DeterministicRandom(seed);
-        var tokens = prompt.Select(t => (long)t).ToList();
         var generated = new List<int>(maxTokens);
+        var maxPositions = model.Config.MaxPositionEmbeddings;
+        if (maxTokens == 0 || prompt.Count >= maxPositions)
+            return generated;
         using var noGrad = no_grad();
-        while (generated.Count < maxTokens && tokens.Count < model.Config.MaxPositionEmbeddings)
+        // Prompt and generated tokens together fill at most every position; the last token generated is never fed back.
+        using var cache = new KeyValueCache(model.Config, Math.Min(maxPositions, prompt.Count + maxTokens) - 1, model.Device);
+        // The prompt goes in as one prefill; then each new token alone, attending to the cache.
+        var input = prompt.Select(t => (long)t).ToArray();
+        while (true)
         {
             float[] logits;
             using (NewDisposeScope())
             {
-                var output = model.forward(tensor(tokens.ToArray(), [1, tokens.Count], device: model.Device));
+                var output = model.ForwardCached(tensor(input, [1, input.Length], device: model.Device), cache);
                 logits = output[0, -1].to(ScalarType.Float32).cpu().data<float>().ToArray();
             }
             var next = temperature == 0 ? ArgMax(logits) : Sample(logits, temperature, random);
             generated.Add(next);
-            tokens.Add(next);
-            if (model.Config.EosTokenIds.Contains(next))
+            if (model.Config.EosTokenIds.Contains(next) || generated.Count == maxTokens || cache.Length + 1 == maxPositions)
                 break;
+            input = [next];
         }
         return generated;
     }

@@ -53,4 +53,44 @@ public sealed class LlamaAttention : nn.Module<Tensor, RotaryEmbedding, Tensor>
         var attended = nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
         return _oProj.forward(attended.transpose(1, 2).reshape(batch, length, _heads * _headDim)).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// Attention of new tokens, at positions <see cref="KeyValueCache.Length"/> onwards, over the cached positions and
+    /// themselves; writes their keys and values into <paramref name="cache"/> as layer <paramref name="layer"/>.
+    /// </summary>
+    public Tensor ForwardCached(Tensor x, RotaryEmbedding rotary, KeyValueCache cache, int layer)
+    {
+        long batch = x.shape[0], length = x.shape[1], start = cache.Length;
+        var q = rotary.Apply(_qProj.forward(x).view(batch, length, _heads, _headDim).transpose(1, 2), start);
+        var k = rotary.Apply(_kProj.forward(x).view(batch, length, _kvHeads, _headDim).transpose(1, 2), start);
+        var v = _vProj.forward(x).view(batch, length, _kvHeads, _headDim).transpose(1, 2);
+        var (keys, values) = cache.Append(layer, k, v);
+        Tensor attended;
+        if (length == 1)
+        {
+            // One query sees every position, so no mask; the query heads sharing a KV head attend as one group,
+            // which spares copying the cache once per head.
+            var grouped = q.reshape(batch, _kvHeads, _heads / _kvHeads, _headDim);
+            attended = nn.functional.scaled_dot_product_attention(grouped, keys, values).reshape(batch, _heads, 1, _headDim);
+        }
+        else
+        {
+            if (_kvHeads != _heads)
+            {
+                keys = keys.repeat_interleave(_heads / _kvHeads, dim: 1);
+                values = values.repeat_interleave(_heads / _kvHeads, dim: 1);
+            }
+            if (start == 0)
+            {
+                attended = nn.functional.scaled_dot_product_attention(q, keys, values, is_casual: true);
+            }
+            else
+            {
+                // Query i sits at position start + i and sees positions 0..start + i.
+                using var mask = ones([length, start + length], ScalarType.Bool, x.device).tril_(start);
+                attended = nn.functional.scaled_dot_product_attention(q, keys, values, mask);
+            }
+        }
+        return _oProj.forward(attended.transpose(1, 2).reshape(batch, length, _heads * _headDim));
+    }
 }

@@ -46,4 +46,11 @@ public sealed class LlamaDecoderLayer : nn.Module<Tensor, RotaryEmbedding, Tenso
         var h = x.add(_selfAttn.forward(_inputLayerNorm.forward(x), rotary));
         return h.add(_mlp.forward(_postAttentionLayerNorm.forward(h))).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The same block for new tokens after those held in <paramref name="cache"/> (see <see cref="LlamaAttention.ForwardCached"/>).</summary>
+    public Tensor ForwardCached(Tensor x, RotaryEmbedding rotary, KeyValueCache cache, int layer)
+    {
+        var h = x.add(_selfAttn.ForwardCached(_inputLayerNorm.forward(x), rotary, cache, layer));
+        return h.add(_mlp.forward(_postAttentionLayerNorm.forward(h)));
+    }
 }

@@ -51,9 +51,16 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
     public IReadOnlyDictionary<string, LoraLinear> Linears => _linears;
 
     /// <summary>Token ids [batch, seq] (int64) to next-token logits [batch, seq, vocab].</summary>
-    public override Tensor forward(Tensor tokens)
+    public override Tensor forward(Tensor tokens) => Logits(_model.forward(tokens));
+
+    /// <summary>
+    /// Logits [batch, n, vocab] of new tokens [batch, n] that follow the <see cref="KeyValueCache.Length"/> positions held in
+    /// <paramref name="cache"/>, which they join: the prompt in one call, then one token per call.
+    /// </summary>
+    public Tensor ForwardCached(Tensor tokens, KeyValueCache cache) => Logits(_model.ForwardCached(tokens, cache));
+
+    private Tensor Logits(Tensor hidden)
     {
-        var hidden = _model.forward(tokens);
         if (_lmHead is not null)
             return _lmHead.forward(hidden);
         return _tiedHeadCast is null

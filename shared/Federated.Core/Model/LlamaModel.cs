@@ -46,4 +46,21 @@ public sealed class LlamaModel : nn.Module<Tensor, Tensor>
             x = checkpoint ? DecoderLayerCheckpoint.Run(layer, x, _rotary) : layer.forward(x, _rotary);
         return _norm.forward(x);
     }
+
+    /// <summary>
+    /// Final hidden states of new tokens [batch, n] at positions <see cref="KeyValueCache.Length"/>..Length+n-1, attending to
+    /// the cached positions; their keys and values join the cache.
+    /// </summary>
+    public Tensor ForwardCached(Tensor tokens, KeyValueCache cache)
+    {
+        if (tokens.dim() != 2 || cache.Layers != _layers.Count || tokens.shape[0] != cache.Batch)
+            throw new ArgumentException($"a key/value cache of {cache.Layers} layers and batch {cache.Batch} does not fit {_layers.Count} layers and tokens [batch, n] of shape {Tensors.TensorShape.Describe(tokens.shape)}");
+        var added = tokens.shape[1];
+        cache.CheckRoom(added);
+        var x = _embedTokens.forward(tokens);
+        for (int i = 0; i < _layers.Count; i++)
+            x = _layers[i].ForwardCached(x, _rotary, cache, i);
+        cache.Advance(added);
+        return _norm.forward(x);
+    }
 }

@@ -32,12 +32,15 @@ public sealed class RotaryEmbedding : nn.Module
     public int MaxPositions => (int)_cos.shape[0];
 
     /// <summary>Rotates [batch, heads, seq, headDim] queries or keys by their positions 0..seq-1.</summary>
-    public Tensor Apply(Tensor x)
+    public Tensor Apply(Tensor x) => Apply(x, 0);
+
+    /// <summary>Rotates [batch, heads, seq, headDim] queries or keys by their positions start..start+seq-1.</summary>
+    public Tensor Apply(Tensor x, long start)
     {
         using var scope = NewDisposeScope();
         var length = x.shape[2];
-        var cos = _cos.narrow(0, 0, length);
-        var sin = _sin.narrow(0, 0, length);
+        var cos = _cos.narrow(0, start, length);
+        var sin = _sin.narrow(0, start, length);
         var half = x.shape[3] / 2;
         var rotated = cat([x.narrow(3, half, half).neg(), x.narrow(3, 0, half)], dim: -1);
         return x.mul(cos).add_(rotated.mul_(sin)).MoveToOuterDisposeScope();

@@ -12,6 +12,7 @@ public static class BenchCommand
     [
         new AggregationBench(),
         new TrainingBench(),
+        new GenerationBench(),
         new SchedulingBench(),
     ];
 
