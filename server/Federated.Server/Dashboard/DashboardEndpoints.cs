@@ -174,11 +174,7 @@ public static partial class DashboardEndpoints
     {
         var pageSize = Math.Clamp(size ?? 50, 1, 500);
         var index = Math.Max(page ?? 0, 0);
-        return Stream(feed.Clients, table =>
-        {
-            var matching = string.IsNullOrEmpty(q) ? table.Clients : [.. table.Clients.Where(c => c.Id.Contains(q, StringComparison.OrdinalIgnoreCase))];
-            return new ClientPage(table.Counts, matching.Length, index, pageSize, [.. matching.Skip(index * pageSize).Take(pageSize)], DateTimeOffset.UtcNow);
-        }, ct);
+        return Stream(feed.Clients, table => DashboardViews.Page(table, q, index, pageSize), ct);
     }
 
     /// <summary>A server-sent event per new value; the first at once.</summary>
