@@ -22,7 +22,8 @@ public sealed partial class DashboardFeed(
     IHostApplicationLifetime lifetime,
     ILogger<DashboardFeed> logger) : BackgroundService
 {
-    private static readonly TimeSpan WatchSlice = TimeSpan.FromSeconds(15);
+    /// <summary>Short: a stopping silo waits for a long poll in flight, so a long slice held up every shutdown.</summary>
+    private static readonly TimeSpan WatchSlice = TimeSpan.FromSeconds(2);
 
     /// <summary>At most five refreshes a second, however fast clients change (thousands enrolling at once).</summary>
     private static readonly TimeSpan MinRefresh = TimeSpan.FromMilliseconds(200);

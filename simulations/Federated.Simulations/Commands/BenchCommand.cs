@@ -13,6 +13,7 @@ public static class BenchCommand
         new AggregationBench(),
         new TrainingBench(),
         new SchedulingBench(),
+        new DashboardBench(),
     ];
 
     public static Command Create()
