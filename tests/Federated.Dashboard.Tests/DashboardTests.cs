@@ -128,6 +128,8 @@ public partial class DashboardTests(ITestOutputHelper output)
 
         await page.ClickAsync("#nav-overview");
         await Expect(page.Locator("tr[data-job='browser-job']")).ToContainTextAsync("6 / 6");
+        // Both clients enrolled, live and admitted, neither working on the completed job: idle for it.
+        await Expect(page.Locator("tr[data-job='browser-job'] .job-clients")).ToHaveTextAsync("0 / 2 / 0");
         await harness.ScreenshotAsync("overview");
         await page.ClickAsync("#nav-clients");
         await Expect(page.Locator("#clients-table tbody tr")).ToHaveCountAsync(2);
