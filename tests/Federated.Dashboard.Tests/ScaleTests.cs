@@ -35,6 +35,7 @@ public class ScaleTests(ITestOutputHelper output)
         await harness.SignInAsync();
         await Expect(page.Locator("#client-counts [data-count=clients] .big")).ToHaveTextAsync("10000");
         await Expect(page.Locator("#client-counts [data-count=unavailable] .big")).ToHaveTextAsync("1");
+        await Expect(page.Locator("#client-counts [data-count=active] .big")).ToHaveTextAsync("1");
         // Per job: the client with its task is active, the paused one unavailable, every other idle.
         await Expect(page.Locator("tr[data-job='wide'] .job-clients")).ToHaveTextAsync("1 / 9998 / 1");
         await harness.ScreenshotAsync("overview-10000-clients");

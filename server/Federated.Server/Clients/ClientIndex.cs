@@ -101,18 +101,21 @@ public sealed class ClientIndex(IOptions<ServerOptions> options)
         => client.LastSeen >= now - TimeSpan.FromSeconds(3 * options.Value.HeartbeatIntervalSeconds + options.Value.MaxPollWaitSeconds);
 
     /// <summary>
-    /// Server-wide counts. A client is unavailable when it is not live or an operator paused, drained or removed
-    /// it; active when it is available and reports work (downloading, training or uploading) for any job; idle otherwise.
+    /// Server-wide counts, each client in one of three, as per job (<see cref="CountsPerJob"/>): active when live
+    /// and reporting work (downloading, training, uploading) or holding an open task of a job that has not
+    /// settled; otherwise unavailable when not live or paused, draining or removed by an operator; idle otherwise.
     /// </summary>
-    public ClientCounts Counts(IReadOnlyCollection<ClientSnapshot> clients, DateTimeOffset now)
+    public ClientCounts Counts(IReadOnlyCollection<ClientSnapshot> clients, IEnumerable<JobSnapshotStatus> jobs, DateTimeOffset now)
     {
+        var running = jobs.Where(j => !j.Settled).Select(j => _jobs.TryGetValue(j.JobId, out var s) ? s : null).OfType<ConcurrentDictionary<string, ClientJobState>>().ToArray();
         int active = 0, unavailable = 0;
         foreach (var client in clients)
         {
-            if (!IsAvailable(client, now))
-                unavailable++;
-            else if (client.Activity != ClientActivityKind.Idle)
+            var live = IsLive(client, now);
+            if (live && (client.Activity != ClientActivityKind.Idle || running.Any(j => j.TryGetValue(client.ClientId, out var s) && s == ClientJobState.Working)))
                 active++;
+            else if (!live || client.Admission != ClientAdmission.Active)
+                unavailable++;
         }
         return new ClientCounts(clients.Count, active, clients.Count - active - unavailable, unavailable);
     }

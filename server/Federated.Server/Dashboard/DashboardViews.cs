@@ -118,8 +118,8 @@ public static class DashboardViews
     {
         var clients = index.Sorted();
         var live = Array.ConvertAll(clients, c => index.IsLive(c, now));
-        var perJob = index.CountsPerJob(clients, jobs.Select(j => new JobSnapshotStatus(j.Id, Settled: j.Status is not ("running" or "paused"))), now);
-        return new ClientTable(index.Counts(clients, now), perJob, clients, live, index.Rebuilding, now);
+        var statuses = jobs.Select(j => new JobSnapshotStatus(j.Id, Settled: j.Status is not ("running" or "paused"))).ToArray();
+        return new ClientTable(index.Counts(clients, statuses, now), index.CountsPerJob(clients, statuses, now), clients, live, index.Rebuilding, now);
     }
 
     public static OverviewView Overview(ClientTable table, JobView[] jobs)

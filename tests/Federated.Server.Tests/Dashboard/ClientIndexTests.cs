@@ -37,10 +37,17 @@ public class ClientIndexTests(ServerFixture fixture) : IClassFixture<ServerFixtu
 
         var clients = index.Sorted();
         Assert.Equal(["draining", "dropped", "idle", "paused", "removed", "silent", "training-a", "training-b"], clients.Select(c => c.ClientId));
-        // Server-wide: active reports work; paused, draining, removed and silent are unavailable.
-        Assert.Equal(new ClientCounts(8, 2, 2, 4), index.Counts(clients, Now));
+        JobSnapshotStatus[] jobs = [new("job-a", false), new("job-b", false), new("done", true), new("unknown", false)];
+        // Server-wide: active reports work or holds a task (the training ones, draining); paused, removed and silent are unavailable.
+        Assert.Equal(new ClientCounts(8, 3, 2, 3), index.Counts(clients, jobs, Now));
+        // Holding a task counts even before the client's heartbeat says it trains; not for a settled job.
+        index.Upsert(Client("idle"));
+        index.SetJobState("job-b", "idle", ClientJobState.Working);
+        index.SetJobState("done", "dropped", ClientJobState.Working);
+        Assert.Equal(new ClientCounts(8, 4, 1, 3), index.Counts(clients = index.Sorted(), jobs, Now));
+        index.SetJobState("job-b", "idle", null);
 
-        var perJob = index.CountsPerJob(clients, [new("job-a", false), new("job-b", false), new("done", true), new("unknown", false)], Now);
+        var perJob = index.CountsPerJob(clients, jobs, Now);
         Assert.Equal(new ClientCounts(8, 2, 2, 4), perJob["job-a"]); // active: training-a, draining; idle: idle, training-b; unavailable: paused, removed, silent, dropped
         Assert.Equal(new ClientCounts(8, 1, 3, 4), perJob["job-b"]); // idle: training-a, idle, dropped
         Assert.Equal(new ClientCounts(8, 0, 4, 4), perJob["done"]); // a settled job has no active client

@@ -52,9 +52,9 @@
 
   // Server-wide client counts as cards; a note while the server re-reads its clients after a restart.
   function clientCards(c, indexing) {
-    document.getElementById('client-counts').replaceChildren(
-      ...[['clients', c.total], ['active', c.active], ['idle', c.idle], ['unavailable', c.unavailable]].map(([label, n]) => h('div', { class: 'card', 'data-count': label }, h('div', { class: 'big' }, n), label)),
-      indexing ? h('p', { id: 'indexing' }, 'reading the enrolled clients after a restart…') : null);
+    const cards = [['clients', c.total], ['active', c.active], ['idle', c.idle], ['unavailable', c.unavailable]].map(([label, n]) => h('div', { class: 'card', 'data-count': label }, h('div', { class: 'big' }, n), label));
+    if (indexing) cards.push(h('p', { id: 'indexing' }, 'reading the enrolled clients after a restart…'));
+    document.getElementById('client-counts').replaceChildren(...cards);
   }
 
   // Overview: every job, newest first, with its clients (active: training a task of the job; idle: eligible, not
