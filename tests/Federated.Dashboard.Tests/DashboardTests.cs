@@ -59,6 +59,32 @@ public partial class DashboardTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Sign_in_is_refused_with_429_after_five_wrong_passwords_from_one_address_even_with_the_right_one()
+    {
+        await using var harness = await DashboardHarness.StartAsync(output);
+        for (int i = 0; i < 5; i++)
+        {
+            await harness.SignInAsync($"guess {i}");
+            await Expect(harness.Page.Locator("#login-error")).ToHaveTextAsync("wrong user name or password");
+        }
+
+        await harness.SignInAsync();
+        await Expect(harness.Page.Locator("#login-error")).ToContainTextAsync("too many wrong passwords from this address (5 within 300 s): try again in");
+        Assert.EndsWith("/login.html", harness.Page.Url);
+        await harness.ScreenshotAsync("login-throttled");
+
+        var api = harness.Page.Context.APIRequest;
+        var session = await (await api.GetAsync($"{harness.DashboardUrl}api/session")).JsonAsync();
+        var refused = await api.PostAsync($"{harness.DashboardUrl}api/login", new APIRequestContextOptions
+        {
+            Headers = new Dictionary<string, string> { ["X-CSRF-TOKEN"] = session!.Value.GetProperty("antiforgeryToken").GetString()! },
+            DataObject = new { password = DashboardHarness.Password },
+        });
+        Assert.Equal(429, refused.Status);
+        Assert.InRange(int.Parse(refused.Headers["retry-after"], System.Globalization.CultureInfo.InvariantCulture), 1, 300);
+    }
+
+    [Fact]
     public async Task An_invalid_job_shows_the_validators_message_at_its_field_and_is_not_created()
     {
         await using var harness = await DashboardHarness.StartAsync(output);
@@ -128,6 +154,8 @@ public partial class DashboardTests(ITestOutputHelper output)
 
         await page.ClickAsync("#nav-overview");
         await Expect(page.Locator("tr[data-job='browser-job']")).ToContainTextAsync("6 / 6");
+        // Both clients enrolled, live and admitted, neither working on the completed job: idle for it.
+        await Expect(page.Locator("tr[data-job='browser-job'] .job-clients")).ToHaveTextAsync("0 / 2 / 0");
         await harness.ScreenshotAsync("overview");
         await page.ClickAsync("#nav-clients");
         await Expect(page.Locator("#clients-table tbody tr")).ToHaveCountAsync(2);

@@ -38,4 +38,12 @@ public sealed record ClientSnapshot
 
     [Id(10)]
     public ClientAdmission Admission { get; init; }
+
+    /// <summary>The LoRA rank of the client's latest accepted update; null before its first.</summary>
+    [Id(11)]
+    public int? Rank { get; init; }
+
+    /// <summary>Seconds per local step of its latest accepted updates (at most <c>ClientState.TrendLength</c>), oldest first.</summary>
+    [Id(12)]
+    public double[] SpeedTrend { get; init; } = [];
 }

@@ -19,8 +19,8 @@ public interface IClientGrain : IGrainWithStringKey
     /// <summary>Whether the client may be given a task now; a draining client asking for one has finished and is removed.</summary>
     Task<bool> MayTakeTasks();
 
-    /// <summary>A task of this client was accepted; updates its speed estimate.</summary>
-    Task RecordTaskCompleted(string taskId, double secondsPerStep);
+    /// <summary>A task of this client, at this LoRA rank, was accepted; updates its speed estimate and trend.</summary>
+    Task RecordTaskCompleted(string taskId, double secondsPerStep, int rank);
 
     /// <summary>A task of this client passed its deadline.</summary>
     Task RecordTaskExpired(string taskId);

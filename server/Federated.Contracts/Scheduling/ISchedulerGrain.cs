@@ -25,6 +25,9 @@ public interface ISchedulerGrain : IGrainWithStringKey
     /// <summary>The client gives its open task back; its place goes to another client.</summary>
     Task AbandonTask(string clientId, string taskId, int round, string reason);
 
+    /// <summary>Tells the server's client index which clients hold an open task of this job or were dropped by it (after a restart).</summary>
+    Task PublishClients();
+
     /// <summary>Re-checks deadlines and round completion (also run by the grain's timer).</summary>
     Task Tick();
 }

@@ -4,10 +4,14 @@ using Federated.Server.Hosting;
 
 namespace Federated.Server.Clients;
 
-/// <summary>One enrolled client: its device profile, its liveness and its measured speed.</summary>
+/// <summary>
+/// One enrolled client: its device profile, its liveness and its measured speed. Every change is pushed to the
+/// <see cref="ClientIndex"/>, which the dashboard reads instead of this grain.
+/// </summary>
 [GrainType("client")]
 public sealed partial class ClientGrain(
     [PersistentState("client", StorageNames.State)] IPersistentState<ClientState> state,
+    ClientIndex index,
     ILogger<ClientGrain> logger) : Grain, IClientGrain
 {
     /// <summary>Weight of the newest measurement in the speed average (FedCompass uses 0.9).</summary>
@@ -34,7 +38,7 @@ public sealed partial class ClientGrain(
         if (first)
             await GrainFactory.GetGrain<IClientDirectoryGrain>(0).Register(ClientId);
         LogEnrolled(logger, ClientId, profile.Device, profile.CpuCores, profile.MeasuredGflops, first);
-        return Snapshot();
+        return Published();
     }
 
     public Task<bool> Heartbeat(ClientActivityKind activity, string? taskId, double progress)
@@ -45,6 +49,7 @@ public sealed partial class ClientGrain(
         _activity = activity;
         _taskId = taskId;
         _progress = progress;
+        Published();
         return Task.FromResult(true);
     }
 
@@ -65,7 +70,7 @@ public sealed partial class ClientGrain(
         state.State.Admission = admission;
         await state.WriteStateAsync();
         LogAdmission(logger, ClientId, admission);
-        return Snapshot();
+        return Published();
     }
 
     public async Task<bool> MayTakeTasks()
@@ -76,28 +81,42 @@ public sealed partial class ClientGrain(
             state.State.Admission = ClientAdmission.Removed;
             await state.WriteStateAsync();
             LogAdmission(logger, ClientId, ClientAdmission.Removed);
+            Published();
         }
         return state.State.Admission == ClientAdmission.Active;
     }
 
-    public async Task RecordTaskCompleted(string taskId, double secondsPerStep)
+    public async Task RecordTaskCompleted(string taskId, double secondsPerStep, int rank)
     {
         state.State.TasksCompleted++;
+        state.State.Rank = rank;
         if (double.IsFinite(secondsPerStep) && secondsPerStep > 0)
         {
             state.State.SecondsPerStep = state.State.SecondsPerStep is { } previous
                 ? (1 - SpeedMomentum) * previous + SpeedMomentum * secondsPerStep
                 : secondsPerStep;
+            state.State.SpeedTrend.Add(secondsPerStep);
+            if (state.State.SpeedTrend.Count > ClientState.TrendLength)
+                state.State.SpeedTrend.RemoveRange(0, state.State.SpeedTrend.Count - ClientState.TrendLength);
         }
         state.State.LastSeen = DateTimeOffset.UtcNow;
         await state.WriteStateAsync();
+        Published();
     }
 
     public async Task RecordTaskExpired(string taskId)
     {
         state.State.TasksExpired++;
         await state.WriteStateAsync();
+        Published();
         LogExpired(logger, ClientId, taskId);
+    }
+
+    private ClientSnapshot Published()
+    {
+        var snapshot = Snapshot();
+        index.Upsert(snapshot);
+        return snapshot;
     }
 
     private ClientSnapshot Snapshot() => new()
@@ -113,6 +132,8 @@ public sealed partial class ClientGrain(
         TasksExpired = state.State.TasksExpired,
         SecondsPerStep = state.State.SecondsPerStep,
         Admission = state.State.Admission,
+        Rank = state.State.Rank,
+        SpeedTrend = [.. state.State.SpeedTrend],
     };
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Client {ClientId} is now {Admission} (operator)")]

@@ -5,6 +5,8 @@ namespace Federated.Server.Clients;
 /// <summary>Persisted state of a client grain. Liveness (last heartbeat, activity) stays in memory.</summary>
 public sealed class ClientState
 {
+    public const int TrendLength = 20;
+
     public ClientProfile? Profile { get; set; }
 
     public DateTimeOffset EnrolledAt { get; set; }
@@ -18,4 +20,10 @@ public sealed class ClientState
     public double? SecondsPerStep { get; set; }
 
     public ClientAdmission Admission { get; set; }
+
+    /// <summary>The LoRA rank of its latest accepted update.</summary>
+    public int? Rank { get; set; }
+
+    /// <summary>Seconds per step of its latest <see cref="TrendLength"/> accepted updates, oldest first.</summary>
+    public List<double> SpeedTrend { get; set; } = [];
 }

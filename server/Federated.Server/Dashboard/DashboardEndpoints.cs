@@ -49,6 +49,7 @@ public static partial class DashboardEndpoints
         }
         builder.Services.AddSingleton(new OperatorCredentials(options, generated));
         builder.Services.AddSingleton(new GeneratedPassword(generated));
+        builder.Services.AddSingleton(new SignInThrottle(options, TimeProvider.System));
         builder.Services.AddOptions<DashboardOptions>().BindConfiguration(DashboardOptions.Section);
         builder.Services.AddSingleton<DashboardFeed>();
         builder.Services.AddHostedService(s => s.GetRequiredService<DashboardFeed>());
@@ -141,11 +142,22 @@ public static partial class DashboardEndpoints
         return Results.Ok(new SessionView(user, tokens.RequestToken!, options.Value.OrleansPath.TrimEnd('/')));
     }
 
-    private static async Task<IResult> Login(HttpContext context, LoginRequest request, OperatorCredentials credentials)
+    private static async Task<IResult> Login(HttpContext context, LoginRequest request, OperatorCredentials credentials, SignInThrottle throttle, IOptions<DashboardOptions> options)
     {
+        var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (throttle.RetryAfter(address) is { } wait)
+        {
+            var seconds = (int)Math.Ceiling(wait.TotalSeconds);
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Results.Json(new ErrorView($"too many wrong passwords from this address ({options.Value.SignInAttempts} within {options.Value.SignInWindowSeconds} s): try again in {seconds} s", "password"), statusCode: StatusCodes.Status429TooManyRequests);
+        }
         var user = string.IsNullOrWhiteSpace(request.User) ? OperatorCredentials.DefaultUser : request.User.Trim();
         if (!credentials.Check(user, request.Password))
+        {
+            throttle.Failed(address);
             return Results.Json(new ErrorView("wrong user name or password", "password"), statusCode: StatusCodes.Status401Unauthorized);
+        }
+        throttle.Succeeded(address);
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, user)], CookieAuthenticationDefaults.AuthenticationScheme);
         await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
         return Results.Ok(new { user });
@@ -174,11 +186,7 @@ public static partial class DashboardEndpoints
     {
         var pageSize = Math.Clamp(size ?? 50, 1, 500);
         var index = Math.Max(page ?? 0, 0);
-        return Stream(feed.Clients, table =>
-        {
-            var matching = string.IsNullOrEmpty(q) ? table.Clients : [.. table.Clients.Where(c => c.Id.Contains(q, StringComparison.OrdinalIgnoreCase))];
-            return new ClientPage(table.Counts, matching.Length, index, pageSize, [.. matching.Skip(index * pageSize).Take(pageSize)], DateTimeOffset.UtcNow);
-        }, ct);
+        return Stream(feed.Clients, table => DashboardViews.Page(table, q, index, pageSize), ct);
     }
 
     /// <summary>A server-sent event per new value; the first at once.</summary>

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Federated.Contracts.Clients;
 using Federated.Contracts.Jobs;
-using Federated.Server.Hosting;
+using Federated.Server.Clients;
 using Federated.Server.Storage;
 using Microsoft.Extensions.Options;
 
@@ -9,22 +9,28 @@ namespace Federated.Server.Dashboard;
 
 /// <summary>
 /// What the dashboard's pages show, kept current once for all of them: one watcher per job waits on
-/// <see cref="IJobGrain.WaitForChange"/>, and one loop refreshes the client table (liveness has no change
-/// signal) every few seconds. Pages' event streams await <see cref="Latest{T}"/> values from here.
+/// <see cref="IJobGrain.WaitForChange"/>, and one loop reads the <see cref="ClientIndex"/> (which the client grains
+/// and schedulers push to; no grain is called per client) when a job or client changes, and at least every
+/// <see cref="DashboardOptions.ClientRefreshSeconds"/> as liveness ages. Pages' event streams await
+/// <see cref="Latest{T}"/> values from here.
 /// </summary>
 public sealed partial class DashboardFeed(
     IGrainFactory grains,
+    ClientIndex index,
     AdapterStore store,
-    IOptions<ServerOptions> server,
     IOptions<DashboardOptions> options,
     IHostApplicationLifetime lifetime,
     ILogger<DashboardFeed> logger) : BackgroundService
 {
-    private static readonly TimeSpan WatchSlice = TimeSpan.FromSeconds(15);
+    /// <summary>Short: a stopping silo waits for a long poll in flight, so a long slice held up every shutdown.</summary>
+    private static readonly TimeSpan WatchSlice = TimeSpan.FromSeconds(2);
+
+    /// <summary>At most five refreshes a second, however fast clients change (thousands enrolling at once).</summary>
+    private static readonly TimeSpan MinRefresh = TimeSpan.FromMilliseconds(200);
 
     private readonly ConcurrentDictionary<string, Latest<JobView>> _jobs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _sizes = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _jobChanged = new(0);
+    private readonly SemaphoreSlim _wake = new(0, 1);
     private CancellationToken _stopping;
 
     public Latest<OverviewView> Overview { get; } = new();
@@ -54,35 +60,76 @@ public sealed partial class DashboardFeed(
         // The silo starts after this service; wait until the whole host is up.
         if (!await Started(stoppingToken))
             return;
+        index.Changed += Wake;
+        try
+        {
+            _ = RebuildIndexAsync(stoppingToken);
+            await RefreshLoopAsync(stoppingToken);
+        }
+        finally
+        {
+            index.Changed -= Wake;
+        }
+    }
+
+    private async Task RefreshLoopAsync(CancellationToken stoppingToken)
+    {
         var period = TimeSpan.FromSeconds(options.Value.ClientRefreshSeconds);
-        var nextClients = DateTimeOffset.MinValue;
         while (!stoppingToken.IsCancellationRequested)
         {
+            var began = DateTimeOffset.UtcNow;
             try
             {
                 foreach (var jobId in await grains.GetGrain<IJobDirectoryGrain>(0).ListJobs())
                     await JobAsync(jobId);
-                if (DateTimeOffset.UtcNow >= nextClients)
-                {
-                    Clients.Publish(await ClientTableAsync());
-                    nextClients = DateTimeOffset.UtcNow + period;
-                }
                 var jobs = _jobs.Values.Select(j => j.Current.Value).OfType<JobView>().OrderByDescending(j => j.CreatedAt).ToArray();
-                Overview.Publish(new OverviewView(Clients.Current.Value?.Counts ?? new ClientCounts(0, 0, 0, 0), jobs, DateTimeOffset.UtcNow));
+                var table = DashboardViews.Table(index, jobs, began);
+                Clients.Publish(table);
+                Overview.Publish(DashboardViews.Overview(table, jobs));
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 LogRefreshFailed(logger, e);
             }
-            // Wake early when a job changes; otherwise when the client table is due.
             try
             {
-                await _jobChanged.WaitAsync(period, stoppingToken);
+                // Wake early when a job or a client changes; otherwise when liveness is due again.
+                await _wake.WaitAsync(period, stoppingToken);
+                var spare = began + MinRefresh - DateTimeOffset.UtcNow;
+                if (spare > TimeSpan.Zero)
+                    await Task.Delay(spare, stoppingToken);
             }
             catch (OperationCanceledException)
             {
                 return;
             }
+        }
+    }
+
+    private async Task RebuildIndexAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await index.RebuildAsync(grains, stoppingToken);
+        }
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+        {
+            LogRebuildFailed(logger, e);
+        }
+    }
+
+    /// <summary>Coalesces: however many changes arrive, the loop runs once more.</summary>
+    private void Wake()
+    {
+        if (_wake.CurrentCount > 0)
+            return;
+        try
+        {
+            _wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // another change released it first
         }
     }
 
@@ -115,7 +162,7 @@ public sealed partial class DashboardFeed(
                     continue;
                 version = next.Version;
                 latest.Publish(DashboardViews.Job(next, StoredBytes));
-                _jobChanged.Release();
+                Wake();
                 if (next.IsSettled)
                     return; // completed, failed or stopped, and evaluated: nothing more will change
             }
@@ -127,49 +174,15 @@ public sealed partial class DashboardFeed(
         }
     }
 
-    private async Task<ClientTable> ClientTableAsync()
-    {
-        var ids = await grains.GetGrain<IClientDirectoryGrain>(0).ListClients();
-        var snapshots = new List<ClientSnapshot>(ids.Length);
-        foreach (var batch in ids.Chunk(256))
-            snapshots.AddRange(await Task.WhenAll(batch.Select(id => grains.GetGrain<IClientGrain>(id).GetSnapshot())));
-
-        // Speed trend and rank from the clients' contributions to jobs, oldest first.
-        var speeds = new Dictionary<string, List<double>>(StringComparer.Ordinal);
-        var ranks = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var round in _jobs.Values.Select(j => j.Current.Value).OfType<JobView>().SelectMany(j => j.Rounds).OrderBy(r => r.CompletedAt))
-        {
-            foreach (var p in round.Participants)
-            {
-                if (!speeds.TryGetValue(p.ClientId, out var list))
-                    speeds[p.ClientId] = list = [];
-                list.Add(p.SecondsPerStep);
-                ranks[p.ClientId] = p.Rank;
-            }
-        }
-
-        var stale = DateTimeOffset.UtcNow - TimeSpan.FromSeconds(3 * server.Value.HeartbeatIntervalSeconds + server.Value.MaxPollWaitSeconds);
-        var views = snapshots
-            .OrderBy(c => c.ClientId, StringComparer.Ordinal)
-            .Select(c => DashboardViews.Client(
-                c, c.LastSeen >= stale,
-                speeds.TryGetValue(c.ClientId, out var s) ? [.. s.TakeLast(20)] : [],
-                ranks.TryGetValue(c.ClientId, out var r) ? r : null))
-            .ToArray();
-        var unavailable = views.Count(v => !v.Available);
-        var active = views.Count(v => v.Available && v.Activity != "idle");
-        return new ClientTable(new ClientCounts(views.Length, active, views.Length - active - unavailable, unavailable), views);
-    }
-
     private long StoredBytes(string sha256)
         => _sizes.GetOrAdd(sha256, s => AdapterStore.IsValidHash(s) && store.Contains(s) ? new FileInfo(store.PathOf(s)).Length : 0);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dashboard refresh failed")]
     private static partial void LogRefreshFailed(ILogger logger, Exception e);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dashboard could not rebuild the client index from the persisted clients; it fills as clients are heard from")]
+    private static partial void LogRebuildFailed(ILogger logger, Exception e);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dashboard lost track of job {JobId} for a moment")]
     private static partial void LogWatchFailed(ILogger logger, string jobId, Exception e);
 }
-
-/// <summary>All clients, sorted by id.</summary>
-public sealed record ClientTable(ClientCounts Counts, ClientView[] Clients);

@@ -29,6 +29,14 @@ public sealed class DashboardOptions
     [Range(1, 7 * 24 * 60)]
     public int SessionMinutes { get; set; } = 8 * 60;
 
+    /// <summary>Wrong passwords an address may give within <see cref="SignInWindowSeconds"/> before sign-in from it is refused (HTTP 429).</summary>
+    [Range(1, 1000)]
+    public int SignInAttempts { get; set; } = 5;
+
+    /// <summary>The sliding window over which <see cref="SignInAttempts"/> counts, and so the longest an address waits.</summary>
+    [Range(1, 24 * 60 * 60)]
+    public int SignInWindowSeconds { get; set; } = 300;
+
     /// <summary>How often the shared client table (liveness, activity) is refreshed for every open page.</summary>
     [Range(1, 3600)]
     public int ClientRefreshSeconds { get; set; } = 2;

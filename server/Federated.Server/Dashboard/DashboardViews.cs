@@ -1,5 +1,6 @@
 using Federated.Contracts.Clients;
 using Federated.Contracts.Jobs;
+using Federated.Server.Clients;
 
 namespace Federated.Server.Dashboard;
 
@@ -19,7 +20,8 @@ public sealed record JobView(
     RoundView[] Rounds,
     EventView[] Events,
     string? Error,
-    string? EvaluationError);
+    string? EvaluationError,
+    ClientCounts? Clients = null);
 
 public sealed record MetricsView(double Loss, double TokenAccuracy, double ExactMatch, int Examples);
 
@@ -56,10 +58,14 @@ public sealed record ParticipantView(
 
 public sealed record EventView(DateTimeOffset At, string Message);
 
-/// <summary>Counts of clients by what they are doing.</summary>
-public sealed record ClientCounts(int Total, int Active, int Idle, int Unavailable);
+/// <summary>The overview: server-wide client counts, and every job (newest first) with its own client counts.</summary>
+public sealed record OverviewView(ClientCounts Clients, JobView[] Jobs, bool Indexing, DateTimeOffset At);
 
-public sealed record OverviewView(ClientCounts Clients, JobView[] Jobs, DateTimeOffset At);
+/// <summary>
+/// Every client from the <see cref="ClientIndex"/>, sorted by id, with the counts, at one moment; pages filter
+/// and slice it and only the rows of a page become <see cref="ClientView"/>s.
+/// </summary>
+public sealed record ClientTable(ClientCounts Counts, Dictionary<string, ClientCounts> JobCounts, ClientSnapshot[] Clients, bool[] Live, bool Indexing, DateTimeOffset At);
 
 public sealed record ClientView(
     string Id,
@@ -73,13 +79,14 @@ public sealed record ClientView(
     int? Rank,
     string Activity,
     double Progress,
+    bool Live,
     bool Available,
     DateTimeOffset LastSeen,
     int TasksCompleted,
     int TasksExpired,
     string Admission);
 
-public sealed record ClientPage(ClientCounts Counts, int Matching, int Page, int PageSize, ClientView[] Items, DateTimeOffset At);
+public sealed record ClientPage(ClientCounts Counts, int Matching, int Page, int PageSize, ClientView[] Items, bool Indexing, DateTimeOffset At);
 
 /// <summary>Builds the views from grain snapshots.</summary>
 public static class DashboardViews
@@ -106,10 +113,62 @@ public static class DashboardViews
             bytes, eta, Metrics(job.Baseline), rounds, Events(job), job.Error, job.EvaluationError);
     }
 
-    public static ClientView Client(ClientSnapshot client, bool available, double[] trend, int? rank) => new(
+    /// <summary>The clients and their counts (server-wide and per job) now, from the index alone.</summary>
+    public static ClientTable Table(ClientIndex index, IReadOnlyCollection<JobView> jobs, DateTimeOffset now)
+    {
+        var clients = index.Sorted();
+        var live = Array.ConvertAll(clients, c => index.IsLive(c, now));
+        var statuses = jobs.Select(j => new JobSnapshotStatus(j.Id, Settled: j.Status is not ("running" or "paused"))).ToArray();
+        return new ClientTable(index.Counts(clients, statuses, now), index.CountsPerJob(clients, statuses, now), clients, live, index.Rebuilding, now);
+    }
+
+    public static OverviewView Overview(ClientTable table, JobView[] jobs)
+        => new(table.Counts, [.. jobs.Select(j => j with { Clients = table.JobCounts.GetValueOrDefault(j.Id) })], table.Indexing, table.At);
+
+    /// <summary>
+    /// One page of the clients whose id, device, accelerator, activity or admission contains
+    /// <paramref name="query"/> (case-insensitive; all when empty).
+    /// </summary>
+    public static ClientPage Page(ClientTable table, string? query, int page, int pageSize)
+    {
+        var matching = new List<int>();
+        for (int i = 0; i < table.Clients.Length; i++)
+        {
+            if (Matches(table.Clients[i], query))
+                matching.Add(i);
+        }
+        var items = matching.Skip(page * pageSize).Take(pageSize).Select(i => Client(table.Clients[i], table.Live[i])).ToArray();
+        return new ClientPage(table.Counts, matching.Count, page, pageSize, items, table.Indexing, table.At);
+    }
+
+    private static bool Matches(ClientSnapshot client, string? query)
+        => string.IsNullOrEmpty(query)
+            || client.ClientId.Contains(query, StringComparison.OrdinalIgnoreCase)
+            || client.Profile.Device.Contains(query, StringComparison.OrdinalIgnoreCase)
+            || client.Profile.AcceleratorName.Contains(query, StringComparison.OrdinalIgnoreCase)
+            || Name(client.Admission).Contains(query, StringComparison.OrdinalIgnoreCase)
+            || Name(client.Activity).Contains(query, StringComparison.OrdinalIgnoreCase);
+
+    public static ClientView Client(ClientSnapshot client, bool live) => new(
         client.ClientId, client.Profile.Device, client.Profile.CpuCores, client.Profile.MemoryBytes, client.Profile.AcceleratorName,
-        client.Profile.MeasuredGflops, client.SecondsPerStep, trend, rank, client.Activity.ToString().ToLowerInvariant(),
-        client.Progress, available, client.LastSeen, client.TasksCompleted, client.TasksExpired, client.Admission.ToString().ToLowerInvariant());
+        client.Profile.MeasuredGflops, client.SecondsPerStep, client.SpeedTrend, client.Rank, Name(client.Activity),
+        client.Progress, live, live && client.Admission == ClientAdmission.Active, client.LastSeen, client.TasksCompleted, client.TasksExpired, Name(client.Admission));
+
+    private static string Name(ClientAdmission admission) => admission switch
+    {
+        ClientAdmission.Active => "active",
+        ClientAdmission.Paused => "paused",
+        ClientAdmission.Draining => "draining",
+        _ => "removed",
+    };
+
+    private static string Name(ClientActivityKind activity) => activity switch
+    {
+        ClientActivityKind.Idle => "idle",
+        ClientActivityKind.Downloading => "downloading",
+        ClientActivityKind.Training => "training",
+        _ => "uploading",
+    };
 
     private static MetricsView? Metrics(EvaluationSummary? m) => m is null ? null : new(m.Loss, m.TokenAccuracy, m.ExactMatch, m.Examples);
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Federated.Core.Configuration;
+using Federated.Server.Clients;
 using Federated.Server.Dashboard;
 using Federated.Server.Models;
 using Federated.Server.Storage;
@@ -53,6 +54,7 @@ public static class FederatedServerHost
             silo.AddFileGrainStorage(StorageNames.State, Path.Combine(options.DataPath, "state"));
         });
 
+        builder.Services.AddSingleton<ClientIndex>();
         builder.Services.AddSingleton(new AdapterStore(Path.Combine(options.DataPath, "adapters")));
         builder.Services.AddSingleton<BaseModelRegistry>();
         builder.Services.AddSingleton<UpdateReceiver>();

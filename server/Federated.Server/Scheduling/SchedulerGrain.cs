@@ -5,6 +5,7 @@ using Federated.Contracts.Evaluation;
 using Federated.Contracts.Jobs;
 using Federated.Contracts.Scheduling;
 using Federated.Core.Scheduling;
+using Federated.Server.Clients;
 using Federated.Server.Coordination;
 using Federated.Server.Hosting;
 using Microsoft.Extensions.Options;
@@ -19,11 +20,14 @@ namespace Federated.Server.Scheduling;
 /// and deadlines never race. Each aggregation the policy orders is combined by the aggregator with the policy's
 /// absolute weights and committed as the job's next round (round = global version); the job completes after
 /// its configured number of rounds. The policy's state is persisted with the grain and survives a restart.
+/// Which clients hold an open task, or were dropped by the policy, is pushed to the <see cref="ClientIndex"/>
+/// as it changes (the dashboard's per-job client counts).
 /// </summary>
 [GrainType("scheduler")]
 public sealed partial class SchedulerGrain(
     [PersistentState("scheduler", StorageNames.State)] IPersistentState<SchedulerState> state,
     IOptions<ServerOptions> options,
+    ClientIndex index,
     ILogger<SchedulerGrain> logger) : Grain, ISchedulerGrain
 {
     private readonly ChangeSignal _changed = new();
@@ -51,6 +55,8 @@ public sealed partial class SchedulerGrain(
             return None($"job '{JobId}' is {job.Status.ToString().ToLowerInvariant()}");
 
         var policy = Policy(job);
+        if (policy.State.Clients.TryGetValue(clientId, out var known) && !known.Available)
+            index.SetJobState(JobId, clientId, null); // asking again makes a dropped client available
         var memory = job.Config.Scheduler is { RankTiers.Length: > 0 } ? await MemoryGiB(clientId) : null;
         var decision = policy.ClientReady(clientId, Now(job, policy), memory);
         await Apply(job, decision);
@@ -98,10 +104,11 @@ public sealed partial class SchedulerGrain(
             throw FederatedException.Precondition($"task {task.TaskId}: {rejected.Reason}; ask for a new task");
         }
         task.Status = IssuedTaskStatus.Accepted;
+        index.SetJobState(JobId, task.ClientId, null);
         task.Update = submission;
         task.ArrivedAt = DateTimeOffset.UtcNow;
         LogAccepted(logger, JobId, task.Round, submission.ClientId, submission.Sha256, submission.NumSamples);
-        await GrainFactory.GetGrain<IClientGrain>(submission.ClientId).RecordTaskCompleted(task.TaskId, submission.Stats.SecondsPerStep);
+        await GrainFactory.GetGrain<IClientGrain>(submission.ClientId).RecordTaskCompleted(task.TaskId, submission.Stats.SecondsPerStep, task.Rank);
         await Apply(job, decision, persist: true);
         return new SubmissionReceipt(submission.Sha256, Duplicate: false, $"accepted ({policy.Name}, task from version {task.StartVersion})");
     }
@@ -112,6 +119,20 @@ public sealed partial class SchedulerGrain(
         var task = FindTask(clientId, taskId, round);
         LogAbandoned(logger, JobId, task.Round, clientId, taskId, reason);
         await Lose(job, task, $"given back: {reason}");
+    }
+
+    public async Task PublishClients()
+    {
+        var job = await SyncWithJob();
+        var states = new Dictionary<string, ClientJobState>(StringComparer.Ordinal);
+        if (job is not null && _policy is { } policy)
+        {
+            foreach (var client in policy.State.Clients.Values.Where(c => !c.Available))
+                states[client.ClientId] = ClientJobState.Unavailable;
+        }
+        foreach (var task in state.State.Issued.Values.Where(t => t.Status == IssuedTaskStatus.Open))
+            states[task.ClientId] = ClientJobState.Working;
+        index.ReplaceJob(JobId, states);
     }
 
     public async Task Tick()
@@ -182,7 +203,10 @@ public sealed partial class SchedulerGrain(
             });
         }
         foreach (var clientId in decision.Unavailable)
+        {
             LogUnavailable(logger, JobId, clientId, _policy!.Name);
+            index.SetJobState(JobId, clientId, ClientJobState.Unavailable);
+        }
 
         if (persist || issued || expired.Count > 0 || decision.Aggregations.Count > 0 || decision.Unavailable.Count > 0 || decision.Rejected.Count > 0)
         {
@@ -227,13 +251,15 @@ public sealed partial class SchedulerGrain(
             Group = assignment.GroupId,
         };
         state.State.Issued[task.PolicyTaskId] = task;
+        index.SetJobState(JobId, task.ClientId, ClientJobState.Working);
         LogAssigned(logger, JobId, task.StartVersion, task.ClientId, task.TaskId, task.Rank, task.Steps);
     }
 
-    private static void Withdraw(IssuedTask task, string reason)
+    private void Withdraw(IssuedTask task, string reason)
     {
         task.Status = IssuedTaskStatus.Withdrawn;
         task.Reason = reason;
+        index.SetJobState(JobId, task.ClientId, null);
     }
 
     /// <summary>Aggregates and commits the queued aggregations in order; a failure leaves them queued for the next tick.</summary>

@@ -14,6 +14,7 @@ public static class BenchCommand
         new TrainingBench(),
         new GenerationBench(),
         new SchedulingBench(),
+        new DashboardBench(),
     ];
 
     public static Command Create()

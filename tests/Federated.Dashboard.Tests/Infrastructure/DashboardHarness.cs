@@ -38,19 +38,23 @@ public sealed class DashboardHarness : IAsyncDisposable
 
     public static string ScreenshotFolder => Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots");
 
-    public static async Task<DashboardHarness> StartAsync(ITestOutputHelper output, int clients = 0)
+    /// <param name="settings">Server configuration on top of the harness's own.</param>
+    public static async Task<DashboardHarness> StartAsync(ITestOutputHelper output, int clients = 0, IReadOnlyDictionary<string, string?>? settings = null)
     {
         if (!File.Exists(ChromiumPath))
             throw new InvalidOperationException($"the dashboard tests need Debian's Chromium at {ChromiumPath}: install it with `apt-get install -y --no-install-recommends chromium` (.ci/run does)");
         var folder = new TemporaryDirectory();
         var logger = TestLogging.For(output);
-        var server = await LocalServer.StartAsync(Path.Combine(folder.Path, "server"), logger, settings: new Dictionary<string, string?>
+        var configuration = new Dictionary<string, string?>
         {
             ["Server:Dashboard:Enabled"] = "true",
             ["Server:Dashboard:Password"] = Password,
             ["Server:Dashboard:ClientRefreshSeconds"] = "1",
             ["Server:SchedulerTickSeconds"] = "1",
-        });
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            configuration[key] = value;
+        var server = await LocalServer.StartAsync(Path.Combine(folder.Path, "server"), logger, settings: configuration);
         var harness = new DashboardHarness(folder, logger, server);
         try
         {

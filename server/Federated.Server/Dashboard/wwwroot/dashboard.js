@@ -50,17 +50,24 @@
     for (const a of document.querySelectorAll('nav a')) a.classList.toggle('current', a.id === nav);
   }
 
-  // Overview: every job, newest first, and the clients by state.
+  // Server-wide client counts as cards; a note while the server re-reads its clients after a restart.
+  function clientCards(c, indexing) {
+    const cards = [['clients', c.total], ['active', c.active], ['idle', c.idle], ['unavailable', c.unavailable]].map(([label, n]) => h('div', { class: 'card', 'data-count': label }, h('div', { class: 'big' }, n), label));
+    if (indexing) cards.push(h('p', { id: 'indexing' }, 'reading the enrolled clients after a restart…'));
+    document.getElementById('client-counts').replaceChildren(...cards);
+  }
+
+  // Overview: every job, newest first, with its clients (active: training a task of the job; idle: eligible, not
+  // working on it; unavailable: paused, drained, removed, dropped by its scheduler or not seen recently).
   function overview() {
     select('nav-overview');
     page.replaceChildren(h('h1', {}, 'Overview'), h('div', { id: 'client-counts', class: 'cards' }), h('div', { id: 'jobs' }, 'No jobs yet.'));
     follow('api/overview', data => {
-      const c = data.clients;
-      document.getElementById('client-counts').replaceChildren(
-        ...[['clients', c.total], ['active', c.active], ['idle', c.idle], ['unavailable', c.unavailable]].map(([label, n]) => h('div', { class: 'card' }, h('div', { class: 'big' }, n), label)));
+      clientCards(data.clients, data.indexing);
       if (data.jobs.length === 0) return;
+      const counts = c => c ? [h('span', { class: 'active' }, c.active), ' / ', h('span', { class: 'idle' }, c.idle), ' / ', h('span', { class: 'unavailable' }, c.unavailable)] : '—';
       document.getElementById('jobs').replaceChildren(h('table', { id: 'jobs-table' },
-        h('thead', {}, h('tr', {}, ...['Job', 'State', 'Round', 'Progress', 'Clients last round', 'Bytes moved', 'Held-out loss', 'ETA'].map(t => h('th', {}, t)))),
+        h('thead', {}, h('tr', {}, ...['Job', 'State', 'Round', 'Progress', 'Clients active / idle / unavailable', 'Clients last round', 'Bytes moved', 'Held-out loss', 'ETA'].map(t => h('th', {}, t)))),
         h('tbody', {}, ...data.jobs.map(job => {
           const last = job.rounds[job.rounds.length - 1];
           const loss = [...job.rounds].reverse().find(r => r.evaluation)?.evaluation?.loss ?? job.baseline?.loss;
@@ -69,6 +76,7 @@
             h('td', {}, h('span', { class: `badge ${job.status}` }, job.status)),
             h('td', {}, `${job.completedRounds} / ${job.totalRounds}`),
             h('td', {}, h('progress', { max: 1, value: job.progress }), ` ${pct(job.progress)}`),
+            h('td', { class: 'job-clients' }, counts(job.clients)),
             h('td', {}, last ? last.participants.length : '—'),
             h('td', {}, bytes(job.bytesMoved)),
             h('td', {}, loss === undefined ? '—' : loss.toFixed(4)),
@@ -174,7 +182,7 @@
     follow(`api/jobs/${encodeURIComponent(id)}`, render);
   }
 
-  // Clients: one page of the table at a time (the server slices; fine for 10,000 clients).
+  // Clients: one page of the table at a time (the server filters and slices its client index; fine for 10,000 clients).
   function clients(query) {
     select('nav-clients');
     const params = new URLSearchParams(query);
@@ -182,15 +190,14 @@
     const search = params.get('q') || '';
     const size = 50;
     const go = (p, q) => { location.hash = `#/clients?page=${p}&q=${encodeURIComponent(q)}`; };
-    const box = h('input', { id: 'client-search', type: 'search', placeholder: 'filter by id', value: search });
+    const box = h('input', { id: 'client-search', type: 'search', placeholder: 'filter: id, device, activity, admission', value: search });
     box.addEventListener('change', () => go(0, box.value));
     page.replaceChildren(h('h1', {}, 'Clients'), h('div', { id: 'client-counts', class: 'cards' }),
       h('div', { class: 'toolbar' }, box, h('button', { id: 'prev-page', type: 'button', onclick: () => go(index - 1, search) }, '‹ previous'),
         h('span', { id: 'page-info' }), h('button', { id: 'next-page', type: 'button', onclick: () => go(index + 1, search) }, 'next ›')),
       h('table', { id: 'clients-table' }, h('thead', {}, h('tr', {}, ...['Client', 'Device', 'Cores', 'Memory', 'Measured speed', 'Seconds / step', 'Trend', 'Rank', 'Activity', 'Last seen', 'Tasks done', 'Expired', 'Admission', 'Actions'].map(t => h('th', {}, t)))), h('tbody', {})));
     follow(`api/clients?page=${index}&size=${size}&q=${encodeURIComponent(search)}`, data => {
-      const c = data.counts;
-      document.getElementById('client-counts').replaceChildren(...[['clients', c.total], ['active', c.active], ['idle', c.idle], ['unavailable', c.unavailable]].map(([label, n]) => h('div', { class: 'card' }, h('div', { class: 'big' }, n), label)));
+      clientCards(data.counts, data.indexing);
       const pages = Math.max(1, Math.ceil(data.matching / data.pageSize));
       document.getElementById('page-info').textContent = `page ${data.page + 1} of ${pages} (${data.matching} clients)`;
       document.getElementById('prev-page').disabled = data.page === 0;
@@ -199,7 +206,7 @@
         h('td', {}, x.id), h('td', {}, x.accelerator ? `${x.device} (${x.accelerator})` : x.device), h('td', {}, x.cpuCores), h('td', {}, bytes(x.memoryBytes)),
         h('td', {}, `${x.measuredGflops.toFixed(1)} GFLOP/s`), h('td', {}, x.secondsPerStep == null ? '—' : x.secondsPerStep.toFixed(3)),
         h('td', {}, Charts.spark(x.speedTrend)), h('td', {}, x.rank ?? '—'),
-        h('td', {}, x.available ? (x.activity === 'idle' ? 'idle' : `${x.activity} ${pct(x.progress)}`) : 'unavailable'),
+        h('td', {}, x.live ? (x.activity === 'idle' ? 'idle' : `${x.activity} ${pct(x.progress)}`) : 'not seen recently'),
         h('td', {}, ago(x.lastSeen)), h('td', {}, x.tasksCompleted), h('td', {}, x.tasksExpired),
         h('td', { class: 'admission' }, x.admission),
         h('td', { class: 'actions' }, ...clientActions(x)))));

@@ -1,0 +1,218 @@
+using System.Collections.Concurrent;
+using Federated.Contracts.Clients;
+using Federated.Contracts.Errors;
+using Federated.Contracts.Jobs;
+using Federated.Contracts.Scheduling;
+using Federated.Server.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Federated.Server.Clients;
+
+/// <summary>
+/// The server's in-memory projection of every enrolled client, which the dashboard's pages, filters and counts
+/// read instead of calling the grains: each <see cref="ClientGrain"/> pushes its snapshot here whenever it
+/// changes (enrolment, heartbeat, task, operator action) and each job's scheduler pushes which clients hold one
+/// of its tasks or were dropped by it. After a restart <see cref="RebuildAsync"/> fills it from the client
+/// directory in the background. One per silo: the coordinator runs a single co-hosted silo.
+/// </summary>
+public sealed class ClientIndex(IOptions<ServerOptions> options)
+{
+    private const int RebuildBatch = 256;
+
+    private readonly ConcurrentDictionary<string, ClientSnapshot> _clients = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, ClientJobState>> _jobs = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private string[] _sortedIds = [];
+    private int _sortedCount = -1;
+    private long _version;
+    private volatile bool _rebuilding;
+
+    /// <summary>Raised after every change (from grain threads): wake a reader, do not work in the handler.</summary>
+    public event Action? Changed;
+
+    /// <summary>Counts changes; a reader compares it to know whether to read again.</summary>
+    public long Version => Interlocked.Read(ref _version);
+
+    public int Count => _clients.Count;
+
+    /// <summary>True while <see cref="RebuildAsync"/> is still reading the persisted clients after a restart.</summary>
+    public bool Rebuilding => _rebuilding;
+
+    /// <summary>A client's current snapshot (its grain calls this on every change).</summary>
+    public void Upsert(ClientSnapshot client)
+    {
+        _clients[client.ClientId] = client;
+        Touch();
+    }
+
+    /// <summary>A snapshot read while rebuilding: kept only if the grain has not pushed a newer one meanwhile.</summary>
+    public void Seed(ClientSnapshot client)
+    {
+        if (_clients.TryAdd(client.ClientId, client))
+            Touch();
+    }
+
+    public bool TryGet(string clientId, out ClientSnapshot client) => _clients.TryGetValue(clientId, out client!);
+
+    /// <summary>What the job's scheduler says of the client now; null: nothing (no open task, not dropped).</summary>
+    public void SetJobState(string jobId, string clientId, ClientJobState? state)
+    {
+        var job = _jobs.GetOrAdd(jobId, _ => new ConcurrentDictionary<string, ClientJobState>(StringComparer.Ordinal));
+        if (state is { } s)
+            job[clientId] = s;
+        else if (!job.TryRemove(clientId, out _))
+            return;
+        Touch();
+    }
+
+    /// <summary>Everything the job's scheduler says of its clients, replacing what was known (after a restart).</summary>
+    public void ReplaceJob(string jobId, IEnumerable<KeyValuePair<string, ClientJobState>> states)
+    {
+        _jobs[jobId] = new ConcurrentDictionary<string, ClientJobState>(states, StringComparer.Ordinal);
+        Touch();
+    }
+
+    /// <summary>Every client, sorted by id (the id order is rebuilt only when a client was added).</summary>
+    public ClientSnapshot[] Sorted()
+    {
+        string[] ids;
+        lock (_gate)
+        {
+            if (_sortedCount != _clients.Count)
+            {
+                var keys = _clients.Keys.ToArray();
+                Array.Sort(keys, StringComparer.Ordinal);
+                _sortedIds = keys;
+                _sortedCount = keys.Length;
+            }
+            ids = _sortedIds;
+        }
+        var result = new ClientSnapshot[ids.Length];
+        for (int i = 0; i < ids.Length; i++)
+            result[i] = _clients[ids[i]];
+        return result;
+    }
+
+    /// <summary>
+    /// Seen recently: a heartbeat, poll or enrolment within three heartbeat intervals plus the longest poll wait.
+    /// Heartbeats are not persisted, so after a restart a client is not live until it is heard from again.
+    /// </summary>
+    public bool IsLive(ClientSnapshot client, DateTimeOffset now)
+        => client.LastSeen >= now - TimeSpan.FromSeconds(3 * options.Value.HeartbeatIntervalSeconds + options.Value.MaxPollWaitSeconds);
+
+    /// <summary>
+    /// Server-wide counts, each client in one of three, as per job (<see cref="CountsPerJob"/>): active when live
+    /// and reporting work (downloading, training, uploading) or holding an open task of a job that has not
+    /// settled; otherwise unavailable when not live or paused, draining or removed by an operator; idle otherwise.
+    /// </summary>
+    public ClientCounts Counts(IReadOnlyCollection<ClientSnapshot> clients, IEnumerable<JobSnapshotStatus> jobs, DateTimeOffset now)
+    {
+        var running = jobs.Where(j => !j.Settled).Select(j => _jobs.TryGetValue(j.JobId, out var s) ? s : null).OfType<ConcurrentDictionary<string, ClientJobState>>().ToArray();
+        int active = 0, unavailable = 0;
+        foreach (var client in clients)
+        {
+            var live = IsLive(client, now);
+            if (live && (client.Activity != ClientActivityKind.Idle || running.Any(j => j.TryGetValue(client.ClientId, out var s) && s == ClientJobState.Working)))
+                active++;
+            else if (!live || client.Admission != ClientAdmission.Active)
+                unavailable++;
+        }
+        return new ClientCounts(clients.Count, active, clients.Count - active - unavailable, unavailable);
+    }
+
+    /// <summary>
+    /// Counts for each job, every client in exactly one of three. Active: live and holding an open task of the
+    /// job (handed out, not yet answered, withdrawn or expired), even when paused or draining since, as that task
+    /// may still finish. Unavailable: otherwise, when not live, paused, draining or removed by an operator, or
+    /// dropped by the job's scheduler (a missed deadline; until the client asks again). Idle: the rest, enrolled
+    /// and eligible but not working on the job. A settled job (completed, failed, stopped) has no active client.
+    /// </summary>
+    public Dictionary<string, ClientCounts> CountsPerJob(IReadOnlyCollection<ClientSnapshot> clients, IEnumerable<JobSnapshotStatus> jobs, DateTimeOffset now)
+    {
+        var tallies = jobs.Select(j => (j.JobId, States: _jobs.TryGetValue(j.JobId, out var s) ? s : null, j.Settled, Active: 0, Unavailable: 0)).ToArray();
+        foreach (var client in clients)
+        {
+            var live = IsLive(client, now);
+            var admitted = client.Admission == ClientAdmission.Active;
+            for (int i = 0; i < tallies.Length; i++)
+            {
+                ref var tally = ref tallies[i];
+                ClientJobState? state = tally.States is { } states && states.TryGetValue(client.ClientId, out var s) ? s : null;
+                if (tally.Settled)
+                    state = null;
+                if (live && state == ClientJobState.Working)
+                    tally.Active++;
+                else if (!live || !admitted || state == ClientJobState.Unavailable)
+                    tally.Unavailable++;
+            }
+        }
+        return tallies.ToDictionary(t => t.JobId, t => new ClientCounts(clients.Count, t.Active, clients.Count - t.Active - t.Unavailable, t.Unavailable), StringComparer.Ordinal);
+    }
+
+    /// <summary>Live and admitted by the operators.</summary>
+    public bool IsAvailable(ClientSnapshot client, DateTimeOffset now) => IsLive(client, now) && client.Admission == ClientAdmission.Active;
+
+    /// <summary>
+    /// Reads every client the directory lists and is not here yet (a restart), in batches of grain calls, then
+    /// asks each active job's scheduler what its clients do. Runs in the background; pages show what is read so far.
+    /// </summary>
+    public async Task RebuildAsync(IGrainFactory grains, CancellationToken cancellationToken)
+    {
+        _rebuilding = true;
+        Touch();
+        try
+        {
+            var ids = await grains.GetGrain<IClientDirectoryGrain>(0).ListClients();
+            foreach (var batch in ids.Where(id => !_clients.ContainsKey(id)).Chunk(RebuildBatch))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                foreach (var client in await Task.WhenAll(batch.Select(id => SnapshotOrNull(grains, id))))
+                {
+                    if (client is not null)
+                        Seed(client);
+                }
+            }
+            foreach (var jobId in await grains.GetGrain<IJobDirectoryGrain>(0).ListActiveJobs())
+                await grains.GetGrain<ISchedulerGrain>(jobId).PublishClients();
+        }
+        finally
+        {
+            _rebuilding = false;
+            Touch();
+        }
+    }
+
+    private static async Task<ClientSnapshot?> SnapshotOrNull(IGrainFactory grains, string clientId)
+    {
+        try
+        {
+            return await grains.GetGrain<IClientGrain>(clientId).GetSnapshot();
+        }
+        catch (FederatedException e) when (e.Error == FederatedError.NotFound)
+        {
+            return null;
+        }
+    }
+
+    private void Touch()
+    {
+        Interlocked.Increment(ref _version);
+        Changed?.Invoke();
+    }
+}
+
+/// <summary>What a job's scheduler says of a client.</summary>
+public enum ClientJobState
+{
+    /// <summary>Holds an open task of the job.</summary>
+    Working,
+
+    /// <summary>Dropped by the job's scheduler (missed a deadline) until it asks for work again.</summary>
+    Unavailable,
+}
+
+/// <summary>A job as far as client counts need it.</summary>
+public readonly record struct JobSnapshotStatus(string JobId, bool Settled);
+
+/// <summary>Counts of clients by what they are doing (see <see cref="ClientIndex.Counts"/> and <see cref="ClientIndex.CountsPerJob"/>).</summary>
+public sealed record ClientCounts(int Total, int Active, int Idle, int Unavailable);
