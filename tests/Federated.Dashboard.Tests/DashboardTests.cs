@@ -160,6 +160,8 @@ public partial class DashboardTests(ITestOutputHelper output)
         await page.ClickAsync("#nav-clients");
         await Expect(page.Locator("#clients-table tbody tr")).ToHaveCountAsync(2);
         await Expect(page.Locator("tr[data-client='client-1']")).ToContainTextAsync("GFLOP/s");
+        // Each client's last task as the scheduler handed it out: job, rank, local steps.
+        await Expect(page.Locator("tr[data-client='client-1'] .assignment")).ToHaveTextAsync(new Regex(@"^browser-job · r\d+ · \d+ steps$"));
 
         // Client actions: pause and resume one; drain the other, which is removed once it asks for work again.
         var first = page.Locator("tr[data-client='client-1']");

@@ -21,6 +21,7 @@ public sealed class ClientIndex(IOptions<ServerOptions> options)
 
     private readonly ConcurrentDictionary<string, ClientSnapshot> _clients = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, ClientJobState>> _jobs = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ClientAssignment> _assignments = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private string[] _sortedIds = [];
     private int _sortedCount = -1;
@@ -64,6 +65,15 @@ public sealed class ClientIndex(IOptions<ServerOptions> options)
             return;
         Touch();
     }
+
+    /// <summary>The latest task a scheduler handed the client (kept after it finishes: the client's current or last assignment).</summary>
+    public void RecordAssignment(string clientId, ClientAssignment assignment)
+    {
+        _assignments.AddOrUpdate(clientId, assignment, (_, known) => known.IssuedAt > assignment.IssuedAt ? known : assignment);
+        Touch();
+    }
+
+    public ClientAssignment? AssignmentOf(string clientId) => _assignments.TryGetValue(clientId, out var assignment) ? assignment : null;
 
     /// <summary>Everything the job's scheduler says of its clients, replacing what was known (after a restart).</summary>
     public void ReplaceJob(string jobId, IEnumerable<KeyValuePair<string, ClientJobState>> states)
@@ -210,6 +220,9 @@ public enum ClientJobState
     /// <summary>Dropped by the job's scheduler (missed a deadline) until it asks for work again.</summary>
     Unavailable,
 }
+
+/// <summary>A task handed to a client: its job, LoRA rank and number of local steps.</summary>
+public sealed record ClientAssignment(string JobId, int Rank, int Steps, DateTimeOffset IssuedAt);
 
 /// <summary>A job as far as client counts need it.</summary>
 public readonly record struct JobSnapshotStatus(string JobId, bool Settled);

@@ -65,7 +65,7 @@ public sealed record OverviewView(ClientCounts Clients, JobView[] Jobs, bool Ind
 /// Every client from the <see cref="ClientIndex"/>, sorted by id, with the counts, at one moment; pages filter
 /// and slice it and only the rows of a page become <see cref="ClientView"/>s.
 /// </summary>
-public sealed record ClientTable(ClientCounts Counts, Dictionary<string, ClientCounts> JobCounts, ClientSnapshot[] Clients, bool[] Live, bool Indexing, DateTimeOffset At);
+public sealed record ClientTable(ClientCounts Counts, Dictionary<string, ClientCounts> JobCounts, ClientSnapshot[] Clients, bool[] Live, ClientAssignment?[] Assignments, bool Indexing, DateTimeOffset At);
 
 public sealed record ClientView(
     string Id,
@@ -84,7 +84,10 @@ public sealed record ClientView(
     DateTimeOffset LastSeen,
     int TasksCompleted,
     int TasksExpired,
-    string Admission);
+    string Admission,
+    string? AssignedJob,
+    int? AssignedRank,
+    int? AssignedSteps);
 
 public sealed record ClientPage(ClientCounts Counts, int Matching, int Page, int PageSize, ClientView[] Items, bool Indexing, DateTimeOffset At);
 
@@ -119,7 +122,8 @@ public static class DashboardViews
         var clients = index.Sorted();
         var live = Array.ConvertAll(clients, c => index.IsLive(c, now));
         var statuses = jobs.Select(j => new JobSnapshotStatus(j.Id, Settled: j.Status is not ("running" or "paused"))).ToArray();
-        return new ClientTable(index.Counts(clients, statuses, now), index.CountsPerJob(clients, statuses, now), clients, live, index.Rebuilding, now);
+        var assignments = Array.ConvertAll(clients, c => index.AssignmentOf(c.ClientId));
+        return new ClientTable(index.Counts(clients, statuses, now), index.CountsPerJob(clients, statuses, now), clients, live, assignments, index.Rebuilding, now);
     }
 
     public static OverviewView Overview(ClientTable table, JobView[] jobs)
@@ -137,7 +141,7 @@ public static class DashboardViews
             if (Matches(table.Clients[i], query))
                 matching.Add(i);
         }
-        var items = matching.Skip(page * pageSize).Take(pageSize).Select(i => Client(table.Clients[i], table.Live[i])).ToArray();
+        var items = matching.Skip(page * pageSize).Take(pageSize).Select(i => Client(table.Clients[i], table.Live[i], table.Assignments[i])).ToArray();
         return new ClientPage(table.Counts, matching.Count, page, pageSize, items, table.Indexing, table.At);
     }
 
@@ -149,10 +153,11 @@ public static class DashboardViews
             || Name(client.Admission).Contains(query, StringComparison.OrdinalIgnoreCase)
             || Name(client.Activity).Contains(query, StringComparison.OrdinalIgnoreCase);
 
-    public static ClientView Client(ClientSnapshot client, bool live) => new(
+    public static ClientView Client(ClientSnapshot client, bool live, ClientAssignment? assignment = null) => new(
         client.ClientId, client.Profile.Device, client.Profile.CpuCores, client.Profile.MemoryBytes, client.Profile.AcceleratorName,
         client.Profile.MeasuredGflops, client.SecondsPerStep, client.SpeedTrend, client.Rank, Name(client.Activity),
-        client.Progress, live, live && client.Admission == ClientAdmission.Active, client.LastSeen, client.TasksCompleted, client.TasksExpired, Name(client.Admission));
+        client.Progress, live, live && client.Admission == ClientAdmission.Active, client.LastSeen, client.TasksCompleted, client.TasksExpired, Name(client.Admission),
+        assignment?.JobId, assignment?.Rank, assignment?.Steps);
 
     private static string Name(ClientAdmission admission) => admission switch
     {

@@ -131,7 +131,10 @@ public sealed partial class SchedulerGrain(
                 states[client.ClientId] = ClientJobState.Unavailable;
         }
         foreach (var task in state.State.Issued.Values.Where(t => t.Status == IssuedTaskStatus.Open))
+        {
             states[task.ClientId] = ClientJobState.Working;
+            index.RecordAssignment(task.ClientId, new ClientAssignment(JobId, task.Rank, task.Steps, task.IssuedAt));
+        }
         index.ReplaceJob(JobId, states);
     }
 
@@ -252,6 +255,7 @@ public sealed partial class SchedulerGrain(
         };
         state.State.Issued[task.PolicyTaskId] = task;
         index.SetJobState(JobId, task.ClientId, ClientJobState.Working);
+        index.RecordAssignment(task.ClientId, new ClientAssignment(JobId, task.Rank, task.Steps, task.IssuedAt));
         LogAssigned(logger, JobId, task.StartVersion, task.ClientId, task.TaskId, task.Rank, task.Steps);
     }
 

@@ -30,6 +30,12 @@ public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
     {
         // Intermediates not saved for backward die with this scope instead of living until the caller's ends.
         using var scope = NewDisposeScope();
-        return _downProj.forward(nn.functional.silu(_gateProj.forward(x)).mul(_upProj.forward(x))).MoveToOuterDisposeScope();
+        var gate = _gateProj.forward(x);
+        if (!is_grad_enabled())
+        {
+            // Nothing is saved for a backward pass, so the two [.., intermediate] products reuse gate's memory.
+            return _downProj.forward(nn.functional.silu(gate, inplace: true).mul_(_upProj.forward(x))).MoveToOuterDisposeScope();
+        }
+        return _downProj.forward(nn.functional.silu(gate).mul(_upProj.forward(x))).MoveToOuterDisposeScope();
     }
 }

@@ -1,6 +1,7 @@
 using Federated.Contracts.Clients;
 using Federated.Protos.V1;
 using Federated.Server.Clients;
+using Federated.Server.Dashboard;
 using Federated.Server.Hosting;
 using Federated.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -82,6 +83,13 @@ public class ClientIndexTests(ServerFixture fixture) : IClassFixture<ServerFixtu
 
         var task = await fixture.Coordinator.PollTaskAsync(new PollTaskRequest { ClientId = "count-a", WaitSeconds = 10 });
         Assert.Equal(PollTaskReply.OutcomeOneofCase.Task, task.OutcomeCase);
+        // The clients page shows what the scheduler handed out: job, rank and local steps.
+        var assignment = index.AssignmentOf("count-a");
+        Assert.NotNull(assignment);
+        Assert.Equal(("counted", task.Task.Lora.Rank, task.Task.LocalSteps), (assignment.JobId, assignment.Rank, assignment.Steps));
+        Assert.Null(index.AssignmentOf("count-b"));
+        var row = Assert.Single(DashboardViews.Page(DashboardViews.Table(index, [], DateTimeOffset.UtcNow), "count-a", 0, 50).Items);
+        Assert.Equal(("counted", task.Task.Lora.Rank, task.Task.LocalSteps), (row.AssignedJob, row.AssignedRank, row.AssignedSteps));
         await grains.GetGrain<IClientGrain>("count-b").SetAdmission(ClientAdmission.Paused);
         await CreateJob("bystander"); // nobody works on it
 

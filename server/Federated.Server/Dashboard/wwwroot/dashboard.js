@@ -195,7 +195,7 @@
     page.replaceChildren(h('h1', {}, 'Clients'), h('div', { id: 'client-counts', class: 'cards' }),
       h('div', { class: 'toolbar' }, box, h('button', { id: 'prev-page', type: 'button', onclick: () => go(index - 1, search) }, '‹ previous'),
         h('span', { id: 'page-info' }), h('button', { id: 'next-page', type: 'button', onclick: () => go(index + 1, search) }, 'next ›')),
-      h('table', { id: 'clients-table' }, h('thead', {}, h('tr', {}, ...['Client', 'Device', 'Cores', 'Memory', 'Measured speed', 'Seconds / step', 'Trend', 'Rank', 'Activity', 'Last seen', 'Tasks done', 'Expired', 'Admission', 'Actions'].map(t => h('th', {}, t)))), h('tbody', {})));
+      h('table', { id: 'clients-table' }, h('thead', {}, h('tr', {}, ...['Client', 'Device', 'Cores', 'Memory', 'Measured speed', 'Seconds / step', 'Trend', 'Rank', 'Task: job · rank · steps', 'Activity', 'Last seen', 'Tasks done', 'Expired', 'Admission', 'Actions'].map(t => h('th', {}, t)))), h('tbody', {})));
     follow(`api/clients?page=${index}&size=${size}&q=${encodeURIComponent(search)}`, data => {
       clientCards(data.counts, data.indexing);
       const pages = Math.max(1, Math.ceil(data.matching / data.pageSize));
@@ -206,6 +206,7 @@
         h('td', {}, x.id), h('td', {}, x.accelerator ? `${x.device} (${x.accelerator})` : x.device), h('td', {}, x.cpuCores), h('td', {}, bytes(x.memoryBytes)),
         h('td', {}, `${x.measuredGflops.toFixed(1)} GFLOP/s`), h('td', {}, x.secondsPerStep == null ? '—' : x.secondsPerStep.toFixed(3)),
         h('td', {}, Charts.spark(x.speedTrend)), h('td', {}, x.rank ?? '—'),
+        h('td', { class: 'assignment' }, x.assignedJob ? `${x.assignedJob} · r${x.assignedRank} · ${x.assignedSteps} steps` : '—'),
         h('td', {}, x.live ? (x.activity === 'idle' ? 'idle' : `${x.activity} ${pct(x.progress)}`) : 'not seen recently'),
         h('td', {}, ago(x.lastSeen)), h('td', {}, x.tasksCompleted), h('td', {}, x.tasksExpired),
         h('td', { class: 'admission' }, x.admission),
