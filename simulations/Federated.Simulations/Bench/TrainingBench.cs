@@ -38,7 +38,6 @@ public sealed class TrainingBench : IBenchSection
     public Task RunAsync(bool quick, CancellationToken cancellationToken)
     {
         set_num_threads(Environment.ProcessorCount);
-        NativeHeap.ReturnFreedTensors();
         var config = Config(quick);
         // Memory first, against the resident size before any model exists.
         Memory(config, quick, cancellationToken);
@@ -87,7 +86,7 @@ public sealed class TrainingBench : IBenchSection
         foreach (var (name, checkpointing, micro) in cases)
         {
             // Each case builds its own model against a baseline taken just before: the previous case's tensors
-            // have gone back to the system (NativeHeap.ReturnFreedTensors), so its leftovers do not count.
+            // have gone back to the system (NativeMemorySettings), so its leftovers do not count.
             Settle();
             var baseline = ResidentMemory.All();
             var ownBaseline = ResidentMemory.Own();

@@ -1,5 +1,6 @@
 using Federated.Core.Generation;
 using Federated.Core.Model;
+using Federated.Core.Runtime;
 using Federated.Core.Tests.Training;
 using TorchSharp;
 using static TorchSharp.torch;

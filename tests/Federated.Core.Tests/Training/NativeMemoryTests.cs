@@ -1,5 +1,6 @@
 using Federated.Core.Data;
 using Federated.Core.Model;
+using Federated.Core.Runtime;
 using Federated.Core.Training;
 using static TorchSharp.torch;
 
@@ -109,6 +110,21 @@ public class NativeMemoryTests
         }
 
         Assert.Equal(HandlesLeftByBackward(2), HandlesLeftByBackward(6));
+    }
+
+    [Fact]
+    public void Freed_tensors_go_back_to_the_system_instead_of_staying_in_glibcs_arenas()
+    {
+        // glibc's default raises its mmap threshold to the largest block freed, so the second 4 MiB tensor and every
+        // one after it would come from (and, freed, stay in) an arena; NativeMemorySettings fixes the threshold.
+        for (int i = 0; i < 3; i++)
+        {
+            var mapped = NativeHeap.Mapped;
+            var free = NativeHeap.FreeInArenas;
+            using (var tensor = ones(1 << 20))
+                Assert.True(NativeHeap.Mapped - mapped >= 4 << 20, $"allocation {i + 1}: {(NativeHeap.Mapped - mapped) >> 10} KiB more mmapped for a 4 MiB tensor");
+            Assert.True(NativeHeap.FreeInArenas - free < 1 << 20, $"allocation {i + 1}: {(NativeHeap.FreeInArenas - free) >> 10} KiB more held free in the arenas");
+        }
     }
 
     [Fact]
