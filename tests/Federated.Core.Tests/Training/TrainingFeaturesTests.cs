@@ -145,6 +145,50 @@ public class TrainingFeaturesTests
         Assert.Equal(0.01, after, 4);
     }
 
+    [Theory]
+    [InlineData(ScalarType.BFloat16, 1.0)]
+    [InlineData(ScalarType.Float16, 1024.0)]
+    public void Half_precision_products_give_f32_lora_gradients_close_to_f32_ones(ScalarType type, double lossScale)
+    {
+        // The arithmetic of CUDA's bf16/fp16 training run on CPU, which has kernels for both formats: the frozen
+        // products in the half format on cached copies of the weights, LoRA factors and their gradients in f32,
+        // the fp16 loss scaled up before the backward pass (and the gradients down after it).
+        using var model = Model();
+        var batch = Examples.Take(4).ToList();
+        var (lossF32, f32) = Gradients(model, batch, 1);
+        foreach (var parameter in model.LoraParameters())
+            parameter.grad!.zero_();
+        model.ComputeType = type;
+        try
+        {
+            var (lossHalf, _) = LoraTrainer.Backward(model, batch, 1, lossScale);
+            Assert.All(model.LoraParameters(), p => Assert.Equal((ScalarType.Float32, ScalarType.Float32), (p.dtype, p.grad!.dtype)));
+            var half = model.LoraParameters().Select(p => p.grad!.data<float>().Select(g => (float)(g / lossScale)).ToArray()).ToArray();
+            Assert.True(Math.Abs(lossHalf - lossF32) < 0.01 * lossF32, $"loss {lossHalf} in {type} vs {lossF32} in f32");
+            Assert.NotEqual(lossF32, lossHalf); // the products really ran in the half format
+            for (int i = 0; i < f32.Length; i++)
+            {
+                double dot = 0, a = 0, b = 0;
+                for (int j = 0; j < f32[i].Length; j++)
+                {
+                    dot += (double)f32[i][j] * half[i][j];
+                    a += (double)f32[i][j] * f32[i][j];
+                    b += (double)half[i][j] * half[i][j];
+                }
+                var cosine = dot / Math.Sqrt(a * b);
+                Assert.True(cosine > 0.99, $"LoRA gradient {i}: cosine {cosine:F4} between {type} and f32");
+                Assert.InRange(Math.Sqrt(b / a), 0.95, 1.05);
+            }
+        }
+        finally
+        {
+            model.ComputeType = null;
+        }
+        // Back in f32 (the cached copies dropped), the gradients are f32's again.
+        var (_, again) = Gradients(model, batch, 1);
+        AssertClose(f32, again, 1e-6);
+    }
+
     [Fact]
     public void Precision_auto_is_f32_on_CPU_and_half_formats_there_are_refused_by_name()
     {
