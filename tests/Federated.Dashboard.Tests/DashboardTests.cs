@@ -98,6 +98,20 @@ public partial class DashboardTests(ITestOutputHelper output)
         await Expect(harness.Page.Locator("#create-error")).ToContainTextAsync("rounds");
         await harness.ScreenshotAsync("create-invalid");
 
+        // Scheduler parameters: the validator's message at the parameter; a malformed tier is named before sending.
+        await harness.Page.FillAsync("#rounds", "2");
+        await harness.Page.FillAsync("[name='scheduler.min_steps']", "5");
+        await harness.Page.FillAsync("[name='scheduler.max_steps']", "3");
+        await harness.Page.ClickAsync("#create-submit");
+        await Expect(harness.Page.Locator("[data-for='scheduler.max_steps']")).ToContainTextAsync("must be at least min_steps (5), got 3");
+        await harness.Page.FillAsync("[name='scheduler.max_steps']", "");
+        await harness.Page.FillAsync("#rank-tiers", "16:16,eight");
+        await harness.Page.ClickAsync("#create-submit");
+        await Expect(harness.Page.Locator("[data-for='scheduler.rank_tiers']")).ToHaveTextAsync("tier 2 ('eight') is not rank:min memory GiB[:max seconds per step]");
+        await harness.Page.FillAsync("#rank-tiers", "16:16,9999:1");
+        await harness.Page.ClickAsync("#create-submit");
+        await Expect(harness.Page.Locator("[data-for='scheduler.rank_tiers']")).ToContainTextAsync("scheduler.rank_tiers[1].rank: rank 9999 is outside");
+
         await harness.Page.ClickAsync("#nav-overview");
         await Expect(harness.Page.Locator("#jobs")).ToHaveTextAsync("No jobs yet.");
     }
@@ -115,9 +129,11 @@ public partial class DashboardTests(ITestOutputHelper output)
         await page.FillAsync("[name=min_clients_per_round]", "2");
         await page.FillAsync("[name=local_steps]", "5");
         await page.SelectOptionAsync("#scheduler", "synchronous"); // rounds of both clients, so the Gantt has two bars
+        await page.FillAsync("[name='scheduler.max_missed_deadlines']", "4");
         await page.FillAsync("[name=evaluation_dataset]", "builtin:synthetic?split=test&count=16&seed=1");
         await page.ClickAsync("#create-submit");
         await page.WaitForURLAsync("**#/job/browser-job");
+        await Expect(page.Locator("#config tr", new() { HasText = "scheduler.maxMissedDeadlines" }).Locator("td")).ToHaveTextAsync("4");
 
         // The base model's evaluation is the chart's first point; a completed round adds the next.
         var points = page.Locator("#loss-chart circle.point");

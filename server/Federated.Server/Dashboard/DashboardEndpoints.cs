@@ -319,9 +319,9 @@ public static partial class DashboardEndpoints
             FederatedError.AlreadyExists or FederatedError.FailedPrecondition => StatusCodes.Status409Conflict,
             _ => StatusCodes.Status400BadRequest,
         };
-        // Validator messages start with the field's name: "rounds: must be between 1 and …".
+        // Validator messages start with the field's name: "rounds: must be between 1 and …", "scheduler.rank_tiers[1].rank: …".
         var colon = e.Message.IndexOf(':', StringComparison.Ordinal);
-        var field = colon > 0 && e.Message[..colon].All(c => char.IsAsciiLetterLower(c) || c == '_') ? e.Message[..colon] : null;
+        var field = colon > 0 && e.Message[..colon].All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '_' or '.' or '[' or ']') ? e.Message[..colon] : null;
         return Results.Json(new ErrorView(e.Message, field), statusCode: status);
     }
 

@@ -249,6 +249,16 @@
       field('Task timeout (seconds)', 'task_timeout_seconds', { type: 'number', value: 600 }),
       h('label', {}, 'Aggregation strategy', strategy, h('span', { class: 'field-error', 'data-for': 'aggregation_strategy' })),
       h('label', {}, 'Scheduler (fedcompass: tasks sized per client; synchronous: rounds of the clients above)', scheduler, h('span', { class: 'field-error', 'data-for': 'scheduler.policy' })),
+      h('fieldset', { id: 'scheduler-parameters' }, h('legend', {}, 'Scheduler parameters (empty: the default)'),
+        field('Fewest local steps of a task, Q_min (fedcompass; 20)', 'scheduler.min_steps', { type: 'number' }),
+        field('Most local steps of a task, Q_max (fedcompass; 100)', 'scheduler.max_steps', { type: 'number' }),
+        field('Latest-arrival factor λ of a group (fedcompass; 1.5)', 'scheduler.latest_factor', { type: 'number', step: 'any' }),
+        field('Staleness weight α (fedcompass, fedasync; 0.9)', 'scheduler.staleness_alpha', { type: 'number', step: 'any' }),
+        field('Staleness exponent a in (staleness + 1)^−a (fedcompass, fedasync, fedbuff; 0.5)', 'scheduler.staleness_exponent', { type: 'number', step: 'any' }),
+        field('Updates per aggregation K (fedbuff; 10)', 'scheduler.buffer_size', { type: 'number' }),
+        field('Deadlines a client may miss in a row before it is unavailable (fedcompass; 3)', 'scheduler.max_missed_deadlines', { type: 'number' }),
+        field('Momentum m of the speed estimate (0.9)', 'scheduler.speed_momentum', { type: 'number', step: 'any' }),
+        field('Rank tiers, first met wins: rank:min memory GiB[:max seconds per step], … (e.g. 16:16,8:8:2.5)', 'scheduler.rank_tiers', { id: 'rank-tiers' })),
       h('label', {}, 'More JobSpec fields as JSON (scheduler, its parameters, …)', h('textarea', { name: 'extra', rows: 3, placeholder: '{"compactionRankBudget": 0}' }), h('span', { class: 'field-error', 'data-for': 'extra' })),
       h('p', { id: 'create-error', class: 'error', role: 'alert' }),
       h('button', { type: 'submit', id: 'create-submit' }, 'Create and start'));
@@ -264,20 +274,45 @@
         form.querySelector('[data-for=extra]').textContent = `not JSON: ${e.message}`;
         return;
       }
+      const tiers = rankTiers(v('scheduler.rank_tiers'));
+      if (typeof tiers === 'string') {
+        form.querySelector('[data-for="scheduler.rank_tiers"]').textContent = tiers;
+        return;
+      }
+      const defined = o => Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined));
+      const schedulerParameters = defined({
+        minSteps: num('scheduler.min_steps'), maxSteps: num('scheduler.max_steps'), latestFactor: num('scheduler.latest_factor'),
+        stalenessAlpha: num('scheduler.staleness_alpha'), stalenessExponent: num('scheduler.staleness_exponent'), bufferSize: num('scheduler.buffer_size'),
+        maxMissedDeadlines: num('scheduler.max_missed_deadlines'), speedMomentum: num('scheduler.speed_momentum'), rankTiers: tiers.length ? tiers : undefined,
+      });
       const spec = {
         jobId: v('job_id'), baseModel: v('base_model'), targetModules: list('target_modules'), ranks: list('ranks').map(Number),
         rounds: num('rounds'), minClientsPerRound: num('min_clients_per_round'), clientsPerRound: num('clients_per_round'), localSteps: num('local_steps'),
         hyperparameters: { learningRate: num('learning_rate'), batchSize: num('batch_size') },
         evaluationDataset: v('evaluation_dataset'), taskTimeoutSeconds: num('task_timeout_seconds'), aggregationStrategy: strategy.value, ...extra,
-        scheduler: { ...(extra.scheduler || {}), policy: scheduler.value },
+        scheduler: { ...(extra.scheduler || {}), ...schedulerParameters, policy: scheduler.value },
       };
       const result = await post('api/jobs', spec);
       if (result.ok) { location.hash = `#/job/${encodeURIComponent(result.data.id)}`; return; }
       document.getElementById('create-error').textContent = result.data.error || `the server answered ${result.status}`;
-      const at = result.data.field && form.querySelector(`[data-for="${result.data.field}"]`);
+      // A field inside a list (scheduler.rank_tiers[1].rank) shows at the list's input.
+      const at = result.data.field && (form.querySelector(`[data-for="${result.data.field}"]`) || form.querySelector(`[data-for="${result.data.field.replace(/\[\d+\].*$/, '')}"]`));
       if (at) at.textContent = result.data.error;
     });
     page.replaceChildren(h('h1', {}, 'Create a job'), form);
+  }
+
+  // "16:16,8:8:2.5" → [{ rank: 16, minMemoryGib: 16 }, { rank: 8, minMemoryGib: 8, maxSecondsPerStep: 2.5 }], or a message naming the bad tier.
+  function rankTiers(text) {
+    if (!text) return [];
+    const tiers = [];
+    for (const [i, part] of text.split(',').map(t => t.trim()).entries()) {
+      const values = part.split(':').map(Number);
+      if (values.length < 2 || values.length > 3 || values.some(x => !Number.isFinite(x)))
+        return `tier ${i + 1} ('${part}') is not rank:min memory GiB[:max seconds per step]`;
+      tiers.push({ rank: values[0], minMemoryGib: values[1], ...(values.length === 3 ? { maxSecondsPerStep: values[2] } : {}) });
+    }
+    return tiers;
   }
 
   function route() {
