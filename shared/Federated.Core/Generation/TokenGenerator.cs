@@ -64,7 +64,8 @@ public static class TokenGenerator
         return best;
     }
 
-    private static int Sample(float[] logits, double temperature, DeterministicRandom random)
+    /// <summary>An index drawn from softmax(logits / temperature) with <paramref name="random"/>.</summary>
+    public static int Sample(float[] logits, double temperature, DeterministicRandom random)
     {
         var max = logits.Max();
         var weights = logits.Select(l => Math.Exp((l - max) / temperature)).ToArray();

@@ -46,20 +46,7 @@ public class CachedGenerationTests
     private static List<int> UncachedSampled(LlamaForCausalLM model, IReadOnlyList<int> prompt, int maxTokens, double temperature, ulong seed)
     {
         var random = new Randomness.DeterministicRandom(seed);
-        return Uncached(model, prompt, maxTokens, logits =>
-        {
-            var max = logits.Max();
-            var weights = logits.Select(l => Math.Exp((l - max) / temperature)).ToArray();
-            var target = random.NextDouble() * weights.Sum();
-            double cumulative = 0;
-            for (int i = 0; i < weights.Length; i++)
-            {
-                cumulative += weights[i];
-                if (target < cumulative)
-                    return i;
-            }
-            return TokenGenerator.ArgMax(logits);
-        });
+        return Uncached(model, prompt, maxTokens, logits => TokenGenerator.Sample(logits, temperature, random));
     }
 
     private static List<int> Uncached(LlamaForCausalLM model, IReadOnlyList<int> prompt, int maxTokens, Func<float[], int> choose)
