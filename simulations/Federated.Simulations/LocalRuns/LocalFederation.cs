@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Federated.Core.Data;
+using Federated.Core.Runtime;
 using Federated.Protos.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -32,11 +33,7 @@ public static class LocalFederation
         var clients = new List<LocalClient>();
         try
         {
-            async Task Start(int i)
-            {
-                var id = ClientName(i);
-                clients.Add(await LocalClient.StartAsync(id, server.GrpcAddress, shards[i], Path.Combine(output, "clients", id, "work"), logger, settings.Device, cancellationToken: cancellationToken));
-            }
+            async Task Start(int i) => clients.Add(await StartClientAsync(i, server.GrpcAddress, shards[i], output, logger, settings.Device, cancellationToken));
             var early = settings.Clients - settings.LateClients;
             for (int i = 0; i < early; i++)
                 await Start(i);
@@ -63,6 +60,22 @@ public static class LocalFederation
     }
 
     public static string ClientName(int index) => $"client-{index + 1}";
+
+    /// <summary>Starts client <paramref name="index"/> of a local federation: named <see cref="ClientName"/>, working in output/clients/{name}/work.</summary>
+    public static Task<LocalClient> StartClientAsync(int index, string serverAddress, string shard, string output, Serilog.ILogger logger, ComputeDevice device = ComputeDevice.Auto, CancellationToken cancellationToken = default)
+    {
+        var id = ClientName(index);
+        return LocalClient.StartAsync(id, serverAddress, shard, Path.Combine(output, "clients", id, "work"), logger, device, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>Starts one client per shard, in order (see <see cref="StartClientAsync"/>).</summary>
+    public static async Task<List<LocalClient>> StartClientsAsync(string serverAddress, IReadOnlyList<string> shards, string output, Serilog.ILogger logger, ComputeDevice device = ComputeDevice.Auto, CancellationToken cancellationToken = default)
+    {
+        var clients = new List<LocalClient>(shards.Count);
+        for (int i = 0; i < shards.Count; i++)
+            clients.Add(await StartClientAsync(i, serverAddress, shards[i], output, logger, device, cancellationToken));
+        return clients;
+    }
 
     public static JobSpec JobSpec(LocalRunSettings settings)
     {

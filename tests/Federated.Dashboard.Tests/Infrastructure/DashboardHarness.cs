@@ -59,11 +59,7 @@ public sealed class DashboardHarness : IAsyncDisposable
         try
         {
             var shards = clients == 0 ? [] : SyntheticShards.Write(clients, 64, 1, i => Path.Combine(folder.Path, "clients", LocalFederation.ClientName(i), "data"));
-            for (int i = 0; i < clients; i++)
-            {
-                var id = LocalFederation.ClientName(i);
-                harness._clients.Add(await LocalClient.StartAsync(id, server.GrpcAddress, shards[i], Path.Combine(folder.Path, "clients", id, "work"), logger, Core.Runtime.ComputeDevice.Cpu));
-            }
+            harness._clients.AddRange(await LocalFederation.StartClientsAsync(server.GrpcAddress, shards, folder.Path, logger, Core.Runtime.ComputeDevice.Cpu));
             harness._playwright = await Playwright.CreateAsync();
             harness._browser = await harness._playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
             {

@@ -37,7 +37,7 @@ public class RestartTests(ITestOutputHelper output)
             using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
             var operatorClient = new Operator.OperatorClient(channel);
             await operatorClient.CreateJobAsync(new CreateJobRequest { Spec = LocalFederation.JobSpec(settings) }, cancellationToken: timeout.Token);
-            var clients = await StartClients(server.GrpcAddress, shards, folder, logger, timeout.Token);
+            var clients = await LocalFederation.StartClientsAsync(server.GrpcAddress, shards, folder.Path, logger, cancellationToken: timeout.Token);
             var status = await LocalFederation.WatchAsync(operatorClient, settings.JobId, null, timeout.Token, until: s => s.CompletedRounds >= 1);
             foreach (var client in clients)
                 await client.DisposeAsync();
@@ -56,7 +56,7 @@ public class RestartTests(ITestOutputHelper output)
             Assert.Equal(first.GlobalUpdateSha256, resumed.Rounds[0].GlobalUpdateSha256);
             Assert.Equal(first.Participants.Select(p => p.UpdateSha256), resumed.Rounds[0].Participants.Select(p => p.UpdateSha256));
 
-            var clients = await StartClients(server.GrpcAddress, shards, folder, logger, timeout.Token);
+            var clients = await LocalFederation.StartClientsAsync(server.GrpcAddress, shards, folder.Path, logger, cancellationToken: timeout.Token);
             var done = await LocalFederation.WatchAsync(operatorClient, settings.JobId, null, timeout.Token, until: s => s.State == JobState.Completed);
             foreach (var client in clients)
                 await client.DisposeAsync();
@@ -67,16 +67,5 @@ public class RestartTests(ITestOutputHelper output)
             Assert.NotEqual(first.GlobalUpdateSha256, done.Rounds[1].GlobalUpdateSha256);
             Assert.True(File.Exists(Path.Combine(serverData, "adapters", "sha256", first.GlobalUpdateSha256[..2], first.GlobalUpdateSha256 + ".safetensors")));
         }
-    }
-
-    private static async Task<List<LocalClient>> StartClients(string address, IReadOnlyList<string> shards, TemporaryDirectory folder, Serilog.ILogger logger, CancellationToken cancellationToken)
-    {
-        var clients = new List<LocalClient>();
-        for (int i = 0; i < shards.Count; i++)
-        {
-            var id = LocalFederation.ClientName(i);
-            clients.Add(await LocalClient.StartAsync(id, address, shards[i], folder[Path.Combine("clients", id, "work")], logger, cancellationToken: cancellationToken));
-        }
-        return clients;
     }
 }

@@ -104,7 +104,7 @@ public class SchedulerPolicyTests(ITestOutputHelper output)
             using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
             var operatorClient = new Operator.OperatorClient(channel);
             await operatorClient.CreateJobAsync(new CreateJobRequest { Spec = LocalFederation.JobSpec(settings) }, cancellationToken: timeout.Token);
-            var clients = await StartClients(server.GrpcAddress, shards, folder, logger, timeout.Token);
+            var clients = await LocalFederation.StartClientsAsync(server.GrpcAddress, shards, folder.Path, logger, cancellationToken: timeout.Token);
             before = await LocalFederation.WatchAsync(operatorClient, settings.JobId, null, timeout.Token, until: s => s.CompletedRounds >= 2);
             foreach (var client in clients)
                 await client.DisposeAsync();
@@ -122,7 +122,7 @@ public class SchedulerPolicyTests(ITestOutputHelper output)
         {
             using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
             var operatorClient = new Operator.OperatorClient(channel);
-            var clients = await StartClients(server.GrpcAddress, shards, folder, logger, timeout.Token);
+            var clients = await LocalFederation.StartClientsAsync(server.GrpcAddress, shards, folder.Path, logger, cancellationToken: timeout.Token);
             var done = await LocalFederation.WatchAsync(operatorClient, settings.JobId, null, timeout.Token, until: s => s.State != JobState.Running);
             foreach (var client in clients)
                 await client.DisposeAsync();
@@ -147,16 +147,5 @@ public class SchedulerPolicyTests(ITestOutputHelper output)
         using var file = JsonDocument.Parse(File.ReadAllText(path));
         var json = file.RootElement.GetProperty("State").GetProperty("PolicyState").GetString()!;
         return JsonDocument.Parse(json).RootElement.Clone();
-    }
-
-    private static async Task<List<LocalClient>> StartClients(string address, IReadOnlyList<string> shards, TemporaryDirectory folder, Serilog.ILogger logger, CancellationToken cancellationToken)
-    {
-        var clients = new List<LocalClient>();
-        for (int i = 0; i < shards.Count; i++)
-        {
-            var id = LocalFederation.ClientName(i);
-            clients.Add(await LocalClient.StartAsync(id, address, shards[i], folder[Path.Combine("clients", id, "work")], logger, cancellationToken: cancellationToken));
-        }
-        return clients;
     }
 }
