@@ -63,9 +63,9 @@ public sealed record OverviewView(ClientCounts Clients, JobView[] Jobs, bool Ind
 
 /// <summary>
 /// Every client from the <see cref="ClientIndex"/>, sorted by id, with the counts, at one moment; pages filter
-/// and slice it and only the rows of a page become <see cref="ClientView"/>s.
+/// and slice it and only the rows of a page become <see cref="ClientView"/>s (and look up their assignment).
 /// </summary>
-public sealed record ClientTable(ClientCounts Counts, Dictionary<string, ClientCounts> JobCounts, ClientSnapshot[] Clients, bool[] Live, ClientAssignment?[] Assignments, bool Indexing, DateTimeOffset At);
+public sealed record ClientTable(ClientCounts Counts, Dictionary<string, ClientCounts> JobCounts, ClientSnapshot[] Clients, bool[] Live, Func<string, ClientAssignment?> AssignmentOf, bool Indexing, DateTimeOffset At);
 
 public sealed record ClientView(
     string Id,
@@ -122,8 +122,7 @@ public static class DashboardViews
         var clients = index.Sorted();
         var live = Array.ConvertAll(clients, c => index.IsLive(c, now));
         var statuses = jobs.Select(j => new JobSnapshotStatus(j.Id, Settled: j.Status is not ("running" or "paused"))).ToArray();
-        var assignments = Array.ConvertAll(clients, c => index.AssignmentOf(c.ClientId));
-        return new ClientTable(index.Counts(clients, statuses, now), index.CountsPerJob(clients, statuses, now), clients, live, assignments, index.Rebuilding, now);
+        return new ClientTable(index.Counts(clients, statuses, now), index.CountsPerJob(clients, statuses, now), clients, live, index.AssignmentOf, index.Rebuilding, now);
     }
 
     public static OverviewView Overview(ClientTable table, JobView[] jobs)
@@ -141,7 +140,7 @@ public static class DashboardViews
             if (Matches(table.Clients[i], query))
                 matching.Add(i);
         }
-        var items = matching.Skip(page * pageSize).Take(pageSize).Select(i => Client(table.Clients[i], table.Live[i], table.Assignments[i])).ToArray();
+        var items = matching.Skip(page * pageSize).Take(pageSize).Select(i => Client(table.Clients[i], table.Live[i], table.AssignmentOf(table.Clients[i].ClientId))).ToArray();
         return new ClientPage(table.Counts, matching.Count, page, pageSize, items, table.Indexing, table.At);
     }
 
