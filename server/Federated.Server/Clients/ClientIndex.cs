@@ -159,9 +159,6 @@ public sealed class ClientIndex(IOptions<ServerOptions> options)
         return tallies.ToDictionary(t => t.JobId, t => new ClientCounts(clients.Count, t.Active, clients.Count - t.Active - t.Unavailable, t.Unavailable), StringComparer.Ordinal);
     }
 
-    /// <summary>Live and admitted by the operators.</summary>
-    public bool IsAvailable(ClientSnapshot client, DateTimeOffset now) => IsLive(client, now) && client.Admission == ClientAdmission.Active;
-
     /// <summary>
     /// Reads every client the directory lists and is not here yet (a restart), in batches of grain calls, then
     /// asks each active job's scheduler what its clients do. Runs in the background; pages show what is read so far.
