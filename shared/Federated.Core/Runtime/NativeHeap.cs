@@ -14,17 +14,23 @@ public static class NativeHeap
     /// <summary>Bytes freed but still held by the arenas (resident until reused or trimmed).</summary>
     public static long FreeInArenas => Read() is { } info ? (long)info.Fordblks : 0;
 
-    private static MallInfo2? Read()
+    // Probed once: the bench samples every millisecond, and a missing entry point would throw each time.
+    private static readonly bool Available = Probe();
+
+    private static MallInfo2? Read() => Available ? mallinfo2() : null;
+
+    private static bool Probe()
     {
         if (!OperatingSystem.IsLinux())
-            return null;
+            return false;
         try
         {
-            return mallinfo2();
+            _ = mallinfo2();
+            return true;
         }
         catch (EntryPointNotFoundException)
         {
-            return null; // not glibc (musl) or glibc before 2.33
+            return false; // not glibc (musl) or glibc before 2.33
         }
     }
 
