@@ -30,4 +30,14 @@ public sealed record ClientProfile
 
     [Id(7)]
     public Dictionary<string, string> Labels { get; init; } = [];
+
+    /// <summary>The training device's memory in GiB: GPU memory on a CUDA client, else system memory; null if unknown.</summary>
+    public double? TrainingMemoryGiB
+    {
+        get
+        {
+            var bytes = AcceleratorMemoryBytes > 0 ? AcceleratorMemoryBytes : MemoryBytes;
+            return bytes > 0 ? bytes / (double)(1L << 30) : null;
+        }
+    }
 }

@@ -8,7 +8,7 @@ using Federated.Core.Adapters;
 using Federated.Core.Aggregation;
 using Federated.Core.Runtime;
 using Federated.Server.Hosting;
-using Federated.Server.Scheduling;
+using Federated.Server.Jobs;
 using Federated.Server.Storage;
 
 namespace Federated.Server.Compaction;
@@ -29,7 +29,7 @@ public sealed partial class CompactionGrain(
         if (rank < 1)
             throw FederatedException.Invalid($"rank must be positive, got {rank}");
         var job = await GrainFactory.GetGrain<IJobGrain>(this.GetPrimaryKeyString()).GetSnapshot();
-        return await Compact(job, SchedulerGrain.GlobalUpdatesFor(job, rank), $"rank {rank}", afterRound, throughRound);
+        return await Compact(job, JobHistory.UpdatesFor(job, rank), $"rank {rank}", afterRound, throughRound);
     }
 
     public async Task<CatchUp> GetGlobal(int throughRound)

@@ -1,10 +1,12 @@
 using System.Text.Json;
 using Federated.Contracts.Jobs;
+using Federated.Contracts.Scheduling;
 using Federated.Core.Scheduling;
+using Federated.Core.Scheduling.Ledger;
 
 namespace Federated.Server.Scheduling;
 
-/// <summary>Turns a job's configuration into the scheduling policy's options, and persists policy state as JSON.</summary>
+/// <summary>Turns a job's configuration into its scheduling policy and task ledger, and persists policy state as JSON.</summary>
 public static class SchedulerPolicies
 {
     private static readonly JsonSerializerOptions Json = new();
@@ -55,6 +57,33 @@ public static class SchedulerPolicies
     /// <summary>The job's rank tiers as the policy's rule; a client meeting none takes the job's first rank.</summary>
     public static RankRule RankRuleOf(SchedulerConfig scheduler, JobConfig config)
         => new(scheduler.RankTiers.Select(t => new RankTier(t.Rank, t.MinMemoryGiB, t.MaxSecondsPerStep)).ToList(), config.Ranks.Length > 0 ? config.Ranks[0] : 8);
+
+    /// <summary>The ledger's part of a job's configuration; the policy's clock counts from the job's creation.</summary>
+    public static LedgerOptions LedgerOptionsFor(JobSnapshot job) => new()
+    {
+        JobId = job.JobId,
+        Origin = job.CreatedAt,
+        Ranks = job.Config.Ranks,
+        ClientRanks = job.Config.ClientRanks,
+        LoraAlphaPerRank = job.Config.LoraAlphaPerRank,
+        TaskTimeout = job.Config.TaskTimeout,
+        ClientWeights = job.Config.ClientWeights,
+    };
+
+    /// <summary>The job's ledger over its saved scheduler state (a fresh policy when none was saved).</summary>
+    public static TaskLedger<UpdateSubmission> Restore(JobSnapshot job, SchedulerState state, TimeProvider time)
+    {
+        var saved = Deserialise(state.PolicyState, job.JobId);
+        var policy = OptionsFor(job.Config).CreatePolicy(saved);
+        if (saved is null)
+            policy.State.Version = job.CompletedRounds; // a job whose earlier rounds ran before its policy was kept
+        foreach (var task in state.Issued.Values.Where(t => t.UpdateSha256 is null && t.Update is not null))
+        {
+            task.UpdateSha256 = task.Update!.Sha256; // saved before the ledger kept these apart
+            task.Samples = task.Update.NumSamples;
+        }
+        return new TaskLedger<UpdateSubmission>(LedgerOptionsFor(job), policy, state, time, job.CompletedRounds);
+    }
 
     public static string Serialise(SchedulingState state) => JsonSerializer.Serialize(state, Json);
 

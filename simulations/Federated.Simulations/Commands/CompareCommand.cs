@@ -30,6 +30,7 @@ public static class CompareCommand
         var minSteps = new Option<int>("--min-steps") { Description = "FedCompass Q_min", DefaultValueFactory = _ => d.MinSteps };
         var maxSteps = new Option<int>("--max-steps") { Description = "FedCompass Q_max, and the local steps of the other schedulers", DefaultValueFactory = _ => d.MaxSteps };
         var buffer = new Option<int?>("--buffer-size") { Description = "FedBuff K (default: a quarter of the clients, at least 2)" };
+        var taskTimeout = new Option<double>("--task-timeout") { Description = "Virtual seconds a task may take before it expires, as the server's task_timeout_seconds", DefaultValueFactory = _ => d.TaskTimeoutSeconds };
         var deadline = new Option<double>("--round-deadline") { Description = "Synchronous rounds: virtual seconds to a round's deadline", DefaultValueFactory = _ => d.RoundDeadlineSeconds };
         var model = new Option<string>("--model") { Description = $"Built-in model ({string.Join(", ", BuiltinModels.Names)})", DefaultValueFactory = _ => d.Model };
         var examples = new Option<int>("--examples-per-client") { Description = "Average training examples per client (the Dirichlet skew sets each shard's size)", DefaultValueFactory = _ => d.ExamplesPerClient };
@@ -42,7 +43,7 @@ public static class CompareCommand
         var command = new Command("compare", "Compare schedulers × aggregation strategies in virtual time on the same seeds, partitions and client speeds")
         {
             clients, schedulers, strategies, seeds, speed, spread, secondsPerStep, trace, alpha, ranks, target, virtualTime, aggregations, costModel,
-            minSteps, maxSteps, buffer, deadline, model, examples, evaluation, learningRate, batchSize, threads, output,
+            minSteps, maxSteps, buffer, deadline, taskTimeout, model, examples, evaluation, learningRate, batchSize, threads, output,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(Handle(parse, cancellationToken)));
         return command;
@@ -72,6 +73,7 @@ public static class CompareCommand
                     MaxSteps = parse.GetValue(maxSteps),
                     BufferSize = parse.GetValue(buffer),
                     RoundDeadlineSeconds = parse.GetValue(deadline),
+                    TaskTimeoutSeconds = parse.GetValue(taskTimeout),
                     Model = parse.GetValue(model)!,
                     ExamplesPerClient = parse.GetValue(examples),
                     EvaluationExamples = parse.GetValue(evaluation),

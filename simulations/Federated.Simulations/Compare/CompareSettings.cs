@@ -40,7 +40,7 @@ public sealed record CompareSettings
     /// <summary>Dirichlet α of the label (skill) skew across clients.</summary>
     public double Alpha { get; init; } = 0.5;
 
-    /// <summary>LoRA ranks, client i taking Ranks[i mod count] (through a memory <see cref="RankRule"/>, as the server does).</summary>
+    /// <summary>LoRA ranks, handed out in turn by first request through the server's task ledger (all clients ask at time 0 in order, so client i takes Ranks[i mod count]).</summary>
     public IReadOnlyList<int> Ranks { get; init; } = [4, 8, 16];
 
     /// <summary>Held-out token accuracy whose first crossing the summary times.</summary>
@@ -66,6 +66,9 @@ public sealed record CompareSettings
 
     /// <summary>Synchronous rounds: seconds from a round's first task to its deadline.</summary>
     public double RoundDeadlineSeconds { get; init; } = 1e6;
+
+    /// <summary>Virtual seconds a task may take before the ledger expires it, as the server's task_timeout_seconds (same default).</summary>
+    public double TaskTimeoutSeconds { get; init; } = 600;
 
     public string Model { get; init; } = BuiltinModels.Tiny;
 
@@ -128,6 +131,8 @@ public sealed record CompareSettings
             yield return $"--max-steps must be at least --min-steps ({MinSteps}), got {MaxSteps}";
         if (BufferSize is < 1)
             yield return $"--buffer-size must be at least 1, got {BufferSize}";
+        if (!(TaskTimeoutSeconds > 0) || !double.IsFinite(TaskTimeoutSeconds))
+            yield return $"--task-timeout must be a finite number of seconds > 0, got {TaskTimeoutSeconds}";
         if (!(RoundDeadlineSeconds > 0) || !double.IsFinite(RoundDeadlineSeconds))
             yield return $"--round-deadline must be a finite number of seconds > 0, got {RoundDeadlineSeconds}";
         if (!BuiltinModels.Names.Contains(Model))
@@ -168,16 +173,12 @@ public sealed record CompareSettings
         };
     }
 
-    /// <summary>A rule giving client i (reporting Ranks[i mod count] GiB) rank Ranks[i mod count].</summary>
-    public RankRule RankRule()
-        => new(Ranks.Distinct().OrderDescending().Select(r => new RankTier(r, MinMemoryGiB: r)).ToList(), Ranks.Min());
-
     public SchedulerOptions SchedulerOptions(string name) => name switch
     {
-        "synchronous" => new SynchronousOptions { ClientsPerRound = Clients, MinQuorum = Clients, LocalSteps = MaxSteps, RoundDeadlineSeconds = RoundDeadlineSeconds, Ranks = RankRule() },
-        "fedasync" => new FedAsyncOptions { LocalSteps = MaxSteps, Ranks = RankRule() },
-        "fedbuff" => new FedBuffOptions { LocalSteps = MaxSteps, BufferSize = EffectiveBufferSize, Ranks = RankRule() },
-        "fedcompass" => new FedCompassOptions { MinSteps = MinSteps, MaxSteps = MaxSteps, Ranks = RankRule() },
+        "synchronous" => new SynchronousOptions { ClientsPerRound = Clients, MinQuorum = Clients, LocalSteps = MaxSteps, RoundDeadlineSeconds = RoundDeadlineSeconds },
+        "fedasync" => new FedAsyncOptions { LocalSteps = MaxSteps },
+        "fedbuff" => new FedBuffOptions { LocalSteps = MaxSteps, BufferSize = EffectiveBufferSize },
+        "fedcompass" => new FedCompassOptions { MinSteps = MinSteps, MaxSteps = MaxSteps },
         _ => throw new ArgumentException($"unknown scheduler '{name}'; choose from {string.Join(", ", SchedulerNames)}"),
     };
 
@@ -186,12 +187,11 @@ public sealed record CompareSettings
         Clients = Clients,
         Seed = seed,
         Speeds = SpeedModel(),
-        ClientMemoryGiB = Ranks.Select(r => (double)r).ToList(),
+        Ranks = Ranks,
+        TaskTimeoutSeconds = TaskTimeoutSeconds,
         MaxAggregations = Aggregations ?? long.MaxValue,
         MaxVirtualSeconds = Aggregations is null ? VirtualTime ?? DefaultVirtualTime : VirtualTime,
     };
-
-    public int RankOf(int client) => Ranks[client % Ranks.Count];
 
     private static TraceSpeed ReadTrace(string path)
     {

@@ -37,7 +37,7 @@ public abstract class ComparisonTraining : ISimulatedTraining
 
     public long Train(SimulatedTask task)
     {
-        var rank = task.Task.Rank ?? Settings.RankOf(task.ClientIndex);
+        var rank = task.Task.Rank ?? throw new InvalidOperationException($"task {task.Task.TaskId} has no rank; the ledger assigns one to every task");
         for (var v = _clientVersion[task.ClientIndex] + 1; v <= task.Task.StartVersion; v++)
             BytesMoved += DownloadBytes(v, rank);
         _clientVersion[task.ClientIndex] = Math.Max(_clientVersion[task.ClientIndex], task.Task.StartVersion);

@@ -15,6 +15,15 @@ public sealed record SimulationOptions
     /// <summary>Memory (GiB) the clients report when they ask for work, client i taking [i mod count]; empty: none (for <see cref="RankRule"/>).</summary>
     public IReadOnlyList<double> ClientMemoryGiB { get; init; } = [];
 
+    /// <summary>LoRA ranks handed out in turn by each client's first request, as the server's ledger does (a policy's rank rule or fixed ranks win).</summary>
+    public IReadOnlyList<int> Ranks { get; init; } = [8];
+
+    /// <summary>Fixed ranks per client id (the job's client_ranks).</summary>
+    public IReadOnlyDictionary<string, int> ClientRanks { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>A task not returned within this many seconds of hand-out expires, as on the server (its task_timeout_seconds; 600 by default).</summary>
+    public double TaskTimeoutSeconds { get; init; } = 600;
+
     /// <summary>Network (download + upload) seconds added to every task.</summary>
     public double NetworkSeconds { get; init; }
 
@@ -47,6 +56,8 @@ public sealed record SimulationOptions
         Speeds.Validate();
         for (var i = 0; i < ClientMemoryGiB.Count; i++)
             Require(ClientMemoryGiB[i] > 0 && double.IsFinite(ClientMemoryGiB[i]), $"{nameof(ClientMemoryGiB)}[{i}]", "must be a finite number > 0", ClientMemoryGiB[i]);
+        Require(Ranks.Count > 0 && Ranks.All(r => r >= 1), nameof(Ranks), "must be a non-empty list of ranks ≥ 1", string.Join(",", Ranks));
+        Require(TaskTimeoutSeconds > 0 && double.IsFinite(TaskTimeoutSeconds), nameof(TaskTimeoutSeconds), "must be a finite number > 0", TaskTimeoutSeconds);
         Require(Drift >= 0 && double.IsFinite(Drift), nameof(Drift), "must be a finite number ≥ 0", Drift);
         Require(NetworkSeconds >= 0 && double.IsFinite(NetworkSeconds), nameof(NetworkSeconds), "must be a finite number ≥ 0", NetworkSeconds);
         Require(DropoutProbability is >= 0 and < 1, nameof(DropoutProbability), "must be in [0, 1)", DropoutProbability);

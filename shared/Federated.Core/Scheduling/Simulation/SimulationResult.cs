@@ -19,6 +19,9 @@ public enum TaskOutcome
     /// <summary>Withdrawn by the scheduler.</summary>
     Cancelled,
 
+    /// <summary>Not returned within the task timeout; the ledger withdrew it.</summary>
+    Expired,
+
     /// <summary>Arrived and refused by the scheduler.</summary>
     Rejected,
 
@@ -28,7 +31,7 @@ public enum TaskOutcome
     Applied,
 }
 
-/// <summary>One task: who trained it, when, from which version, and which version applied it.</summary>
+/// <summary>One task: who trained it at which rank, when, from which version, and which version applied it.</summary>
 public sealed record TaskRecord(
     long TaskId,
     string ClientId,
@@ -40,7 +43,8 @@ public sealed record TaskRecord(
     long? Staleness,
     long? GroupId,
     double? Weight,
-    TaskOutcome Outcome);
+    TaskOutcome Outcome,
+    int Rank = 0);
 
 /// <summary>One aggregation: the version it made, when, and its updates' staleness.</summary>
 public sealed record AggregationRecord(long Version, double Time, long? GroupId, int Updates, long Samples, double MeanStaleness, long MaxStaleness);
