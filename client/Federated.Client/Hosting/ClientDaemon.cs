@@ -72,6 +72,7 @@ public sealed partial class ClientDaemon(
             }
             catch (RpcException e) when (TransientErrors.IsTransient(e))
             {
+                health.RecordUnreachable();
                 var wait = backoff.Next();
                 LogUnreachable(logger, settings.ServerAddress, e.StatusCode.ToString(), wait.TotalSeconds);
                 await Delay(wait, stoppingToken);

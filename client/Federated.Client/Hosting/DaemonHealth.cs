@@ -1,9 +1,44 @@
 namespace Federated.Client.Hosting;
 
-/// <summary>Why the daemon gave up, if it did (broken local data or settings): the executable exits with 1.</summary>
+/// <summary>
+/// How the daemon is doing: why it gave up, if it did (broken local data or settings: the executable exits with 1),
+/// and how often it found the server unreachable (an embedding process or a test can await the n-th time).
+/// </summary>
 public sealed class DaemonHealth
 {
+    private readonly Lock _lock = new();
+    private readonly List<(int Count, TaskCompletionSource Reached)> _waiters = [];
+
     public string? FatalError { get; private set; }
 
+    /// <summary>Times an attempt to reach the server failed with a transient error since the daemon started.</summary>
+    public int Unreachable { get; private set; }
+
     public void Fail(string reason) => FatalError = reason;
+
+    public void RecordUnreachable()
+    {
+        lock (_lock)
+        {
+            Unreachable++;
+            foreach (var waiter in _waiters.Where(w => w.Count <= Unreachable).ToList())
+            {
+                waiter.Reached.TrySetResult();
+                _waiters.Remove(waiter);
+            }
+        }
+    }
+
+    /// <summary>Completes once the server has been found unreachable <paramref name="count"/> times.</summary>
+    public Task UnreachableAtLeast(int count)
+    {
+        lock (_lock)
+        {
+            if (Unreachable >= count)
+                return Task.CompletedTask;
+            var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((count, waiter));
+            return waiter.Task;
+        }
+    }
 }

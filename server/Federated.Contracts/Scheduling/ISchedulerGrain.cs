@@ -9,9 +9,9 @@ public interface ISchedulerGrain : IGrainWithStringKey
     /// <summary>A task for the client, its open task again if it has one, or none with a reason.</summary>
     Task<TaskOffer> RequestTask(string clientId);
 
-    /// <summary>Returns when the scheduler's version passes <paramref name="knownVersion"/> (tasks may be free), or after the timeout.</summary>
+    /// <summary>Returns when the scheduler's change count passes <paramref name="knownChangeCount"/> (tasks may be free), or after the timeout.</summary>
     [AlwaysInterleave]
-    Task WaitForChange(long knownVersion, TimeSpan timeout);
+    Task WaitForChange(long knownChangeCount, TimeSpan timeout);
 
     /// <summary>
     /// The client's task with this id in this round, open or already answered (so a repeated upload can be

@@ -1,5 +1,6 @@
 using Federated.Contracts.Clients;
 using Federated.Contracts.Errors;
+using Federated.Core.Scheduling;
 using Federated.Server.Hosting;
 
 namespace Federated.Server.Clients;
@@ -12,11 +13,9 @@ namespace Federated.Server.Clients;
 public sealed partial class ClientGrain(
     [PersistentState("client", StorageNames.State)] IPersistentState<ClientState> state,
     ClientIndex index,
+    TimeProvider time,
     ILogger<ClientGrain> logger) : Grain, IClientGrain
 {
-    /// <summary>Weight of the newest measurement in the speed average (FedCompass uses 0.9).</summary>
-    private const double SpeedMomentum = 0.9;
-
     private ClientActivityKind _activity;
     private string? _taskId;
     private double _progress;
@@ -27,7 +26,7 @@ public sealed partial class ClientGrain(
     {
         if (state.State.Admission == ClientAdmission.Removed)
             throw FederatedException.Precondition($"client '{ClientId}' was removed by an operator and may not enrol again");
-        var now = DateTimeOffset.UtcNow;
+        var now = time.GetUtcNow();
         var first = state.State.Profile is null;
         if (first)
             state.State.EnrolledAt = now;
@@ -45,7 +44,7 @@ public sealed partial class ClientGrain(
     {
         if (state.State.Profile is null)
             return Task.FromResult(false);
-        state.State.LastSeen = DateTimeOffset.UtcNow;
+        state.State.LastSeen = time.GetUtcNow();
         _activity = activity;
         _taskId = taskId;
         _progress = progress;
@@ -92,14 +91,12 @@ public sealed partial class ClientGrain(
         state.State.Rank = rank;
         if (double.IsFinite(secondsPerStep) && secondsPerStep > 0)
         {
-            state.State.SecondsPerStep = state.State.SecondsPerStep is { } previous
-                ? (1 - SpeedMomentum) * previous + SpeedMomentum * secondsPerStep
-                : secondsPerStep;
+            state.State.SecondsPerStep = SpeedEstimate.Next(state.State.SecondsPerStep, secondsPerStep, SpeedEstimate.DefaultMomentum);
             state.State.SpeedTrend.Add(secondsPerStep);
             if (state.State.SpeedTrend.Count > ClientState.TrendLength)
                 state.State.SpeedTrend.RemoveRange(0, state.State.SpeedTrend.Count - ClientState.TrendLength);
         }
-        state.State.LastSeen = DateTimeOffset.UtcNow;
+        state.State.LastSeen = time.GetUtcNow();
         await state.WriteStateAsync();
         Published();
     }
@@ -142,6 +139,6 @@ public sealed partial class ClientGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Client {ClientId} enrolled ({Device}, {Cores} cores, {Gflops:F1} GFLOP/s, first time: {First})")]
     private static partial void LogEnrolled(ILogger logger, string clientId, string device, int cores, double gflops, bool first);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Client {ClientId} missed the deadline of task {TaskId}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Client {ClientId}: task {TaskId} ended without an update (expired, withdrawn or given back)")]
     private static partial void LogExpired(ILogger logger, string clientId, string taskId);
 }

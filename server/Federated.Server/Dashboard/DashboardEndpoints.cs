@@ -49,7 +49,7 @@ public static partial class DashboardEndpoints
         }
         builder.Services.AddSingleton(new OperatorCredentials(options, generated));
         builder.Services.AddSingleton(new GeneratedPassword(generated));
-        builder.Services.AddSingleton(new SignInThrottle(options, TimeProvider.System));
+        builder.Services.AddSingleton(services => new SignInThrottle(options, services.GetRequiredService<TimeProvider>()));
         builder.Services.AddOptions<DashboardOptions>().BindConfiguration(DashboardOptions.Section);
         builder.Services.AddSingleton<DashboardFeed>();
         builder.Services.AddHostedService(s => s.GetRequiredService<DashboardFeed>());

@@ -20,6 +20,7 @@ public sealed partial class DashboardFeed(
     AdapterStore store,
     IOptions<DashboardOptions> options,
     IHostApplicationLifetime lifetime,
+    TimeProvider time,
     ILogger<DashboardFeed> logger) : BackgroundService
 {
     /// <summary>Short: a stopping silo waits for a long poll in flight, so a long slice held up every shutdown.</summary>
@@ -77,7 +78,7 @@ public sealed partial class DashboardFeed(
         var period = TimeSpan.FromSeconds(options.Value.ClientRefreshSeconds);
         while (!stoppingToken.IsCancellationRequested)
         {
-            var began = DateTimeOffset.UtcNow;
+            var began = time.GetUtcNow();
             try
             {
                 foreach (var jobId in await grains.GetGrain<IJobDirectoryGrain>(0).ListJobs())
@@ -95,9 +96,9 @@ public sealed partial class DashboardFeed(
             {
                 // Wake early when a job or a client changes; otherwise when liveness is due again.
                 await _wake.WaitAsync(period, stoppingToken);
-                var spare = began + MinRefresh - DateTimeOffset.UtcNow;
+                var spare = began + MinRefresh - time.GetUtcNow();
                 if (spare > TimeSpan.Zero)
-                    await Task.Delay(spare, stoppingToken);
+                    await Task.Delay(spare, time, stoppingToken);
             }
             catch (OperationCanceledException)
             {

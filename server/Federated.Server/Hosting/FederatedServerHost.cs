@@ -21,7 +21,8 @@ public static class FederatedServerHost
     /// <param name="args">Command-line arguments (configuration overrides such as --Server:GrpcPort=5001).</param>
     /// <param name="overrides">Configuration applied on top of appsettings.json, environment and arguments.</param>
     /// <param name="logger">Log to this Serilog logger instead of the one configured under "Serilog".</param>
-    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? overrides = null, Serilog.ILogger? logger = null)
+    /// <param name="time">The clock every grain and service reads (deadlines, liveness, timestamps); the system clock unless a test brings a fake one.</param>
+    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? overrides = null, Serilog.ILogger? logger = null, TimeProvider? time = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args });
         if (overrides is not null)
@@ -44,6 +45,7 @@ public static class FederatedServerHost
             kestrel.Listen(address, options.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
         });
 
+        builder.Services.AddSingleton(time ?? TimeProvider.System);
         var dashboard = DashboardEndpoints.AddDashboard(builder);
 
         builder.UseOrleans(silo =>

@@ -15,6 +15,7 @@ namespace Federated.Server.Jobs;
 public sealed partial class JobGrain(
     [PersistentState("job", StorageNames.State)] IPersistentState<JobState> state,
     BaseModelRegistry models,
+    TimeProvider time,
     ILogger<JobGrain> logger) : Grain, IJobGrain
 {
     private readonly ChangeSignal _changed = new();
@@ -31,7 +32,7 @@ public sealed partial class JobGrain(
         {
             Config = config with { BaseModelFingerprint = fingerprint },
             Status = JobStatusKind.Running,
-            CreatedAt = DateTimeOffset.UtcNow,
+            CreatedAt = time.GetUtcNow(),
             Version = 1,
         };
         await state.WriteStateAsync();
@@ -102,7 +103,7 @@ public sealed partial class JobGrain(
         if (job.Status != from)
             throw FederatedException.Precondition($"job '{JobId}' is {job.Status.ToString().ToLowerInvariant()}; only a {from.ToString().ToLowerInvariant()} job can be {to.ToString().ToLowerInvariant()}");
         state.State.Status = to;
-        state.State.Events.Add(new JobEvent(DateTimeOffset.UtcNow, message));
+        state.State.Events.Add(new JobEvent(time.GetUtcNow(), message));
         state.State.Version++;
         await state.WriteStateAsync();
         await GrainFactory.GetGrain<IJobDirectoryGrain>(0).SetActive(JobId, active);

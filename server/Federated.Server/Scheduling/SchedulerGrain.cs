@@ -32,6 +32,7 @@ public sealed class SchedulerGrain(
     private TaskLedger<UpdateSubmission>? _ledger;
     private SchedulerEffects? _effects;
     private IGrainTimer? _wakeTimer;
+    private Task? _ticking;
 
     /// <summary>Counts changes pollers may wait on (a task freed or issued, a round committed); not persisted, not a model version.</summary>
     private long _changeCount;
@@ -119,6 +120,15 @@ public sealed class SchedulerGrain(
 
     public async Task Tick()
     {
+        // A tick asked for while the timer's is awaiting a grain call waits for it, so its caller sees what it did.
+        while (_ticking is { IsCompleted: false } running)
+            await running;
+        _ticking = TickOnce();
+        await _ticking;
+    }
+
+    private async Task TickOnce()
+    {
         if (await SyncWithJob() is not { Status: JobStatusKind.Running } job)
             return;
         var ledger = Ledger(job);
@@ -126,7 +136,6 @@ public sealed class SchedulerGrain(
         await Settle();
         while (_job is { Status: JobStatusKind.Running } && ledger.ExpireOne())
             await Settle();
-        await Settle();
     }
 
     /// <summary>After every ledger call: persist what changed, carry out what it did, commit queued aggregations, re-arm the timer.</summary>

@@ -18,6 +18,7 @@ public sealed partial class CoordinatorService(
     AdapterStore store,
     UpdateReceiver receiver,
     IOptions<ServerOptions> options,
+    TimeProvider time,
     ILogger<CoordinatorService> logger) : Coordinator.CoordinatorBase
 {
     public override async Task<EnrolReply> Enrol(EnrolRequest request, ServerCallContext context)
@@ -49,16 +50,16 @@ public sealed partial class CoordinatorService(
         if (!await grains.GetGrain<IClientGrain>(clientId).MayTakeTasks())
         {
             // Paused, draining or removed by an operator: hold the poll as if no work came, then say why.
-            await Task.Delay(wait, context.CancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            await Task.Delay(wait, time, context.CancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
             return new PollTaskReply { NoTask = new NoTask { RetryAfterMs = 0, Reason = $"client '{clientId}' is {(await grains.GetGrain<IClientGrain>(clientId).GetSnapshot()).Admission.ToString().ToLowerInvariant()} by an operator" } };
         }
-        var deadline = DateTimeOffset.UtcNow + wait;
+        var deadline = time.GetUtcNow() + wait;
         var directory = grains.GetGrain<IJobDirectoryGrain>(0);
         var reason = "no job is running";
         while (true)
         {
             var waits = new List<Task>();
-            var remaining = deadline - DateTimeOffset.UtcNow;
+            var remaining = deadline - time.GetUtcNow();
             foreach (var jobId in await directory.ListActiveJobs())
             {
                 var scheduler = grains.GetGrain<ISchedulerGrain>(jobId);
@@ -67,12 +68,12 @@ public sealed partial class CoordinatorService(
                     return new PollTaskReply { Task = ProtoMapping.ToTask(task) };
                 reason = offer.Reason;
                 if (remaining > TimeSpan.Zero)
-                    waits.Add(scheduler.WaitForChange(offer.Version, Min(remaining, MaxWaitSlice)));
+                    waits.Add(scheduler.WaitForChange(offer.ChangeCount, Min(remaining, MaxWaitSlice)));
             }
             if (remaining <= TimeSpan.Zero || context.CancellationToken.IsCancellationRequested)
                 return new PollTaskReply { NoTask = new NoTask { RetryAfterMs = 0, Reason = reason } };
             // New jobs appear without a signal from their scheduler: look again at least every slice.
-            waits.Add(Task.Delay(Min(remaining, MaxWaitSlice), context.CancellationToken));
+            waits.Add(Task.Delay(Min(remaining, MaxWaitSlice), time, context.CancellationToken));
             await Task.WhenAny(waits);
         }
     }

@@ -14,7 +14,7 @@ namespace Federated.Core.Scheduling;
 public abstract record SchedulerOptions
 {
     /// <summary>m in s ← (1 − m)·s + m·measured, for every client's speed estimate.</summary>
-    public double SpeedMomentum { get; init; } = 0.9;
+    public double SpeedMomentum { get; init; } = SpeedEstimate.DefaultMomentum;
 
     /// <summary>Per-client ranks; null leaves <see cref="ScheduledTask.Rank"/> empty (the caller decides).</summary>
     public RankRule? Ranks { get; init; }

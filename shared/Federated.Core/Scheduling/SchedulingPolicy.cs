@@ -199,10 +199,9 @@ public abstract class SchedulingPolicy<TOptions, TState> : ISchedulingPolicy
             perStep = elapsed / task.Steps;
             network = 0;
         }
-        var m = Options.SpeedMomentum;
         var first = client.SecondsPerStep is null;
-        client.SecondsPerStep = first ? perStep : (1 - m) * client.SecondsPerStep!.Value + m * perStep;
-        client.NetworkSeconds = first ? network : (1 - m) * client.NetworkSeconds + m * network;
+        client.SecondsPerStep = SpeedEstimate.Next(client.SecondsPerStep, perStep, Options.SpeedMomentum);
+        client.NetworkSeconds = first ? network : SpeedEstimate.Next(client.NetworkSeconds, network, Options.SpeedMomentum);
     }
 
     private int? RankFor(ClientRecord client)

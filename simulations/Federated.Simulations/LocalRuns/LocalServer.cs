@@ -37,6 +37,7 @@ public sealed class LocalServer : IAsyncDisposable
         int httpPort = 0,
         int siloPort = 0,
         IReadOnlyDictionary<string, string?>? settings = null,
+        TimeProvider? time = null,
         CancellationToken cancellationToken = default)
     {
         // Ports drawn here may be taken by another process before the server binds them: draw again then.
@@ -45,7 +46,7 @@ public sealed class LocalServer : IAsyncDisposable
         {
             try
             {
-                return await StartOnceAsync(dataDirectory, logger, FreePorts.OrNext(grpcPort), FreePorts.OrNext(httpPort), FreePorts.OrNext(siloPort), settings, cancellationToken);
+                return await StartOnceAsync(dataDirectory, logger, FreePorts.OrNext(grpcPort), FreePorts.OrNext(httpPort), FreePorts.OrNext(siloPort), settings, time, cancellationToken);
             }
             catch (Exception e) when (chosen && attempt < 5 && FreePorts.IsAddressInUse(e))
             {
@@ -54,7 +55,7 @@ public sealed class LocalServer : IAsyncDisposable
         }
     }
 
-    private static async Task<LocalServer> StartOnceAsync(string dataDirectory, Serilog.ILogger logger, int grpcPort, int httpPort, int siloPort, IReadOnlyDictionary<string, string?>? settings, CancellationToken cancellationToken)
+    private static async Task<LocalServer> StartOnceAsync(string dataDirectory, Serilog.ILogger logger, int grpcPort, int httpPort, int siloPort, IReadOnlyDictionary<string, string?>? settings, TimeProvider? time, CancellationToken cancellationToken)
     {
         var overrides = new Dictionary<string, string?>
         {
@@ -66,7 +67,7 @@ public sealed class LocalServer : IAsyncDisposable
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             overrides[key] = value;
-        var app = FederatedServerHost.Build([], overrides, logger);
+        var app = FederatedServerHost.Build([], overrides, logger, time);
         try
         {
             await app.StartAsync(cancellationToken);

@@ -1,7 +1,9 @@
+using Federated.Client.Hosting;
 using Federated.Protos.V1;
 using Federated.Server.Tests.Infrastructure;
 using Federated.Simulations.LocalRuns;
 using Grpc.Net.Client;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace Federated.Server.Tests.EndToEnd;
@@ -19,7 +21,8 @@ public class ReconnectTests(ITestOutputHelper output)
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
 
         await using var client = await LocalClient.StartAsync("early-bird", $"http://127.0.0.1:{grpc}", shard, folder["work"], logger, cancellationToken: timeout.Token);
-        await Task.Delay(TimeSpan.FromSeconds(1.5), timeout.Token); // several failed attempts while nothing listens
+        // Several failed attempts while nothing listens (an event, not a wait on the clock).
+        await client.Host.Services.GetRequiredService<DaemonHealth>().UnreachableAtLeast(3).WaitAsync(timeout.Token);
 
         await using var server = await LocalServer.StartAsync(folder["server"], logger, grpc, http, silo, cancellationToken: timeout.Token);
         using var channel = GrpcChannel.ForAddress(server.GrpcAddress);

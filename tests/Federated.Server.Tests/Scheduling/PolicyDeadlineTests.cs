@@ -3,12 +3,11 @@ using Federated.Core.Adapters;
 using Federated.Protos.V1;
 using Federated.Server.Tests.Infrastructure;
 using Grpc.Core;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Federated.Server.Tests.Scheduling;
 
-/// <summary>Clients that never return, under the asynchronous policies: the job goes on without them.</summary>
-public class PolicyDeadlineTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+/// <summary>Clients that never return, under the asynchronous policies: the job goes on without them (on a fake clock).</summary>
+public class PolicyDeadlineTests(FakeClockServerFixture fixture) : IClassFixture<FakeClockServerFixture>
 {
     [Fact]
     public async Task A_fedcompass_group_member_that_never_returns_misses_the_groups_latest_time_and_is_marked_unavailable()
@@ -28,6 +27,7 @@ public class PolicyDeadlineTests(ServerFixture fixture) : IClassFixture<ServerFi
         var eagerFirst = await EnrolAndPoll("c-eager");
         Assert.Equal(4, sleepyFirst.LocalSteps);
         await Upload(sleepyFirst, "c-sleepy");
+        fixture.Clock.Advance(TimeSpan.FromSeconds(0.5)); // eager's first update comes half a second after sleepy's
         await Upload(eagerFirst, "c-eager");
 
         var sleepyGroup = await EnrolAndPoll("c-sleepy");
@@ -40,7 +40,8 @@ public class PolicyDeadlineTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Equal(PollTaskReply.OutcomeOneofCase.NoTask, waiting.OutcomeCase);
         Assert.Contains("is in", waiting.NoTask.Reason);
 
-        var job = await WaitUntilDone("compass-deadline", TimeSpan.FromSeconds(30));
+        await fixture.AdvanceAsync(TimeSpan.FromSeconds(6.5), "compass-deadline"); // past the group's latest time
+        var job = await Job("compass-deadline");
         Assert.Equal(JobState.Completed, job.State);
         Assert.Equal(["c-sleepy", "c-eager", "c-eager"], job.Rounds.Select(r => r.Participants.Single().ClientId));
         Assert.Equal(0.9, job.Rounds[0].Participants[0].Weight, 9); // α · S(0) · share 1
@@ -61,7 +62,10 @@ public class PolicyDeadlineTests(ServerFixture fixture) : IClassFixture<ServerFi
     {
         await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = Spec("async-deadline", "fedasync", rounds: 2, timeoutSeconds: 1) });
         var sleepy = await EnrolAndPoll("a-sleepy");
-        await WaitFor(async () => (await Grains.GetGrain<IClientGrain>("a-sleepy").GetSnapshot()).TasksExpired == 1, TimeSpan.FromSeconds(20));
+        await fixture.AdvanceAsync(TimeSpan.FromSeconds(0.999), "async-deadline");
+        Assert.Equal(0, (await Grains.GetGrain<IClientGrain>("a-sleepy").GetSnapshot()).TasksExpired);
+        await fixture.AdvanceAsync(TimeSpan.FromSeconds(0.001), "async-deadline"); // its timeout, to the tick
+        Assert.Equal(1, (await Grains.GetGrain<IClientGrain>("a-sleepy").GetSnapshot()).TasksExpired);
 
         var late = AdapterSerializer.ToBytes(Updates.For(sleepy));
         var status = await Updates.Refused(() => Updates.Upload(fixture.Coordinator, Updates.Header(sleepy, "a-sleepy", late.Length), late));
@@ -69,12 +73,12 @@ public class PolicyDeadlineTests(ServerFixture fixture) : IClassFixture<ServerFi
 
         await Upload(await EnrolAndPoll("a-eager"), "a-eager");
         await Upload(await EnrolAndPoll("a-eager"), "a-eager");
-        var job = await WaitUntilDone("async-deadline", TimeSpan.FromSeconds(30));
+        var job = await Job("async-deadline"); // the last upload commits the last round before it is answered
         Assert.Equal(JobState.Completed, job.State);
         Assert.All(job.Rounds, r => Assert.Equal("a-eager", r.Participants.Single().ClientId));
     }
 
-    private IGrainFactory Grains => fixture.Server.App.Services.GetRequiredService<IGrainFactory>();
+    private IGrainFactory Grains => fixture.Grains;
 
     private static JobSpec Spec(string jobId, string policy, int rounds, int timeoutSeconds = 600)
     {
@@ -111,20 +115,5 @@ public class PolicyDeadlineTests(ServerFixture fixture) : IClassFixture<ServerFi
     private Task<PollTaskReply> Poll(string clientId, int waitSeconds)
         => fixture.Coordinator.PollTaskAsync(new PollTaskRequest { ClientId = clientId, WaitSeconds = waitSeconds }).ResponseAsync;
 
-    private async Task<JobStatus> WaitUntilDone(string jobId, TimeSpan limit)
-    {
-        JobStatus? job = null;
-        await WaitFor(async () => (job = await fixture.Operator.GetJobAsync(new GetJobRequest { JobId = jobId })).State != JobState.Running, limit);
-        return job!;
-    }
-
-    private static async Task WaitFor(Func<Task<bool>> condition, TimeSpan limit)
-    {
-        var until = DateTime.UtcNow + limit;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < until, $"condition not met within {limit.TotalSeconds} s");
-            await Task.Delay(100);
-        }
-    }
+    private async Task<JobStatus> Job(string jobId) => await fixture.Operator.GetJobAsync(new GetJobRequest { JobId = jobId });
 }

@@ -3,12 +3,11 @@ using Federated.Core.Adapters;
 using Federated.Protos.V1;
 using Federated.Server.Tests.Infrastructure;
 using Grpc.Core;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Federated.Server.Tests.Scheduling;
 
-/// <summary>How synchronous rounds hand out tasks: resumption, deadlines, tasks given back.</summary>
-public class SynchronousRoundTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+/// <summary>How synchronous rounds hand out tasks: resumption, deadlines, tasks given back (on a fake clock).</summary>
+public class SynchronousRoundTests(FakeClockServerFixture fixture) : IClassFixture<FakeClockServerFixture>
 {
     [Fact]
     public async Task A_task_past_its_deadline_goes_to_another_client_and_the_late_update_is_refused()
@@ -16,11 +15,14 @@ public class SynchronousRoundTests(ServerFixture fixture) : IClassFixture<Server
         await CreateJob("deadline", timeoutSeconds: 2);
         var sleepy = await EnrolAndPoll("sleepy", 5);
         Assert.Equal(PollTaskReply.OutcomeOneofCase.Task, sleepy.OutcomeCase);
-        var full = await EnrolAndPoll("eager", 1);
+        var full = await EnrolAndPoll("eager", 0);
         Assert.Equal(PollTaskReply.OutcomeOneofCase.NoTask, full.OutcomeCase);
         Assert.Contains("has its 1 clients", full.NoTask.Reason);
 
-        var eager = await EnrolAndPoll("eager", 10); // returns once the sleepy client's task expires
+        await fixture.AdvanceAsync(TimeSpan.FromSeconds(1.9), "deadline");
+        Assert.Equal(PollTaskReply.OutcomeOneofCase.NoTask, (await EnrolAndPoll("eager", 0)).OutcomeCase);
+        await fixture.AdvanceAsync(TimeSpan.FromSeconds(0.1), "deadline"); // the round's deadline: the sleepy client's task expires
+        var eager = await EnrolAndPoll("eager", 0);
         Assert.Equal(PollTaskReply.OutcomeOneofCase.Task, eager.OutcomeCase);
         Assert.NotEqual(sleepy.Task.TaskId, eager.Task.TaskId);
 
@@ -35,7 +37,7 @@ public class SynchronousRoundTests(ServerFixture fixture) : IClassFixture<Server
         Assert.Equal(JobState.Completed, job.State);
         Assert.Equal(["eager"], job.Rounds[0].Participants.Select(p => p.ClientId));
 
-        var grains = fixture.Server.App.Services.GetRequiredService<IGrainFactory>();
+        var grains = fixture.Grains;
         Assert.Equal(1, (await grains.GetGrain<IClientGrain>("sleepy").GetSnapshot()).TasksExpired);
         Assert.Equal(1, (await grains.GetGrain<IClientGrain>("eager").GetSnapshot()).TasksCompleted);
     }
