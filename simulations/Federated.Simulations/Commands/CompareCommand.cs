@@ -3,6 +3,7 @@ using System.Globalization;
 using Federated.Core.Aggregation;
 using Federated.Core.Model;
 using Federated.Simulations.Compare;
+using Federated.Simulations.Plotting;
 using Spectre.Console;
 
 namespace Federated.Simulations.Commands;
@@ -93,6 +94,15 @@ public static class CompareCommand
             {
                 AnsiConsole.MarkupLine($"[red]--threads must be at least 1, got {parse.GetValue(threads)}[/]");
                 return 2;
+            }
+            try
+            {
+                PlotFont.Family(); // before the runs, not after them: the plots are written last
+            }
+            catch (InvalidOperationException e)
+            {
+                AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+                return 1;
             }
             TorchSharp.torch.set_num_threads(parse.GetValue(threads));
             var folder = parse.GetValue(output) ?? Path.Combine("runs", $"compare-{DateTime.Now:yyyyMMdd-HHmmss}");

@@ -8,8 +8,8 @@ namespace Federated.Simulations.Compare;
 
 /// <summary>
 /// Writes a comparison into a folder: results.csv (one row per evaluation), results.json (settings, runs and
-/// summary), loss.png and accuracy.png (held-out metric against virtual time, one line per scheduler × strategy,
-/// the mean over seeds) and summary.md (the table the issue asks for).
+/// summary), loss.png and accuracy.png (held-out metric against virtual time, one line per scheduler × strategy:
+/// the mean over seeds, with a ± sd band when there are several) and summary.md (the table the issue asks for).
 /// </summary>
 public static class ComparisonReport
 {
@@ -39,8 +39,8 @@ public static class ComparisonReport
         var paths = new[] { CsvFile, JsonFile, LossPlot, AccuracyPlot, SummaryFile }.Select(f => Path.Combine(folder, f)).ToArray();
         File.WriteAllText(paths[0], Csv(result));
         File.WriteAllText(paths[1], JsonSerializer.Serialize(result, Json));
-        Plot(result, "Held-out loss", "loss (nats per token)", p => p.Loss).Render().Save(paths[2]);
-        Plot(result, "Held-out token accuracy", "token accuracy (fraction)", p => p.TokenAccuracy).Render().Save(paths[3]);
+        Plot(result, "Held-out loss", "loss (nats per token)", p => p.Loss).Save(paths[2]);
+        Plot(result, "Held-out token accuracy", "token accuracy (fraction of tokens)", p => p.TokenAccuracy).Save(paths[3]);
         File.WriteAllText(paths[4], Markdown(result));
         return paths;
     }
@@ -84,22 +84,30 @@ public static class ComparisonReport
         return text.ToString();
     }
 
-    /// <summary>One line per scheduler × strategy: the mean over seeds of each run's latest evaluation, on a common time grid.</summary>
-    private static LineChart Plot(ComparisonResult result, string title, string yLabel, Func<EvaluationPoint, double> metric)
+    /// <summary>
+    /// One line per scheduler × strategy: the mean over seeds of each run's latest evaluation on a common time
+    /// grid, over a band of ± one sample standard deviation when there are several seeds.
+    /// </summary>
+    private static BandChart Plot(ComparisonResult result, string title, string yTitle, Func<EvaluationPoint, double> metric)
     {
-        var chart = new LineChart(title, "virtual wall time (s)", yLabel);
+        var seeds = result.Runs.Select(r => r.Seed).Distinct().Count();
+        var chart = new BandChart(title, "virtual wall time (s)", yTitle)
+        {
+            Subtitle = seeds > 1 ? $"line: mean over {seeds} seeds; band: ± 1 standard deviation" : "one seed",
+        };
         var end = result.Runs.Count == 0 ? 1 : result.Runs.Max(r => r.Points[^1].VirtualTime);
         end = Math.Max(end, result.VirtualTimeBudget ?? 0);
         const int gridPoints = 200;
         foreach (var group in result.Runs.GroupBy(r => (r.Scheduler, r.Strategy)))
         {
-            var points = new List<(double, double)>();
+            var points = new List<BandPoint>();
             for (int i = 0; i <= gridPoints; i++)
             {
                 var t = end * i / gridPoints;
-                points.Add((t, group.Average(run => metric(run.Points.LastOrDefault(p => p.VirtualTime <= t) ?? run.Points[0]))));
+                var stat = Stat.Of(group.Select(run => metric(run.Points.LastOrDefault(p => p.VirtualTime <= t) ?? run.Points[0])))!;
+                points.Add(new BandPoint(t, stat.Mean, stat.Spread));
             }
-            chart.Series.Add(new ChartSeries($"{group.Key.Scheduler}/{group.Key.Strategy}", points));
+            chart.Series.Add(new BandSeries($"{group.Key.Scheduler}/{group.Key.Strategy}", points));
         }
         return chart;
     }

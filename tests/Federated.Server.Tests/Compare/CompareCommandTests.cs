@@ -2,6 +2,8 @@ using System.Text.Json;
 using Federated.Server.Tests.Infrastructure;
 using Federated.Simulations.Commands;
 using Federated.Simulations.Compare;
+using Federated.Simulations.Plotting;
+using SkiaSharp;
 
 namespace Federated.Server.Tests.Compare;
 
@@ -132,8 +134,9 @@ public sealed class CompareCommandTests : IDisposable
 
         foreach (var plot in new[] { ComparisonReport.LossPlot, ComparisonReport.AccuracyPlot })
         {
-            var png = PngFile.Read(File.ReadAllBytes(Path.Combine(folder, plot)));
-            Assert.Equal((900, 560), (png.Width, png.Height));
+            using var png = SKBitmap.Decode(Path.Combine(folder, plot));
+            Assert.NotNull(png);
+            Assert.Equal((BandChart.DefaultWidth, BandChart.DefaultHeight), (png.Width, png.Height));
         }
 
         var summary = File.ReadAllText(Path.Combine(folder, ComparisonReport.SummaryFile));

@@ -1,78 +1,176 @@
+using Federated.Simulations.Compare;
 using Federated.Simulations.Plotting;
+using OxyPlot;
+using SkiaSharp;
 
 namespace Federated.Server.Tests.Compare;
 
-/// <summary>The PNG writer, the bitmap font and the line chart behind `federated compare`'s plots.</summary>
+/// <summary>`federated compare`'s charts, decoded back from PNG: size, series colours, error bands and text.</summary>
 public class PlottingTests
 {
     [Fact]
-    public void Png_round_trips_through_a_decoder_pixel_for_pixel()
+    public void Chart_has_the_requested_size_and_each_series_in_its_own_colour()
     {
-        var image = new PngImage(7, 5, new Rgb(10, 20, 30));
-        image.Set(0, 0, new Rgb(255, 0, 0));
-        image.Set(6, 4, new Rgb(0, 255, 0));
-        image.Set(3, 2, new Rgb(1, 2, 3));
-        image.Set(-1, 9, Rgb.Black); // outside: ignored
+        var chart = new BandChart("Loss", "virtual wall time (s)", "loss (nats per token)");
+        chart.Series.Add(Series("a", x => 1 - x / 40, spread: 0));
+        chart.Series.Add(Series("b", x => 0.9 - x / 200, spread: 0));
+        var (png, _) = Render(chart, 800, 500);
 
-        var stream = new MemoryStream();
-        image.Write(stream);
-        var png = PngFile.Read(stream.ToArray());
+        Assert.Equal((800, 500), (png.Width, png.Height));
+        Assert.True(Count(png, BandChart.Palette[0]) > 100, "series a's colour is missing");
+        Assert.True(Count(png, BandChart.Palette[1]) > 100, "series b's colour is missing");
+        Assert.Equal(0, Count(png, BandChart.Palette[2]));
+        // One seed: no band; only the anti-aliased edges of the line pass through the band's colour.
+        Assert.True(Count(png, Band(BandChart.Palette[0])) < 300, $"{Count(png, Band(BandChart.Palette[0]))} band-coloured pixels");
+    }
 
-        Assert.Equal((7, 5), (png.Width, png.Height));
-        for (int y = 0; y < 5; y++)
+    [Fact]
+    public void Band_covers_mean_plus_and_minus_the_spread_and_no_further()
+    {
+        var chart = new BandChart("Accuracy", "virtual wall time (s)", "token accuracy");
+        chart.Series.Add(Series("a", x => 0.5, spread: 0.1));
+        var (png, model) = Render(chart);
+        var band = Band(BandChart.Palette[0]);
+
+        Assert.True(Count(png, band) > 5000, $"only {Count(png, band)} band pixels");
+        var (x, y) = (model.Axes[0], model.Axes[1]);
+        foreach (var inside in new[] { 0.55, 0.45, 0.58, 0.42 })
+            Assert.True(Near(png, x.Transform(10), y.Transform(inside), band) >= 12, $"no band at {inside}");
+        foreach (var outside in new[] { 0.65, 0.35 })
+            Assert.Equal(0, Near(png, x.Transform(10), y.Transform(outside), band));
+        Assert.True(Near(png, x.Transform(10), y.Transform(0.5), BandChart.Palette[0]) >= 5, "the mean line is not drawn over the band");
+    }
+
+    [Fact]
+    public void Title_axes_and_legend_have_text()
+    {
+        var chart = new BandChart("Held-out loss", "virtual wall time (s)", "loss (nats per token)") { Subtitle = "mean over 3 seeds" };
+        chart.Series.Add(Series("fedcompass/stacking", x => 2 - x / 30, spread: 0.1));
+        chart.Series.Add(Series("synchronous/stacking", x => 2 - x / 50, spread: 0.05));
+        var (png, model) = Render(chart);
+        var area = model.PlotArea;
+        const int gap = 12; // past the plot frame and its tick marks, only text is dark
+
+        var regions = new[]
         {
-            for (int x = 0; x < 7; x++)
-                Assert.Equal(image.Get(x, y), png.Pixel(x, y));
+            ("title", Dark(png, 0, 0, png.Width, (int)area.Top - gap)),
+            ("x tick labels and title", Dark(png, (int)area.Left, (int)area.Bottom + gap, (int)area.Right, png.Height)),
+            ("y tick labels and title", Dark(png, 0, (int)area.Top, (int)area.Left - gap, (int)area.Bottom)),
+            ("legend", Dark(png, (int)area.Right + gap, (int)area.Top, png.Width, (int)area.Bottom)),
+        };
+        Assert.All(regions, r => Assert.True(r.Item2 > 100, $"{r.Item1}: {r.Item2} dark pixels"));
+        Assert.Equal(0, Dark(png, (int)area.Left + gap, (int)area.Top + gap, (int)area.Right - gap, (int)area.Bottom - gap));
+    }
+
+    [Fact]
+    public void The_same_chart_renders_to_the_same_bytes()
+    {
+        var chart = new BandChart("Loss", "x (s)", "y");
+        chart.Series.Add(Series("a", x => Math.Sin(x / 5), spread: 0.2));
+        var first = new MemoryStream();
+        var second = new MemoryStream();
+        chart.WritePng(first);
+        chart.WritePng(second);
+        Assert.Equal(first.ToArray(), second.ToArray());
+    }
+
+    [Fact]
+    public void Too_small_a_size_is_refused_with_the_size()
+        => Assert.Contains("100×100", Assert.Throws<ArgumentException>(() => new BandChart("t", "x", "y").WritePng(new MemoryStream(), 100, 100)).Message);
+
+    [Fact]
+    public void Font_is_a_preferred_installed_one_and_none_is_an_error_naming_the_package()
+    {
+        Assert.Equal("liberation sans", PlotFont.Choose(["DejaVu Sans", "Liberation Sans"], ["Zapf", "liberation sans", "Arial"], f => f != "Zapf"));
+        Assert.Equal("Arial", PlotFont.Choose(["DejaVu Sans"], ["Zapf", "Arial", "Courier"], f => f != "Zapf")); // first drawable by name
+        var none = Assert.Throws<InvalidOperationException>(() => PlotFont.Choose(["DejaVu Sans"], ["Symbols"], _ => false));
+        Assert.Contains("fonts-dejavu-core", none.Message);
+        Assert.Throws<InvalidOperationException>(() => PlotFont.Choose(["DejaVu Sans"], [], _ => true));
+
+        // This machine's choice draws the probe text with real glyphs.
+        using var typeface = SKFontManager.Default.MatchFamily(PlotFont.Family());
+        Assert.NotNull(typeface);
+        Assert.All(typeface.GetGlyphs(PlotFont.Probe), g => Assert.NotEqual(0, g));
+    }
+
+    [Fact]
+    public void Report_plots_draw_a_band_for_several_seeds_and_none_for_one()
+    {
+        using var folder = new Infrastructure.TemporaryDirectory();
+        var settings = new CompareSettings { Schedulers = ["fedcompass", "synchronous"], Seeds = [1, 2] };
+        RunResult Run(string scheduler, ulong seed, double slope)
+            => new(scheduler, "stacking", seed, Enumerable.Range(0, 11).Select(i => new EvaluationPoint(i * 10, i, 3 - slope * i, slope * i / 20, 0, i * 100, 1, 0)).ToList(), 100, 10, 10, 0, 1000);
+        RunResult[] two = [Run("fedcompass", 1, 1.0), Run("fedcompass", 2, 1.6), Run("synchronous", 1, 0.5), Run("synchronous", 2, 0.7)];
+        RunResult[] one = [two[0], two[2]];
+
+        foreach (var (runs, name) in new[] { (two, "two"), (one, "one") })
+        {
+            var result = new ComparisonResult(settings, "test", 100, runs, ComparisonResult.Summarise(settings, runs));
+            ComparisonReport.Write(result, folder[name]);
         }
-        Assert.Equal(new Rgb(255, 0, 0), png.Pixel(0, 0));
-        Assert.Equal(new Rgb(1, 2, 3), png.Pixel(3, 2));
-        Assert.Equal(new Rgb(10, 20, 30), png.Pixel(1, 1));
+        using var twoSeeds = SKBitmap.Decode(Path.Combine(folder["two"], ComparisonReport.AccuracyPlot));
+        using var oneSeed = SKBitmap.Decode(Path.Combine(folder["one"], ComparisonReport.AccuracyPlot));
+        Assert.Equal((BandChart.DefaultWidth, BandChart.DefaultHeight), (twoSeeds.Width, twoSeeds.Height));
+        foreach (var color in BandChart.Palette.Take(2))
+        {
+            Assert.True(Count(twoSeeds, color) > 100 && Count(oneSeed, color) > 100, "a series line is missing");
+            Assert.True(Count(twoSeeds, Band(color)) > 1000, "two seeds: no band");
+            Assert.True(Count(oneSeed, Band(color)) < 300, "one seed: a band");
+        }
     }
 
-    [Fact]
-    public void Crc_matches_the_standard_check_value()
-        => Assert.Equal(0xCBF43926u, PngImage.Crc(0xFFFFFFFFu, "123456789"u8) ^ 0xFFFFFFFFu);
+    private static BandSeries Series(string name, Func<double, double> mean, double spread)
+        => new(name, Enumerable.Range(0, 41).Select(i => new BandPoint(i, mean(i), spread)).ToList());
 
-    [Fact]
-    public void Bad_sizes_are_refused_with_the_size()
+    private static (SKBitmap Png, PlotModel Model) Render(BandChart chart, int width = BandChart.DefaultWidth, int height = BandChart.DefaultHeight)
     {
-        Assert.Contains("0×5", Assert.Throws<ArgumentException>(() => new PngImage(0, 5, Rgb.White)).Message);
-        Assert.Contains("100×100", Assert.Throws<ArgumentException>(() => new LineChart("t", "x", "y").Render(100, 100)).Message);
-    }
-
-    [Fact]
-    public void Text_draws_the_glyph_bits_and_lower_case_as_capitals()
-    {
-        var image = new PngImage(20, 10, Rgb.White);
-        BitmapFont.Draw(image, "l", 0, 0, Rgb.Black);
-        // 'L': the left column is set on all seven rows, the bottom row is set across all five columns.
-        for (int y = 0; y < 7; y++)
-            Assert.Equal(Rgb.Black, image.Get(0, y));
-        for (int x = 0; x < 5; x++)
-            Assert.Equal(Rgb.Black, image.Get(x, 6));
-        Assert.Equal(Rgb.White, image.Get(2, 2));
-        Assert.Equal(11, BitmapFont.Measure("ab"));
-        Assert.Equal(22, BitmapFont.Measure("ab", 2));
-    }
-
-    [Fact]
-    public void Chart_draws_each_series_in_its_colour_with_ticks_covering_the_data()
-    {
-        var chart = new LineChart("Loss", "virtual time (s)", "loss");
-        chart.Series.Add(new ChartSeries("a", [(0, 1.0), (10, 0.5), (20, 0.25)]));
-        chart.Series.Add(new ChartSeries("b", [(0, 0.9), (20, 0.8)]));
         var stream = new MemoryStream();
-        chart.Render().Write(stream);
-        var png = PngFile.Read(stream.ToArray());
+        var model = chart.WritePng(stream, width, height);
+        return (SKBitmap.Decode(stream.ToArray()), model);
+    }
 
-        Assert.Equal((900, 560), (png.Width, png.Height));
-        Assert.True(png.Contains(LineChart.Palette[0]));
-        Assert.True(png.Contains(LineChart.Palette[1]));
-        Assert.False(png.Contains(LineChart.Palette[2]));
+    /// <summary>A band's colour over the white background: the series colour at <see cref="BandChart.BandAlpha"/>.</summary>
+    private static OxyColor Band(OxyColor color)
+    {
+        static byte Over(byte c) => (byte)Math.Round(255 + (c - 255) * (BandChart.BandAlpha / 255.0));
+        return OxyColor.FromRgb(Over(color.R), Over(color.G), Over(color.B));
+    }
 
-        var ticks = LineChart.NiceTicks(0.23, 1.0);
-        Assert.True(ticks[0] <= 0.23 && ticks[^1] >= 1.0, string.Join(", ", ticks));
-        Assert.InRange(ticks.Count, 4, 12);
-        Assert.All(ticks.Zip(ticks.Skip(1)), pair => Assert.Equal(ticks[1] - ticks[0], pair.Second - pair.First, 9));
+    /// <summary>Pixels within a small tolerance (anti-aliasing and rounding) of <paramref name="color"/>.</summary>
+    private static int Count(SKBitmap png, OxyColor color) => Count(png, color, 0, 0, png.Width, png.Height);
+
+    private static int Count(SKBitmap png, OxyColor color, int left, int top, int right, int bottom)
+    {
+        var count = 0;
+        for (int y = Math.Max(0, top); y < Math.Min(png.Height, bottom); y++)
+        {
+            for (int x = Math.Max(0, left); x < Math.Min(png.Width, right); x++)
+            {
+                var p = png.GetPixel(x, y);
+                if (Math.Abs(p.Red - color.R) <= 3 && Math.Abs(p.Green - color.G) <= 3 && Math.Abs(p.Blue - color.B) <= 3)
+                    count++;
+            }
+        }
+        return count;
+    }
+
+    /// <summary>Pixels of <paramref name="color"/> in the 5×5 square around a point.</summary>
+    private static int Near(SKBitmap png, double x, double y, OxyColor color)
+        => Count(png, color, (int)Math.Round(x) - 2, (int)Math.Round(y) - 2, (int)Math.Round(x) + 3, (int)Math.Round(y) + 3);
+
+    /// <summary>Near-black pixels (text is black; no line, band or grid colour is this dark) in a rectangle.</summary>
+    private static int Dark(SKBitmap png, int left, int top, int right, int bottom)
+    {
+        var count = 0;
+        for (int y = Math.Max(0, top); y < Math.Min(png.Height, bottom); y++)
+        {
+            for (int x = Math.Max(0, left); x < Math.Min(png.Width, right); x++)
+            {
+                var p = png.GetPixel(x, y);
+                if (p.Red < 128 && p.Green < 128 && p.Blue < 128)
+                    count++;
+            }
+        }
+        return count;
     }
 }
