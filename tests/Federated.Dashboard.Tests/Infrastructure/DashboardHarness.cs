@@ -1,5 +1,4 @@
 using Federated.Core.Data;
-using Federated.Server.Tests.Infrastructure;
 using Federated.Simulations.LocalRuns;
 using Microsoft.Playwright;
 using Xunit.Abstractions;

@@ -13,7 +13,7 @@ namespace Federated.Server.Tests.Dashboard;
 /// The dashboard's client index: its counts (server-wide and per job) from constructed snapshots, and what the
 /// client grains and schedulers push to it in a real server.
 /// </summary>
-public class ClientIndexTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+public class ClientIndexTests(ServerFixture fixture) : SharedServerTests(fixture)
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
 
@@ -75,13 +75,13 @@ public class ClientIndexTests(ServerFixture fixture) : IClassFixture<ServerFixtu
     [Fact]
     public async Task Grains_and_the_scheduler_push_enrolment_tasks_pauses_and_removal_to_the_index()
     {
-        var index = fixture.Server.App.Services.GetRequiredService<ClientIndex>();
-        var grains = fixture.Server.App.Services.GetRequiredService<IGrainFactory>();
+        var index = Fixture.Server.App.Services.GetRequiredService<ClientIndex>();
+        var grains = Fixture.Server.App.Services.GetRequiredService<IGrainFactory>();
         await CreateJob("counted");
         foreach (var id in new[] { "count-a", "count-b", "count-c" })
-            await fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = id });
+            await Fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = id });
 
-        var task = await fixture.Coordinator.PollTaskAsync(new PollTaskRequest { ClientId = "count-a", WaitSeconds = 10 });
+        var task = await Fixture.Coordinator.PollTaskAsync(new PollTaskRequest { ClientId = "count-a", WaitSeconds = 10 });
         Assert.Equal(PollTaskReply.OutcomeOneofCase.Task, task.OutcomeCase);
         // The clients page shows what the scheduler handed out: job, rank and local steps.
         var assignment = index.AssignmentOf("count-a");
@@ -104,17 +104,17 @@ public class ClientIndexTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         Assert.Equal(ClientAdmission.Removed, removed.Admission);
 
         // The task given back: a is idle for the job again.
-        await fixture.Coordinator.AbandonTaskAsync(new AbandonTaskRequest { ClientId = "count-a", JobId = task.Task.JobId, TaskId = task.Task.TaskId, Round = task.Task.Round, Reason = "test" });
+        await Fixture.Coordinator.AbandonTaskAsync(new AbandonTaskRequest { ClientId = "count-a", JobId = task.Task.JobId, TaskId = task.Task.TaskId, Round = task.Task.Round, Reason = "test" });
         Assert.Equal(new ClientCounts(3, 0, 1, 2), Counts(index, "counted"));
 
         // Heartbeats carry activity to the index without a write to the grain's storage.
-        await fixture.Coordinator.HeartbeatAsync(new HeartbeatRequest { ClientId = "count-a", Activity = ClientActivity.Training, Progress = 0.5 });
+        await Fixture.Coordinator.HeartbeatAsync(new HeartbeatRequest { ClientId = "count-a", Activity = ClientActivity.Training, Progress = 0.5 });
         Assert.True(index.TryGet("count-a", out var beating));
         Assert.Equal(ClientActivityKind.Training, beating.Activity);
         Assert.Equal(0.5, beating.Progress);
     }
 
-    /// <summary>Counts over the clients this test enrolled (the fixture's server is shared by the class).</summary>
+    /// <summary>Counts over the clients this test enrolled (the server is shared with other test classes).</summary>
     private static ClientCounts Counts(ClientIndex index, string jobId)
     {
         var mine = index.Sorted().Where(c => c.ClientId.StartsWith("count-", StringComparison.Ordinal)).ToArray();
@@ -126,7 +126,7 @@ public class ClientIndexTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         var spec = new JobSpec { JobId = jobId, BaseModel = "builtin:tiny", Rounds = 1, MinClientsPerRound = 1, ClientsPerRound = 2, LocalSteps = 1 };
         spec.TargetModules.Add("q_proj");
         spec.Ranks.Add(2);
-        await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });
+        await Fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });
     }
 
     private static ClientSnapshot Client(string id, ClientActivityKind activity = ClientActivityKind.Idle, ClientAdmission admission = ClientAdmission.Active, DateTimeOffset? lastSeen = null) => new()

@@ -14,13 +14,13 @@ public class SynchronousRoundTests(ServerFixture fixture) : IClassFixture<Server
     public async Task A_task_past_its_deadline_goes_to_another_client_and_the_late_update_is_refused()
     {
         await CreateJob("deadline", timeoutSeconds: 2);
-        var sleepy = await EnrolAndPoll("sleepy", 5);
+        var sleepy = await fixture.Coordinator.EnrolAndPoll("sleepy", 5);
         Assert.Equal(PollTaskReply.OutcomeOneofCase.Task, sleepy.OutcomeCase);
-        var full = await EnrolAndPoll("eager", 1);
+        var full = await fixture.Coordinator.EnrolAndPoll("eager", 1);
         Assert.Equal(PollTaskReply.OutcomeOneofCase.NoTask, full.OutcomeCase);
         Assert.Contains("has its 1 clients", full.NoTask.Reason);
 
-        var eager = await EnrolAndPoll("eager", 10); // returns once the sleepy client's task expires
+        var eager = await fixture.Coordinator.EnrolAndPoll("eager", 10); // returns once the sleepy client's task expires
         Assert.Equal(PollTaskReply.OutcomeOneofCase.Task, eager.OutcomeCase);
         Assert.NotEqual(sleepy.Task.TaskId, eager.Task.TaskId);
 
@@ -44,7 +44,7 @@ public class SynchronousRoundTests(ServerFixture fixture) : IClassFixture<Server
     public async Task A_task_given_back_frees_its_place_at_once()
     {
         await CreateJob("abandon", timeoutSeconds: 600);
-        var quitter = await EnrolAndPoll("quitter", 5);
+        var quitter = await fixture.Coordinator.EnrolAndPoll("quitter", 5);
         await fixture.Coordinator.AbandonTaskAsync(new AbandonTaskRequest
         {
             ClientId = "quitter",
@@ -53,7 +53,7 @@ public class SynchronousRoundTests(ServerFixture fixture) : IClassFixture<Server
             TaskId = quitter.Task.TaskId,
             Reason = "base model differs",
         });
-        var replacement = await EnrolAndPoll("replacement", 5);
+        var replacement = await fixture.Coordinator.EnrolAndPoll("replacement", 5);
         Assert.Equal("abandon", replacement.Task.JobId);
     }
 
@@ -61,8 +61,8 @@ public class SynchronousRoundTests(ServerFixture fixture) : IClassFixture<Server
     public async Task A_client_asking_again_gets_its_open_task_back()
     {
         await CreateJob("resume", timeoutSeconds: 600);
-        var first = await EnrolAndPoll("forgetful", 5);
-        var again = await EnrolAndPoll("forgetful", 5);
+        var first = await fixture.Coordinator.EnrolAndPoll("forgetful", 5);
+        var again = await fixture.Coordinator.EnrolAndPoll("forgetful", 5);
         Assert.Equal(first.Task.TaskId, again.Task.TaskId);
         Assert.Equal(first.Task.Lora.Rank, again.Task.Lora.Rank);
     }
@@ -73,11 +73,5 @@ public class SynchronousRoundTests(ServerFixture fixture) : IClassFixture<Server
         spec.TargetModules.Add("q_proj");
         spec.Ranks.Add(2);
         await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });
-    }
-
-    private async Task<PollTaskReply> EnrolAndPoll(string clientId, int waitSeconds)
-    {
-        await fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = clientId });
-        return await fixture.Coordinator.PollTaskAsync(new PollTaskRequest { ClientId = clientId, WaitSeconds = waitSeconds });
     }
 }
