@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Federated.Contracts.Clients;
 using Federated.Protos.V1;
 using Federated.Server.Clients;
@@ -112,6 +113,31 @@ public class ClientIndexTests(ServerFixture fixture) : SharedServerTests(fixture
         Assert.True(index.TryGet("count-a", out var beating));
         Assert.Equal(ClientActivityKind.Training, beating.Activity);
         Assert.Equal(0.5, beating.Progress);
+    }
+
+    [Fact]
+    public async Task The_clients_page_shows_the_version_and_labels_a_client_enrolled_with_and_filters_by_them()
+    {
+        var enrol = new EnrolRequest { ClientId = "labelled", ClientVersion = "2.1.0-test" };
+        enrol.Labels.Add("site", "lab-3");
+        enrol.Labels.Add("owner", "ana");
+        await Fixture.Coordinator.EnrolAsync(enrol);
+        await Fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = "unlabelled" });
+        var table = DashboardViews.Table(Fixture.Server.App.Services.GetRequiredService<ClientIndex>(), [], DateTimeOffset.UtcNow);
+
+        var row = Assert.Single(DashboardViews.Page(table, "SITE=lab-3", 0, 50).Items);
+        Assert.Equal(("labelled", "2.1.0-test"), (row.Id, row.ClientVersion));
+        Assert.Equal(["owner", "site"], row.Labels.Keys); // sorted, as the page shows them
+        Assert.Equal("ana", row.Labels["owner"]);
+        Assert.Equal("labelled", Assert.Single(DashboardViews.Page(table, "2.1.0-test", 0, 50).Items).Id);
+        var bare = Assert.Single(DashboardViews.Page(table, "unlabelled", 0, 50).Items);
+        Assert.Equal("", bare.ClientVersion);
+        Assert.Empty(bare.Labels);
+
+        // What GET api/clients streams (ASP.NET Core's web JSON: camelCase members, label keys as given).
+        var json = JsonSerializer.Serialize(row, JsonSerializerOptions.Web);
+        Assert.Contains("\"clientVersion\":\"2.1.0-test\"", json);
+        Assert.Contains("\"labels\":{\"owner\":\"ana\",\"site\":\"lab-3\"}", json);
     }
 
     /// <summary>Counts over the clients this test enrolled (the server is shared with other test classes).</summary>
