@@ -52,6 +52,9 @@ public class ScaleTests(ITestOutputHelper output)
         await Expect(rows.Last).ToHaveAttributeAsync("data-client", VirtualClients.Name(149));
         await Expect(page.Locator($"tr[data-client='{VirtualClients.Name(123)}'] .admission")).ToHaveTextAsync("paused");
         await Expect(page.Locator($"tr[data-client='{VirtualClients.Name(120)}']")).ToContainTextAsync("cuda (NVIDIA A100)");
+        // The version and labels each client enrolled with.
+        await Expect(page.Locator($"tr[data-client='{VirtualClients.Name(121)}'] .version")).ToHaveTextAsync(VirtualClients.Version);
+        await Expect(page.Locator($"tr[data-client='{VirtualClients.Name(121)}'] .labels .label")).ToHaveTextAsync($"site={VirtualClients.Site(121)}");
         await harness.ScreenshotAsync("clients-10000-page-3");
 
         await page.FillAsync("#client-search", "virtual-0042");
@@ -66,6 +69,11 @@ public class ScaleTests(ITestOutputHelper output)
         await Expect(page.Locator("#page-info")).ToHaveTextAsync("page 1 of 1 (1 clients)");
         await Expect(rows).ToHaveCountAsync(1);
         await Expect(rows.First).ToHaveAttributeAsync("data-client", VirtualClients.Name(123));
+
+        await page.FillAsync("#client-search", "site=site-3");
+        await page.PressAsync("#client-search", "Enter");
+        await Expect(page.Locator("#page-info")).ToHaveTextAsync("page 1 of 50 (2500 clients)");
+        await Expect(rows.First).ToHaveAttributeAsync("data-client", VirtualClients.Name(3));
 
         await page.FillAsync("#client-search", "A100");
         await page.PressAsync("#client-search", "Enter");

@@ -67,12 +67,16 @@ public sealed record OverviewView(ClientCounts Clients, JobView[] Jobs, bool Ind
 /// </summary>
 public sealed record ClientTable(ClientCounts Counts, Dictionary<string, ClientCounts> JobCounts, ClientSnapshot[] Clients, bool[] Live, Func<string, ClientAssignment?> AssignmentOf, bool Indexing, DateTimeOffset At);
 
+/// <param name="ClientVersion">The daemon's version as it reported at enrolment ("" if it did not say).</param>
+/// <param name="Labels">The operator's labels from the client's settings (Client:Labels), as it reported them at enrolment.</param>
 public sealed record ClientView(
     string Id,
     string Device,
     int CpuCores,
     long MemoryBytes,
     string Accelerator,
+    string ClientVersion,
+    IReadOnlyDictionary<string, string> Labels,
     double MeasuredGflops,
     double? SecondsPerStep,
     double[] SpeedTrend,
@@ -129,8 +133,8 @@ public static class DashboardViews
         => new(table.Counts, [.. jobs.Select(j => j with { Clients = table.JobCounts.GetValueOrDefault(j.Id) })], table.Indexing, table.At);
 
     /// <summary>
-    /// One page of the clients whose id, device, accelerator, activity or admission contains
-    /// <paramref name="query"/> (case-insensitive; all when empty).
+    /// One page of the clients whose id, device, accelerator, version, a label ("key=value"), activity or
+    /// admission contains <paramref name="query"/> (case-insensitive; all when empty).
     /// </summary>
     public static ClientPage Page(ClientTable table, string? query, int page, int pageSize)
     {
@@ -149,14 +153,19 @@ public static class DashboardViews
             || client.ClientId.Contains(query, StringComparison.OrdinalIgnoreCase)
             || client.Profile.Device.Contains(query, StringComparison.OrdinalIgnoreCase)
             || client.Profile.AcceleratorName.Contains(query, StringComparison.OrdinalIgnoreCase)
+            || client.Profile.ClientVersion.Contains(query, StringComparison.OrdinalIgnoreCase)
+            || client.Profile.Labels.Any(l => Label(l).Contains(query, StringComparison.OrdinalIgnoreCase))
             || Name(client.Admission).Contains(query, StringComparison.OrdinalIgnoreCase)
             || Name(client.Activity).Contains(query, StringComparison.OrdinalIgnoreCase);
 
     public static ClientView Client(ClientSnapshot client, bool live, ClientAssignment? assignment = null) => new(
         client.ClientId, client.Profile.Device, client.Profile.CpuCores, client.Profile.MemoryBytes, client.Profile.AcceleratorName,
+        client.Profile.ClientVersion, new SortedDictionary<string, string>(client.Profile.Labels, StringComparer.Ordinal),
         client.Profile.MeasuredGflops, client.SecondsPerStep, client.SpeedTrend, client.Rank, Name(client.Activity),
         client.Progress, live, live && client.Admission == ClientAdmission.Active, client.LastSeen, client.TasksCompleted, client.TasksExpired, Name(client.Admission),
         assignment?.JobId, assignment?.Rank, assignment?.Steps);
+
+    private static string Label(KeyValuePair<string, string> label) => $"{label.Key}={label.Value}";
 
     private static string Name(ClientAdmission admission) => admission switch
     {

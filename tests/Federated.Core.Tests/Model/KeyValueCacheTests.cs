@@ -1,6 +1,5 @@
 using Federated.Core.Checkpoints;
 using Federated.Core.Model;
-using Federated.Core.Tests.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 

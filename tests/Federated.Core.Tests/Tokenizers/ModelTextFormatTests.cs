@@ -3,7 +3,6 @@ using Federated.Core.Checkpoints;
 using Federated.Core.Data;
 using Federated.Core.Generation;
 using Federated.Core.Model;
-using Federated.Core.Tests.Checkpoints;
 using Federated.Core.Tokenizers;
 using static TorchSharp.torch;
 

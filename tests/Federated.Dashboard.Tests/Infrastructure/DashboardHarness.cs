@@ -1,5 +1,4 @@
 using Federated.Core.Data;
-using Federated.Server.Tests.Infrastructure;
 using Federated.Simulations.LocalRuns;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
@@ -42,7 +41,7 @@ public sealed class DashboardHarness : IAsyncDisposable
     public static async Task<DashboardHarness> StartAsync(ITestOutputHelper output, int clients = 0, IReadOnlyDictionary<string, string?>? settings = null)
     {
         if (!File.Exists(ChromiumPath))
-            throw new InvalidOperationException($"the dashboard tests need Debian's Chromium at {ChromiumPath}: install it with `apt-get install -y --no-install-recommends chromium` (.ci/run does)");
+            throw new InvalidOperationException($"the dashboard tests need Debian's Chromium at {ChromiumPath}: ./test.sh installs it (apt-get install chromium)");
         var folder = new TemporaryDirectory();
         var logger = TestLogging.For(output);
         var configuration = new Dictionary<string, string?>

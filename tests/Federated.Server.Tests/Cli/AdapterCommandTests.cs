@@ -1,7 +1,6 @@
 using Federated.Core.Adapters;
 using Federated.Core.Adapters.Peft;
 using Federated.Core.Aggregation;
-using Federated.Server.Tests.Infrastructure;
 using Federated.Simulations.Commands;
 
 namespace Federated.Server.Tests.Cli;

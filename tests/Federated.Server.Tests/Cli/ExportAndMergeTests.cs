@@ -4,7 +4,6 @@ using Federated.Core.Checkpoints;
 using Federated.Core.Model;
 using Federated.Protos.V1;
 using Federated.Server.Storage;
-using Federated.Server.Tests.Infrastructure;
 using Federated.Simulations.Commands;
 using Federated.Simulations.LocalRuns;
 using Xunit.Abstractions;

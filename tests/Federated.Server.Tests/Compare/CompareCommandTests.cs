@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Federated.Server.Tests.Infrastructure;
 using Federated.Simulations.Commands;
 using Federated.Simulations.Compare;
 using Federated.Simulations.Plotting;

@@ -1,6 +1,5 @@
 using Federated.Client.Hosting;
 using Federated.Server.Hosting;
-using Federated.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Federated.Contracts.Clients;
 using Federated.Protos.V1;
 using Federated.Server.Clients;
@@ -13,7 +14,7 @@ namespace Federated.Server.Tests.Dashboard;
 /// The dashboard's client index: its counts (server-wide and per job) from constructed snapshots, and what the
 /// client grains and schedulers push to it in a real server.
 /// </summary>
-public class ClientIndexTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+public class ClientIndexTests(ServerFixture fixture) : SharedServerTests(fixture)
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
 
@@ -75,13 +76,13 @@ public class ClientIndexTests(ServerFixture fixture) : IClassFixture<ServerFixtu
     [Fact]
     public async Task Grains_and_the_scheduler_push_enrolment_tasks_pauses_and_removal_to_the_index()
     {
-        var index = fixture.Server.App.Services.GetRequiredService<ClientIndex>();
-        var grains = fixture.Server.App.Services.GetRequiredService<IGrainFactory>();
+        var index = Fixture.Server.App.Services.GetRequiredService<ClientIndex>();
+        var grains = Fixture.Server.App.Services.GetRequiredService<IGrainFactory>();
         await CreateJob("counted");
         foreach (var id in new[] { "count-a", "count-b", "count-c" })
-            await fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = id });
+            await Fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = id });
 
-        var task = await fixture.Coordinator.PollTaskAsync(new PollTaskRequest { ClientId = "count-a", WaitSeconds = 10 });
+        var task = await Fixture.Coordinator.PollTaskAsync(new PollTaskRequest { ClientId = "count-a", WaitSeconds = 10 });
         Assert.Equal(PollTaskReply.OutcomeOneofCase.Task, task.OutcomeCase);
         // The clients page shows what the scheduler handed out: job, rank and local steps.
         var assignment = index.AssignmentOf("count-a");
@@ -104,17 +105,42 @@ public class ClientIndexTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         Assert.Equal(ClientAdmission.Removed, removed.Admission);
 
         // The task given back: a is idle for the job again.
-        await fixture.Coordinator.AbandonTaskAsync(new AbandonTaskRequest { ClientId = "count-a", JobId = task.Task.JobId, TaskId = task.Task.TaskId, Round = task.Task.Round, Reason = "test" });
+        await Fixture.Coordinator.AbandonTaskAsync(new AbandonTaskRequest { ClientId = "count-a", JobId = task.Task.JobId, TaskId = task.Task.TaskId, Round = task.Task.Round, Reason = "test" });
         Assert.Equal(new ClientCounts(3, 0, 1, 2), Counts(index, "counted"));
 
         // Heartbeats carry activity to the index without a write to the grain's storage.
-        await fixture.Coordinator.HeartbeatAsync(new HeartbeatRequest { ClientId = "count-a", Activity = ClientActivity.Training, Progress = 0.5 });
+        await Fixture.Coordinator.HeartbeatAsync(new HeartbeatRequest { ClientId = "count-a", Activity = ClientActivity.Training, Progress = 0.5 });
         Assert.True(index.TryGet("count-a", out var beating));
         Assert.Equal(ClientActivityKind.Training, beating.Activity);
         Assert.Equal(0.5, beating.Progress);
     }
 
-    /// <summary>Counts over the clients this test enrolled (the fixture's server is shared by the class).</summary>
+    [Fact]
+    public async Task The_clients_page_shows_the_version_and_labels_a_client_enrolled_with_and_filters_by_them()
+    {
+        var enrol = new EnrolRequest { ClientId = "labelled", ClientVersion = "2.1.0-test" };
+        enrol.Labels.Add("site", "lab-3");
+        enrol.Labels.Add("owner", "ana");
+        await Fixture.Coordinator.EnrolAsync(enrol);
+        await Fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = "unlabelled" });
+        var table = DashboardViews.Table(Fixture.Server.App.Services.GetRequiredService<ClientIndex>(), [], DateTimeOffset.UtcNow);
+
+        var row = Assert.Single(DashboardViews.Page(table, "SITE=lab-3", 0, 50).Items);
+        Assert.Equal(("labelled", "2.1.0-test"), (row.Id, row.ClientVersion));
+        Assert.Equal(["owner", "site"], row.Labels.Keys); // sorted, as the page shows them
+        Assert.Equal("ana", row.Labels["owner"]);
+        Assert.Equal("labelled", Assert.Single(DashboardViews.Page(table, "2.1.0-test", 0, 50).Items).Id);
+        var bare = Assert.Single(DashboardViews.Page(table, "unlabelled", 0, 50).Items);
+        Assert.Equal("", bare.ClientVersion);
+        Assert.Empty(bare.Labels);
+
+        // What GET api/clients streams (ASP.NET Core's web JSON: camelCase members, label keys as given).
+        var json = JsonSerializer.Serialize(row, JsonSerializerOptions.Web);
+        Assert.Contains("\"clientVersion\":\"2.1.0-test\"", json);
+        Assert.Contains("\"labels\":{\"owner\":\"ana\",\"site\":\"lab-3\"}", json);
+    }
+
+    /// <summary>Counts over the clients this test enrolled (the server is shared with other test classes).</summary>
     private static ClientCounts Counts(ClientIndex index, string jobId)
     {
         var mine = index.Sorted().Where(c => c.ClientId.StartsWith("count-", StringComparison.Ordinal)).ToArray();
@@ -126,7 +152,7 @@ public class ClientIndexTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         var spec = new JobSpec { JobId = jobId, BaseModel = "builtin:tiny", Rounds = 1, MinClientsPerRound = 1, ClientsPerRound = 2, LocalSteps = 1 };
         spec.TargetModules.Add("q_proj");
         spec.Ranks.Add(2);
-        await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });
+        await Fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });
     }
 
     private static ClientSnapshot Client(string id, ClientActivityKind activity = ClientActivityKind.Idle, ClientAdmission admission = ClientAdmission.Active, DateTimeOffset? lastSeen = null) => new()

@@ -2,7 +2,6 @@ using Federated.Contracts.Clients;
 using Federated.Protos.V1;
 using Federated.Server.Clients;
 using Federated.Server.Dashboard;
-using Federated.Server.Tests.Infrastructure;
 using Federated.Simulations.LocalRuns;
 using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,5 +1,4 @@
 using Federated.Protos.V1;
-using Federated.Server.Tests.Infrastructure;
 using Federated.Simulations.LocalRuns;
 using Grpc.Core;
 using Grpc.Net.Client;

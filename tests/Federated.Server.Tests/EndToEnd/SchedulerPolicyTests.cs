@@ -2,7 +2,6 @@ using System.Text.Json;
 using Federated.Core.Adapters;
 using Federated.Protos.V1;
 using Federated.Server.Storage;
-using Federated.Server.Tests.Infrastructure;
 using Federated.Simulations.LocalRuns;
 using Grpc.Net.Client;
 using Xunit.Abstractions;

@@ -2,7 +2,6 @@ using Federated.Core.Adapters;
 using Federated.Core.Aggregation;
 using Federated.Protos.V1;
 using Federated.Server.Storage;
-using Federated.Server.Tests.Infrastructure;
 using Federated.Simulations.LocalRuns;
 using Xunit.Abstractions;
 

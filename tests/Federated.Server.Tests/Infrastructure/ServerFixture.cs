@@ -1,10 +1,16 @@
+using Federated.Contracts.Errors;
+using Federated.Contracts.Jobs;
 using Federated.Protos.V1;
 using Federated.Simulations.LocalRuns;
 using Grpc.Net.Client;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Federated.Server.Tests.Infrastructure;
 
-/// <summary>One coordinator for a whole test class, on loopback ports, with a small update size limit.</summary>
+/// <summary>
+/// One coordinator for a test class (as a class fixture) or for a collection of them (<see cref="SharedServerCollection"/>),
+/// on loopback ports, with a small update size limit.
+/// </summary>
 public sealed class ServerFixture : IAsyncLifetime
 {
     public const long MaxUpdateBytes = 1024 * 1024;
@@ -27,6 +33,23 @@ public sealed class ServerFixture : IAsyncLifetime
         _channel = GrpcChannel.ForAddress(Server.GrpcAddress);
         Coordinator = new Coordinator.CoordinatorClient(_channel);
         Operator = new Operator.OperatorClient(_channel);
+    }
+
+    /// <summary>Stops every job still running, so that none hands out tasks to clients of a later test.</summary>
+    public async Task StopRunningJobsAsync()
+    {
+        var grains = Server.App.Services.GetRequiredService<IGrainFactory>();
+        foreach (var jobId in await grains.GetGrain<IJobDirectoryGrain>(0).ListActiveJobs())
+        {
+            try
+            {
+                await grains.GetGrain<IJobGrain>(jobId).Stop();
+            }
+            catch (FederatedException)
+            {
+                // it completed (or was stopped) since the listing
+            }
+        }
     }
 
     public async Task DisposeAsync()

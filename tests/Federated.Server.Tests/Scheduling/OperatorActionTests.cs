@@ -8,9 +8,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Federated.Server.Tests.Scheduling;
 
 /// <summary>What the dashboard's operator actions do to scheduling: paused jobs and clients get no tasks.</summary>
-public class OperatorActionTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+public class OperatorActionTests(ServerFixture fixture) : SharedServerTests(fixture)
 {
-    private IGrainFactory Grains => fixture.Server.App.Services.GetRequiredService<IGrainFactory>();
+    private IGrainFactory Grains => Fixture.Server.App.Services.GetRequiredService<IGrainFactory>();
 
     [Fact]
     public async Task A_paused_job_hands_out_no_task_until_resumed_and_a_stopped_one_none_again()
@@ -19,20 +19,20 @@ public class OperatorActionTests(ServerFixture fixture) : IClassFixture<ServerFi
         var job = Grains.GetGrain<IJobGrain>("pausable");
         await job.Pause();
 
-        var whilePaused = await EnrolAndPoll("worker", 1);
+        var whilePaused = await Fixture.Coordinator.EnrolAndPoll("worker", 1);
         Assert.Equal(PollTaskReply.OutcomeOneofCase.NoTask, whilePaused.OutcomeCase);
         var again = await Assert.ThrowsAsync<Contracts.Errors.FederatedException>(() => job.Pause());
         Assert.Contains("only a running job can be paused", again.Message);
 
         await job.Resume();
-        var resumed = await EnrolAndPoll("worker", 5);
+        var resumed = await Fixture.Coordinator.EnrolAndPoll("worker", 5);
         Assert.Equal("pausable", resumed.Task.JobId);
 
         var stopped = await job.Stop();
         Assert.Equal(JobStatusKind.Stopped, stopped.Status);
         Assert.True(stopped.IsSettled);
         Assert.Equal(["paused by an operator", "resumed by an operator", "stopped by an operator"], stopped.Events.Select(e => e.Message));
-        var status = await fixture.Operator.GetJobAsync(new GetJobRequest { JobId = "pausable" });
+        var status = await Fixture.Operator.GetJobAsync(new GetJobRequest { JobId = "pausable" });
         Assert.Equal(JobState.Failed, status.State);
         Assert.Equal("stopped by an operator", status.Error);
         await Assert.ThrowsAsync<Contracts.Errors.FederatedException>(() => job.Resume());
@@ -42,20 +42,20 @@ public class OperatorActionTests(ServerFixture fixture) : IClassFixture<ServerFi
     public async Task A_paused_client_gets_no_task_a_drained_one_is_removed_and_may_not_enrol_again()
     {
         // No job is needed: a paused client is refused before any job is asked (and another test's job must stay untouched).
-        await fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = "resting" });
+        await Fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = "resting" });
         var client = Grains.GetGrain<IClientGrain>("resting");
         await client.SetAdmission(ClientAdmission.Paused);
 
-        var paused = await fixture.Coordinator.PollTaskAsync(new PollTaskRequest { ClientId = "resting", WaitSeconds = 1 });
+        var paused = await Fixture.Coordinator.PollTaskAsync(new PollTaskRequest { ClientId = "resting", WaitSeconds = 1 });
         Assert.Equal(PollTaskReply.OutcomeOneofCase.NoTask, paused.OutcomeCase);
         Assert.Contains("paused by an operator", paused.NoTask.Reason);
 
         await client.SetAdmission(ClientAdmission.Draining);
-        var drained = await fixture.Coordinator.PollTaskAsync(new PollTaskRequest { ClientId = "resting", WaitSeconds = 1 });
+        var drained = await Fixture.Coordinator.PollTaskAsync(new PollTaskRequest { ClientId = "resting", WaitSeconds = 1 });
         Assert.Contains("removed by an operator", drained.NoTask.Reason);
         Assert.Equal(ClientAdmission.Removed, (await client.GetSnapshot()).Admission);
 
-        var refused = await Assert.ThrowsAsync<RpcException>(async () => await fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = "resting" }));
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await Fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = "resting" }));
         Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
         Assert.Contains("removed by an operator", refused.Status.Detail);
     }
@@ -65,12 +65,6 @@ public class OperatorActionTests(ServerFixture fixture) : IClassFixture<ServerFi
         var spec = new JobSpec { JobId = jobId, BaseModel = "builtin:tiny", Rounds = 1, MinClientsPerRound = 1, ClientsPerRound = 2, LocalSteps = 1 };
         spec.TargetModules.Add("q_proj");
         spec.Ranks.Add(2);
-        await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });
-    }
-
-    private async Task<PollTaskReply> EnrolAndPoll(string clientId, int waitSeconds)
-    {
-        await fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = clientId });
-        return await fixture.Coordinator.PollTaskAsync(new PollTaskRequest { ClientId = clientId, WaitSeconds = waitSeconds });
+        await Fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });
     }
 }

@@ -23,20 +23,20 @@ public class PolicyDeadlineTests(FakeClockServerFixture fixture) : IClassFixture
         spec.Scheduler.MaxMissedDeadlines = 1;
         await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });
 
-        var sleepyFirst = await EnrolAndPoll("c-sleepy");
-        var eagerFirst = await EnrolAndPoll("c-eager");
+        var sleepyFirst = await fixture.Coordinator.EnrolAndTakeTask("c-sleepy", 10);
+        var eagerFirst = await fixture.Coordinator.EnrolAndTakeTask("c-eager", 10);
         Assert.Equal(4, sleepyFirst.LocalSteps);
-        await Upload(sleepyFirst, "c-sleepy");
+        await fixture.Coordinator.UploadRandomUpdate(sleepyFirst, "c-sleepy", secondsPerStep: 1.0);
         fixture.Clock.Advance(TimeSpan.FromSeconds(0.5)); // eager's first update comes half a second after sleepy's
-        await Upload(eagerFirst, "c-eager");
+        await fixture.Coordinator.UploadRandomUpdate(eagerFirst, "c-eager", secondsPerStep: 1.0);
 
-        var sleepyGroup = await EnrolAndPoll("c-sleepy");
-        var eagerGroup = await EnrolAndPoll("c-eager");
+        var sleepyGroup = await fixture.Coordinator.EnrolAndTakeTask("c-sleepy", 10);
+        var eagerGroup = await fixture.Coordinator.EnrolAndTakeTask("c-eager", 10);
         Assert.Equal(4, sleepyGroup.LocalSteps);
         Assert.Equal(3, eagerGroup.LocalSteps);
         Assert.Equal(3, eagerGroup.Round); // starts from version 2
-        await Upload(eagerGroup, "c-eager");
-        var waiting = await Poll("c-eager", 0);
+        await fixture.Coordinator.UploadRandomUpdate(eagerGroup, "c-eager", secondsPerStep: 1.0);
+        var waiting = await fixture.Coordinator.Poll("c-eager", 0);
         Assert.Equal(PollTaskReply.OutcomeOneofCase.NoTask, waiting.OutcomeCase);
         Assert.Contains("is in", waiting.NoTask.Reason);
 
@@ -61,7 +61,7 @@ public class PolicyDeadlineTests(FakeClockServerFixture fixture) : IClassFixture
     public async Task A_fedasync_task_past_its_timeout_is_withdrawn_and_the_job_completes_with_the_others()
     {
         await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = Spec("async-deadline", "fedasync", rounds: 2, timeoutSeconds: 1) });
-        var sleepy = await EnrolAndPoll("a-sleepy");
+        var sleepy = await fixture.Coordinator.EnrolAndTakeTask("a-sleepy", 10);
         await fixture.AdvanceAsync(TimeSpan.FromSeconds(0.999), "async-deadline");
         Assert.Equal(0, (await Grains.GetGrain<IClientGrain>("a-sleepy").GetSnapshot()).TasksExpired);
         await fixture.AdvanceAsync(TimeSpan.FromSeconds(0.001), "async-deadline"); // its timeout, to the tick
@@ -71,8 +71,8 @@ public class PolicyDeadlineTests(FakeClockServerFixture fixture) : IClassFixture
         var status = await Updates.Refused(() => Updates.Upload(fixture.Coordinator, Updates.Header(sleepy, "a-sleepy", late.Length), late));
         Assert.Contains("expired", status.Detail);
 
-        await Upload(await EnrolAndPoll("a-eager"), "a-eager");
-        await Upload(await EnrolAndPoll("a-eager"), "a-eager");
+        await fixture.Coordinator.UploadRandomUpdate(await fixture.Coordinator.EnrolAndTakeTask("a-eager", 10), "a-eager", secondsPerStep: 1.0);
+        await fixture.Coordinator.UploadRandomUpdate(await fixture.Coordinator.EnrolAndTakeTask("a-eager", 10), "a-eager", secondsPerStep: 1.0);
         var job = await Job("async-deadline"); // the last upload commits the last round before it is answered
         Assert.Equal(JobState.Completed, job.State);
         Assert.All(job.Rounds, r => Assert.Equal("a-eager", r.Participants.Single().ClientId));
@@ -95,25 +95,6 @@ public class PolicyDeadlineTests(FakeClockServerFixture fixture) : IClassFixture
         spec.Ranks.Add(2);
         return spec;
     }
-
-    private async Task Upload(TrainingTask task, string clientId)
-    {
-        var bytes = AdapterSerializer.ToBytes(Updates.For(task));
-        var header = Updates.Header(task, clientId, bytes.Length);
-        header.Stats.SecondsPerStep = 1.0;
-        await Updates.Upload(fixture.Coordinator, header, bytes);
-    }
-
-    private async Task<TrainingTask> EnrolAndPoll(string clientId)
-    {
-        await fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = clientId });
-        var reply = await Poll(clientId, 10);
-        Assert.True(reply.OutcomeCase == PollTaskReply.OutcomeOneofCase.Task, $"{clientId} got no task: {reply.NoTask?.Reason}");
-        return reply.Task;
-    }
-
-    private Task<PollTaskReply> Poll(string clientId, int waitSeconds)
-        => fixture.Coordinator.PollTaskAsync(new PollTaskRequest { ClientId = clientId, WaitSeconds = waitSeconds }).ResponseAsync;
 
     private async Task<JobStatus> Job(string jobId) => await fixture.Operator.GetJobAsync(new GetJobRequest { JobId = jobId });
 }

@@ -1,11 +1,10 @@
-using Federated.Core.Adapters;
 using Federated.Protos.V1;
 using Federated.Server.Tests.Infrastructure;
 
 namespace Federated.Server.Tests.Scheduling;
 
 /// <summary>The weights an asynchronous policy orders, as the job's history records them.</summary>
-public class PolicyWeightTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+public class PolicyWeightTests(ServerFixture fixture) : SharedServerTests(fixture)
 {
     [Fact]
     public async Task Fedbuff_weights_use_the_jobs_client_weights_in_place_of_sample_counts_and_discount_staleness()
@@ -14,15 +13,16 @@ public class PolicyWeightTests(ServerFixture fixture) : IClassFixture<ServerFixt
         spec.TargetModules.Add("q_proj");
         spec.Ranks.Add(2);
         spec.ClientWeights.Add("heavy", 3);
-        await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });
+        await Fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });
 
+        var coordinator = Fixture.Coordinator;
         // heavy's next task is handed out as its update arrives, before the buffer is full: from version 0.
-        await Upload(await EnrolAndPoll("heavy"), "heavy");
-        await Upload(await EnrolAndPoll("light"), "light"); // version 1: heavy and light, both fresh
-        await Upload(await EnrolAndPoll("heavy"), "heavy"); // from version 0: stale by 1 at version 2
-        await Upload(await EnrolAndPoll("late"), "late"); // from version 1: fresh
+        await coordinator.UploadRandomUpdate(await coordinator.EnrolAndTakeTask("heavy"), "heavy");
+        await coordinator.UploadRandomUpdate(await coordinator.EnrolAndTakeTask("light"), "light"); // version 1: heavy and light, both fresh
+        await coordinator.UploadRandomUpdate(await coordinator.EnrolAndTakeTask("heavy"), "heavy"); // from version 0: stale by 1 at version 2
+        await coordinator.UploadRandomUpdate(await coordinator.EnrolAndTakeTask("late"), "late"); // from version 1: fresh
 
-        var job = await fixture.Operator.GetJobAsync(new GetJobRequest { JobId = "buffered" });
+        var job = await Fixture.Operator.GetJobAsync(new GetJobRequest { JobId = "buffered" });
         Assert.Equal(JobState.Completed, job.State);
         var first = job.Rounds[0].Participants.ToDictionary(p => p.ClientId);
         Assert.Equal(3.0 / 103, first["heavy"].Weight, 9); // heavy weighs 3, light its 100 samples
@@ -31,19 +31,5 @@ public class PolicyWeightTests(ServerFixture fixture) : IClassFixture<ServerFixt
         Assert.Equal((1L, 0L), (second["heavy"].Staleness, second["late"].Staleness));
         Assert.Equal(3.0 / 103 / Math.Sqrt(2), second["heavy"].Weight, 9); // share × (1 + 1)^(−0.5)
         Assert.Equal(100.0 / 103, second["late"].Weight, 9);
-    }
-
-    private async Task Upload(TrainingTask task, string clientId)
-    {
-        var bytes = AdapterSerializer.ToBytes(Updates.For(task));
-        await Updates.Upload(fixture.Coordinator, Updates.Header(task, clientId, bytes.Length), bytes);
-    }
-
-    private async Task<TrainingTask> EnrolAndPoll(string clientId)
-    {
-        await fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = clientId });
-        var reply = await fixture.Coordinator.PollTaskAsync(new PollTaskRequest { ClientId = clientId, WaitSeconds = 5 });
-        Assert.True(reply.OutcomeCase == PollTaskReply.OutcomeOneofCase.Task, $"{clientId} got no task: {reply.NoTask?.Reason}");
-        return reply.Task;
     }
 }

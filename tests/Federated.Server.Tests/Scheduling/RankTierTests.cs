@@ -5,7 +5,7 @@ using Grpc.Core;
 namespace Federated.Server.Tests.Scheduling;
 
 /// <summary>Ranks sized from each client's device through the job's rank tiers.</summary>
-public class RankTierTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+public class RankTierTests(ServerFixture fixture) : SharedServerTests(fixture)
 {
     private const long GiB = 1L << 30;
 
@@ -18,7 +18,7 @@ public class RankTierTests(ServerFixture fixture) : IClassFixture<ServerFixture>
         spec.ClientRanks.Add("named", 4);
         spec.Scheduler.RankTiers.Add(new RankTier { Rank = 16, MinMemoryGib = 16 });
         spec.Scheduler.RankTiers.Add(new RankTier { Rank = 8, MinMemoryGib = 4 });
-        var created = await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });
+        var created = await Fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });
         Assert.Equal(2, created.Spec.Scheduler.RankTiers.Count);
 
         Assert.Equal(16, await RankOf("workstation", new DeviceProfile { MemoryBytes = 32 * GiB }));
@@ -34,22 +34,17 @@ public class RankTierTests(ServerFixture fixture) : IClassFixture<ServerFixture>
         var spec = new JobSpec { JobId = "bad-tiers", BaseModel = "builtin:tiny", Rounds = 1, Scheduler = new SchedulerSpec { Policy = "fedcompass" } };
         spec.Scheduler.RankTiers.Add(new RankTier { Rank = 8, MinMemoryGib = 4 });
         spec.Scheduler.RankTiers.Add(new RankTier { Rank = 8, MinMemoryGib = -1 });
-        var status = await Updates.Refused(() => fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec }).ResponseAsync);
+        var status = await Updates.Refused(() => Fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec }).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);
         Assert.Contains("scheduler.rank_tiers[1].min_memory_gib", status.Detail);
 
         spec.JobId = "too-wide";
         spec.Scheduler.RankTiers.Clear();
         spec.Scheduler.RankTiers.Add(new RankTier { Rank = 999 });
-        status = await Updates.Refused(() => fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec }).ResponseAsync);
+        status = await Updates.Refused(() => Fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec }).ResponseAsync);
         Assert.Contains("scheduler.rank_tiers[0].rank: rank 999 is outside", status.Detail);
     }
 
     private async Task<int> RankOf(string clientId, DeviceProfile device)
-    {
-        await fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = clientId, Device = device });
-        var reply = await fixture.Coordinator.PollTaskAsync(new PollTaskRequest { ClientId = clientId, WaitSeconds = 5 });
-        Assert.True(reply.OutcomeCase == PollTaskReply.OutcomeOneofCase.Task, $"{clientId} got no task: {reply.NoTask?.Reason}");
-        return reply.Task.Lora.Rank;
-    }
+        => (await Fixture.Coordinator.EnrolAndTakeTask(clientId, device: device)).Lora.Rank;
 }

@@ -13,16 +13,16 @@ public class SynchronousRoundTests(FakeClockServerFixture fixture) : IClassFixtu
     public async Task A_task_past_its_deadline_goes_to_another_client_and_the_late_update_is_refused()
     {
         await CreateJob("deadline", timeoutSeconds: 2);
-        var sleepy = await EnrolAndPoll("sleepy", 5);
+        var sleepy = await fixture.Coordinator.EnrolAndPoll("sleepy", 5);
         Assert.Equal(PollTaskReply.OutcomeOneofCase.Task, sleepy.OutcomeCase);
-        var full = await EnrolAndPoll("eager", 0);
+        var full = await fixture.Coordinator.EnrolAndPoll("eager", 0);
         Assert.Equal(PollTaskReply.OutcomeOneofCase.NoTask, full.OutcomeCase);
         Assert.Contains("has its 1 clients", full.NoTask.Reason);
 
         await fixture.AdvanceAsync(TimeSpan.FromSeconds(1.9), "deadline");
-        Assert.Equal(PollTaskReply.OutcomeOneofCase.NoTask, (await EnrolAndPoll("eager", 0)).OutcomeCase);
+        Assert.Equal(PollTaskReply.OutcomeOneofCase.NoTask, (await fixture.Coordinator.EnrolAndPoll("eager", 0)).OutcomeCase);
         await fixture.AdvanceAsync(TimeSpan.FromSeconds(0.1), "deadline"); // the round's deadline: the sleepy client's task expires
-        var eager = await EnrolAndPoll("eager", 0);
+        var eager = await fixture.Coordinator.EnrolAndPoll("eager", 0);
         Assert.Equal(PollTaskReply.OutcomeOneofCase.Task, eager.OutcomeCase);
         Assert.NotEqual(sleepy.Task.TaskId, eager.Task.TaskId);
 
@@ -46,7 +46,7 @@ public class SynchronousRoundTests(FakeClockServerFixture fixture) : IClassFixtu
     public async Task A_task_given_back_frees_its_place_at_once()
     {
         await CreateJob("abandon", timeoutSeconds: 600);
-        var quitter = await EnrolAndPoll("quitter", 5);
+        var quitter = await fixture.Coordinator.EnrolAndPoll("quitter", 5);
         await fixture.Coordinator.AbandonTaskAsync(new AbandonTaskRequest
         {
             ClientId = "quitter",
@@ -55,7 +55,7 @@ public class SynchronousRoundTests(FakeClockServerFixture fixture) : IClassFixtu
             TaskId = quitter.Task.TaskId,
             Reason = "base model differs",
         });
-        var replacement = await EnrolAndPoll("replacement", 5);
+        var replacement = await fixture.Coordinator.EnrolAndPoll("replacement", 5);
         Assert.Equal("abandon", replacement.Task.JobId);
     }
 
@@ -63,8 +63,8 @@ public class SynchronousRoundTests(FakeClockServerFixture fixture) : IClassFixtu
     public async Task A_client_asking_again_gets_its_open_task_back()
     {
         await CreateJob("resume", timeoutSeconds: 600);
-        var first = await EnrolAndPoll("forgetful", 5);
-        var again = await EnrolAndPoll("forgetful", 5);
+        var first = await fixture.Coordinator.EnrolAndPoll("forgetful", 5);
+        var again = await fixture.Coordinator.EnrolAndPoll("forgetful", 5);
         Assert.Equal(first.Task.TaskId, again.Task.TaskId);
         Assert.Equal(first.Task.Lora.Rank, again.Task.Lora.Rank);
     }
@@ -75,11 +75,5 @@ public class SynchronousRoundTests(FakeClockServerFixture fixture) : IClassFixtu
         spec.TargetModules.Add("q_proj");
         spec.Ranks.Add(2);
         await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });
-    }
-
-    private async Task<PollTaskReply> EnrolAndPoll(string clientId, int waitSeconds)
-    {
-        await fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = clientId });
-        return await fixture.Coordinator.PollTaskAsync(new PollTaskRequest { ClientId = clientId, WaitSeconds = waitSeconds });
     }
 }

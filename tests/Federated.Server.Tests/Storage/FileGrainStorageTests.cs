@@ -1,5 +1,4 @@
 using Federated.Server.Storage;
-using Federated.Server.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Orleans.Runtime;
 using Orleans.Storage;

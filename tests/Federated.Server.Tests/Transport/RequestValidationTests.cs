@@ -1,4 +1,3 @@
-using Federated.Core.Tests.Checkpoints;
 using Federated.Protos.V1;
 using Federated.Server.Tests.Infrastructure;
 using Grpc.Core;
@@ -6,7 +5,7 @@ using Grpc.Core;
 namespace Federated.Server.Tests.Transport;
 
 /// <summary>Malformed requests and unknown names get precise statuses; none of them stops the server.</summary>
-public class RequestValidationTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+public class RequestValidationTests(ServerFixture fixture) : SharedServerTests(fixture)
 {
     [Theory]
     [InlineData("")]
@@ -15,7 +14,7 @@ public class RequestValidationTests(ServerFixture fixture) : IClassFixture<Serve
     [InlineData("a/../../etc")]
     public async Task Enrolling_with_an_invalid_client_id_is_refused(string clientId)
     {
-        var status = await Updates.Refused(() => fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = clientId }).ResponseAsync);
+        var status = await Updates.Refused(() => Fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = clientId }).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);
         Assert.Contains("client_id", status.Detail);
     }
@@ -23,17 +22,17 @@ public class RequestValidationTests(ServerFixture fixture) : IClassFixture<Serve
     [Fact]
     public async Task Unknown_clients_are_told_to_enrol()
     {
-        var heartbeat = await Updates.Refused(() => fixture.Coordinator.HeartbeatAsync(new HeartbeatRequest { ClientId = "stranger" }).ResponseAsync);
+        var heartbeat = await Updates.Refused(() => Fixture.Coordinator.HeartbeatAsync(new HeartbeatRequest { ClientId = "stranger" }).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, heartbeat.StatusCode);
         Assert.Contains("not enrolled", heartbeat.Detail);
-        var poll = await Updates.Refused(() => fixture.Coordinator.PollTaskAsync(new PollTaskRequest { ClientId = "stranger" }).ResponseAsync);
+        var poll = await Updates.Refused(() => Fixture.Coordinator.PollTaskAsync(new PollTaskRequest { ClientId = "stranger" }).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, poll.StatusCode);
     }
 
     [Fact]
     public async Task Downloads_name_what_is_wrong_with_the_hash()
     {
-        await fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = "downloader" });
+        await Fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = "downloader" });
         var missing = await Updates.Refused(() => ReadAll(new string('a', 64)));
         Assert.Equal(StatusCode.NotFound, missing.StatusCode);
         var malformed = await Updates.Refused(() => ReadAll("../../etc/passwd"));
@@ -52,10 +51,10 @@ public class RequestValidationTests(ServerFixture fixture) : IClassFixture<Serve
         var spec = new JobSpec { JobId = "invalid-" + id, BaseModel = model, Rounds = rounds, EvaluationDataset = evaluation };
         spec.TargetModules.Add(module);
         spec.Ranks.Add(rank);
-        var status = await Updates.Refused(() => fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec }).ResponseAsync);
+        var status = await Updates.Refused(() => Fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec }).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);
         Assert.Contains(message, status.Detail);
-        var lookup = await Updates.Refused(() => fixture.Operator.GetJobAsync(new GetJobRequest { JobId = spec.JobId }).ResponseAsync);
+        var lookup = await Updates.Refused(() => Fixture.Operator.GetJobAsync(new GetJobRequest { JobId = spec.JobId }).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, lookup.StatusCode);
     }
 
@@ -65,7 +64,7 @@ public class RequestValidationTests(ServerFixture fixture) : IClassFixture<Serve
         var spec = new JobSpec { JobId = "invalid-llama2c-text", BaseModel = TestModels.Stories260K, Rounds = 1, EvaluationDataset = "builtin:synthetic?count=4" };
         spec.TargetModules.Add("q_proj");
         spec.Ranks.Add(4);
-        var status = await Updates.Refused(() => fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec }).ResponseAsync);
+        var status = await Updates.Refused(() => Fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec }).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);
         Assert.Contains($"evaluation_dataset: base model '{TestModels.Stories260K}'", status.Detail);
         Assert.Contains("carries no tokenizer", status.Detail);
@@ -81,7 +80,7 @@ public class RequestValidationTests(ServerFixture fixture) : IClassFixture<Serve
         var spec = new JobSpec { JobId = $"invalid-training-{accumulation}-{precision}", BaseModel = "builtin:tiny", Rounds = 1 };
         spec.Ranks.Add(4);
         spec.Hyperparameters = new Hyperparameters { BatchSize = 16, GradientAccumulationSteps = accumulation, Precision = precision };
-        var status = await Updates.Refused(() => fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec }).ResponseAsync);
+        var status = await Updates.Refused(() => Fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec }).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);
         Assert.Contains(message, status.Detail);
     }
@@ -111,7 +110,7 @@ public class RequestValidationTests(ServerFixture fixture) : IClassFixture<Serve
     {
         var spec = new JobSpec { JobId = "invalid-" + strategy + budget, BaseModel = "builtin:tiny", Rounds = 1, AggregationStrategy = strategy, CompactionRankBudget = budget };
         spec.Ranks.AddRange(ranks);
-        var status = await Updates.Refused(() => fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec }).ResponseAsync);
+        var status = await Updates.Refused(() => Fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec }).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);
         Assert.Contains(message, status.Detail);
     }
@@ -131,7 +130,7 @@ public class RequestValidationTests(ServerFixture fixture) : IClassFixture<Serve
             Rounds = 1,
             Scheduler = new SchedulerSpec { Policy = policy, MinSteps = minSteps, MaxSteps = maxSteps, LatestFactor = latest, BufferSize = buffer },
         };
-        var status = await Updates.Refused(() => fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec }).ResponseAsync);
+        var status = await Updates.Refused(() => Fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec }).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);
         Assert.Contains(message, status.Detail);
     }
@@ -140,7 +139,7 @@ public class RequestValidationTests(ServerFixture fixture) : IClassFixture<Serve
     public async Task A_job_without_a_scheduler_gets_fedcompass_with_the_published_defaults()
     {
         var spec = new JobSpec { JobId = "default-scheduler", BaseModel = "builtin:tiny", Rounds = 1 };
-        var status = await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });
+        var status = await Fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });
         var s = status.Spec.Scheduler;
         Assert.Equal(("fedcompass", 20, 100, 1.5, 0.9, 0.5, 0.9), (s.Policy, s.MinSteps, s.MaxSteps, s.LatestFactor, s.StalenessAlpha, s.StalenessExponent, s.SpeedMomentum));
     }
@@ -150,24 +149,24 @@ public class RequestValidationTests(ServerFixture fixture) : IClassFixture<Serve
     {
         var spec = new JobSpec { JobId = "invalid-weights", BaseModel = "builtin:tiny", Rounds = 1 };
         spec.ClientWeights.Add("client-a", -2);
-        var status = await Updates.Refused(() => fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec }).ResponseAsync);
+        var status = await Updates.Refused(() => Fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec }).ResponseAsync);
         Assert.Contains("client_weights[client-a]: must be positive", status.Detail);
     }
 
     [Fact]
     public async Task Catch_up_requests_name_what_is_wrong()
     {
-        await fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = "lagging" });
-        await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = new JobSpec { JobId = "no-rounds-yet", BaseModel = "builtin:tiny", Rounds = 3, MinClientsPerRound = 1000, Scheduler = new SchedulerSpec { Policy = "synchronous" } } });
+        await Fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = "lagging" });
+        await Fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = new JobSpec { JobId = "no-rounds-yet", BaseModel = "builtin:tiny", Rounds = 3, MinClientsPerRound = 1000, Scheduler = new SchedulerSpec { Policy = "synchronous" } } });
 
-        var ahead = await Updates.Refused(() => fixture.Coordinator.GetCatchUpAsync(new GetCatchUpRequest { ClientId = "lagging", JobId = "no-rounds-yet", Rank = 8, AfterRound = 0, ThroughRound = 2 }).ResponseAsync);
+        var ahead = await Updates.Refused(() => Fixture.Coordinator.GetCatchUpAsync(new GetCatchUpRequest { ClientId = "lagging", JobId = "no-rounds-yet", Rank = 8, AfterRound = 0, ThroughRound = 2 }).ResponseAsync);
         Assert.Equal(StatusCode.FailedPrecondition, ahead.StatusCode);
         Assert.Contains("has completed 0 rounds; cannot catch up through round 2", ahead.Detail);
-        var backwards = await Updates.Refused(() => fixture.Coordinator.GetCatchUpAsync(new GetCatchUpRequest { ClientId = "lagging", JobId = "no-rounds-yet", Rank = 8, AfterRound = 2, ThroughRound = 2 }).ResponseAsync);
+        var backwards = await Updates.Refused(() => Fixture.Coordinator.GetCatchUpAsync(new GetCatchUpRequest { ClientId = "lagging", JobId = "no-rounds-yet", Rank = 8, AfterRound = 2, ThroughRound = 2 }).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, backwards.StatusCode);
-        var unknown = await Updates.Refused(() => fixture.Coordinator.GetCatchUpAsync(new GetCatchUpRequest { ClientId = "lagging", JobId = "no-such-job", Rank = 8, AfterRound = 0, ThroughRound = 1 }).ResponseAsync);
+        var unknown = await Updates.Refused(() => Fixture.Coordinator.GetCatchUpAsync(new GetCatchUpRequest { ClientId = "lagging", JobId = "no-such-job", Rank = 8, AfterRound = 0, ThroughRound = 1 }).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
-        var stranger = await Updates.Refused(() => fixture.Coordinator.GetCatchUpAsync(new GetCatchUpRequest { ClientId = "stranger", JobId = "no-rounds-yet", Rank = 8, AfterRound = 0, ThroughRound = 1 }).ResponseAsync);
+        var stranger = await Updates.Refused(() => Fixture.Coordinator.GetCatchUpAsync(new GetCatchUpRequest { ClientId = "stranger", JobId = "no-rounds-yet", Rank = 8, AfterRound = 0, ThroughRound = 1 }).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, stranger.StatusCode);
         Assert.Contains("not enrolled", stranger.Detail);
     }
@@ -176,18 +175,18 @@ public class RequestValidationTests(ServerFixture fixture) : IClassFixture<Serve
     public async Task A_job_id_cannot_be_taken_twice()
     {
         var spec = new JobSpec { JobId = "twice", BaseModel = "builtin:tiny", Rounds = 1, MinClientsPerRound = 1000, Scheduler = new SchedulerSpec { Policy = "synchronous" } };
-        var first = await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });
+        var first = await Fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });
         Assert.Equal(JobState.Running, first.State);
         Assert.Equal(64, first.Spec.Hyperparameters.MaxSequenceLength); // defaults are filled in and reported
         Assert.Equal(7, first.Spec.TargetModules.Count);
         Assert.Equal("stacking", first.Spec.AggregationStrategy);
-        var status = await Updates.Refused(() => fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec }).ResponseAsync);
+        var status = await Updates.Refused(() => Fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec }).ResponseAsync);
         Assert.Equal(StatusCode.AlreadyExists, status.StatusCode);
     }
 
     private async Task ReadAll(string sha256)
     {
-        using var call = fixture.Coordinator.DownloadAdapter(new DownloadAdapterRequest { ClientId = "downloader", Sha256 = sha256 });
+        using var call = Fixture.Coordinator.DownloadAdapter(new DownloadAdapterRequest { ClientId = "downloader", Sha256 = sha256 });
         await foreach (var _ in call.ResponseStream.ReadAllAsync())
         {
         }

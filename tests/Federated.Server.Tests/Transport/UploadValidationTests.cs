@@ -12,6 +12,8 @@ namespace Federated.Server.Tests.Transport;
 /// </summary>
 public class UploadValidationTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
+    private static readonly DeviceProfile OneCore = new() { Kind = DeviceKind.Cpu, CpuCores = 1 };
+
     [Fact]
     public async Task Bad_uploads_are_refused_and_nothing_accepted_is_lost()
     {
@@ -20,8 +22,8 @@ public class UploadValidationTests(ServerFixture fixture) : IClassFixture<Server
         spec.TargetModules.Add(["q_proj", "v_proj"]);
         spec.Ranks.Add(4);
         await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });
-        var a = await EnrolAndPoll("good-a");
-        var b = await EnrolAndPoll("good-b");
+        var a = await coordinator.EnrolAndTakeTask("good-a", device: OneCore);
+        var b = await coordinator.EnrolAndTakeTask("good-b", device: OneCore);
 
         // good-a's update goes in first.
         var goodA = AdapterSerializer.ToBytes(Updates.For(a, seed: 1));
@@ -125,13 +127,5 @@ public class UploadValidationTests(ServerFixture fixture) : IClassFixture<Server
         {
         }
         await call.ResponseAsync;
-    }
-
-    private async Task<TrainingTask> EnrolAndPoll(string clientId)
-    {
-        await fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = clientId, Device = new DeviceProfile { Kind = DeviceKind.Cpu, CpuCores = 1 } });
-        var reply = await fixture.Coordinator.PollTaskAsync(new PollTaskRequest { ClientId = clientId, WaitSeconds = 5 });
-        Assert.Equal(PollTaskReply.OutcomeOneofCase.Task, reply.OutcomeCase);
-        return reply.Task;
     }
 }

@@ -190,12 +190,12 @@
     const search = params.get('q') || '';
     const size = 50;
     const go = (p, q) => { location.hash = `#/clients?page=${p}&q=${encodeURIComponent(q)}`; };
-    const box = h('input', { id: 'client-search', type: 'search', placeholder: 'filter: id, device, activity, admission', value: search });
+    const box = h('input', { id: 'client-search', type: 'search', placeholder: 'filter: id, device, version, label (key=value), activity, admission', value: search });
     box.addEventListener('change', () => go(0, box.value));
     page.replaceChildren(h('h1', {}, 'Clients'), h('div', { id: 'client-counts', class: 'cards' }),
       h('div', { class: 'toolbar' }, box, h('button', { id: 'prev-page', type: 'button', onclick: () => go(index - 1, search) }, '‹ previous'),
         h('span', { id: 'page-info' }), h('button', { id: 'next-page', type: 'button', onclick: () => go(index + 1, search) }, 'next ›')),
-      h('table', { id: 'clients-table' }, h('thead', {}, h('tr', {}, ...['Client', 'Device', 'Cores', 'Memory', 'Measured speed', 'Seconds / step', 'Trend', 'Rank', 'Task: job · rank · steps', 'Activity', 'Last seen', 'Tasks done', 'Expired', 'Admission', 'Actions'].map(t => h('th', {}, t)))), h('tbody', {})));
+      h('table', { id: 'clients-table' }, h('thead', {}, h('tr', {}, ...['Client', 'Device', 'Version', 'Labels', 'Cores', 'Memory', 'Measured speed', 'Seconds / step', 'Trend', 'Rank', 'Task: job · rank · steps', 'Activity', 'Last seen', 'Tasks done', 'Expired', 'Admission', 'Actions'].map(t => h('th', {}, t)))), h('tbody', {})));
     follow(`api/clients?page=${index}&size=${size}&q=${encodeURIComponent(search)}`, data => {
       clientCards(data.counts, data.indexing);
       const pages = Math.max(1, Math.ceil(data.matching / data.pageSize));
@@ -203,7 +203,10 @@
       document.getElementById('prev-page').disabled = data.page === 0;
       document.getElementById('next-page').disabled = data.page + 1 >= pages;
       document.querySelector('#clients-table tbody').replaceChildren(...data.items.map(x => h('tr', { 'data-client': x.id, class: x.available ? '' : 'unavailable' },
-        h('td', {}, x.id), h('td', {}, x.accelerator ? `${x.device} (${x.accelerator})` : x.device), h('td', {}, x.cpuCores), h('td', {}, bytes(x.memoryBytes)),
+        h('td', {}, x.id), h('td', {}, x.accelerator ? `${x.device} (${x.accelerator})` : x.device),
+        h('td', { class: 'version' }, x.clientVersion || '—'),
+        h('td', { class: 'labels' }, ...Object.entries(x.labels).map(([k, v]) => h('span', { class: 'label' }, `${k}=${v}`))),
+        h('td', {}, x.cpuCores), h('td', {}, bytes(x.memoryBytes)),
         h('td', {}, `${x.measuredGflops.toFixed(1)} GFLOP/s`), h('td', {}, x.secondsPerStep == null ? '—' : x.secondsPerStep.toFixed(3)),
         h('td', {}, Charts.spark(x.speedTrend)), h('td', {}, x.rank ?? '—'),
         h('td', { class: 'assignment' }, x.assignedJob ? `${x.assignedJob} · r${x.assignedRank} · ${x.assignedSteps} steps` : '—'),

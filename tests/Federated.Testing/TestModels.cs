@@ -1,7 +1,7 @@
-namespace Federated.Core.Tests.Checkpoints;
+namespace Federated.Testing;
 
 /// <summary>Real checkpoints kept beside the repository, in ../shared/models (see its README.md).</summary>
-internal static class TestModels
+public static class TestModels
 {
     /// <summary>llama2.c's stories260K.bin: dim 64, 5 layers, 8 heads, 4 KV heads, vocabulary 512.</summary>
     public static string Stories260K

@@ -1,4 +1,4 @@
-namespace Federated.Server.Tests.Infrastructure;
+namespace Federated.Testing;
 
 /// <summary>A fresh folder under the system temp folder, deleted at the end of the test.</summary>
 public sealed class TemporaryDirectory : IDisposable

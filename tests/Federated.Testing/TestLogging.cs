@@ -3,7 +3,7 @@ using Serilog.Core;
 using Serilog.Events;
 using Xunit.Abstractions;
 
-namespace Federated.Server.Tests.Infrastructure;
+namespace Federated.Testing;
 
 /// <summary>Serilog loggers that write into the xunit output of the running test.</summary>
 public static class TestLogging

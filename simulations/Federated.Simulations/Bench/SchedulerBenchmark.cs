@@ -1,7 +1,8 @@
 using System.Diagnostics;
+using Federated.Core.Scheduling;
 using Federated.Core.Scheduling.Simulation;
 
-namespace Federated.Core.Scheduling;
+namespace Federated.Simulations.Bench;
 
 /// <summary>
 /// Measures how long one scheduling decision (ClientReady or UpdateArrived) takes with many enrolled clients:

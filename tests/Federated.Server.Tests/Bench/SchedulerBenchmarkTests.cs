@@ -1,6 +1,7 @@
 using Federated.Core.Scheduling;
+using Federated.Simulations.Bench;
 
-namespace Federated.Core.Tests.Scheduling;
+namespace Federated.Server.Tests.Bench;
 
 /// <summary>The benchmark's plumbing on a small federation; its timings are reported by the bench command, not asserted.</summary>
 public class SchedulerBenchmarkTests
