@@ -46,7 +46,7 @@ public class RequestValidationTests(ServerFixture fixture) : IClassFixture<Serve
     [InlineData("model", "gpt-9", 1, "q_proj", 8, "", "base model 'gpt-9' is not known")]
     [InlineData("modules", "builtin:tiny", 1, "qkv", 8, "", "unknown target module 'qkv'")]
     [InlineData("rank", "builtin:tiny", 1, "k_proj", 64, "", "ranks: rank 64 is outside 1..32")]
-    [InlineData("data", "builtin:tiny", 1, "q_proj", 8, "/no/such/file.jsonl", "evaluation_dataset: /no/such/file.jsonl: no such file or folder")]
+    [InlineData("data", "builtin:tiny", 1, "q_proj", 8, "/no/such/file.jsonl", "evaluation_dataset: /no/such/file.jsonl is outside the folders the server reads data from")]
     public async Task Invalid_job_specs_are_refused_naming_the_field(string id, string model, int rounds, string module, int rank, string evaluation, string message)
     {
         var spec = new JobSpec { JobId = "invalid-" + id, BaseModel = model, Rounds = rounds, EvaluationDataset = evaluation };
