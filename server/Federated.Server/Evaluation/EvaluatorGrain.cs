@@ -39,7 +39,7 @@ public sealed partial class EvaluatorGrain(AdapterStore store, BaseModelRegistry
             }
             for (var r = _mergedThrough + 1; r <= round; r++)
             {
-                var update = await AdapterSerializer.ReadFileAsync(store.PathOf(job.History[r - 1].UpdateSha256));
+                var update = await store.ReadAdapterAsync(job.History[r - 1].UpdateSha256);
                 var target = _model;
                 await ComputeThread.Run(() => target.MergeAdapter(update));
                 _mergedThrough = r;

@@ -121,7 +121,7 @@ public class RequestValidationTests(ServerFixture fixture) : IClassFixture<Serve
     [InlineData("fedcompass", 0, 100, 1.5, 10, "scheduler.min_steps: must be at least 1, got 0")]
     [InlineData("fedcompass", 30, 20, 1.5, 10, "scheduler.max_steps: must be at least min_steps (30), got 20")]
     [InlineData("fedcompass", 20, 100, 0.5, 10, "scheduler.latest_factor: must be a finite number ≥ 1, got 0.5")]
-    [InlineData("fedbuff", 20, 100, 1.5, 0, "scheduler.buffer_size: must be at least 1, got 0")]
+    [InlineData("fedbuff", 20, 100, 1.5, 0, "scheduler.buffer_size: must be between 1 and 100000, got 0")]
     public async Task Invalid_scheduler_settings_are_refused_naming_the_field(string policy, int minSteps, int maxSteps, double latest, int buffer, string message)
     {
         var spec = new JobSpec
