@@ -17,8 +17,8 @@ public class AdapterIntegrityTests(ServerFixture fixture) : IClassFixture<Server
 {
     private static LoraAdapter Adapter(float value)
     {
-        var a = new Federated.Core.Model.Matrix(2, 8);
-        var b = new Federated.Core.Model.Matrix(8, 2);
+        var a = new Matrix(2, 8);
+        var b = new Matrix(8, 2);
         Array.Fill(a.Data, value);
         Array.Fill(b.Data, value / 2);
         return new LoraAdapter([new KeyValuePair<string, LoraFactors>("model.layers.0.self_attn.q_proj", new LoraFactors(a, b))], 1.0);
