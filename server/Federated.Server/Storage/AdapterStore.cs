@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Federated.Contracts;
 using Federated.Contracts.Errors;
 using Federated.Core.Adapters;
 using Federated.Core.Tensors;
@@ -33,7 +34,7 @@ public sealed class AdapterStore
     public string PathOf(string sha256)
     {
         if (!IsValidHash(sha256))
-            throw FederatedException.Invalid($"'{sha256}' is not a SHA-256 in lower-case hex (64 characters)");
+            throw FederatedException.Invalid($"'{Excerpt.Of(sha256)}' is not a SHA-256 in lower-case hex (64 characters)");
         return Path.Combine(Root, "sha256", sha256[..2], sha256 + ".safetensors");
     }
 
