@@ -14,7 +14,7 @@ public static partial class Identifiers
         if (string.IsNullOrEmpty(id))
             throw FederatedException.Invalid($"{what} is required");
         if (!IsValid(id))
-            throw FederatedException.Invalid($"{what} '{id}' is not valid: use 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'");
+            throw FederatedException.Invalid($"{what} '{Excerpt.Of(id)}' is not valid: use 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'");
         return id;
     }
 

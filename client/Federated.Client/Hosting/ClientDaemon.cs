@@ -15,6 +15,7 @@ namespace Federated.Client.Hosting;
 public sealed partial class ClientDaemon(
     CoordinatorConnection connection,
     TaskRunner runner,
+    UpdateUploader uploads,
     LocalDataset data,
     ActivityTracker activity,
     DaemonHealth health,
@@ -100,6 +101,7 @@ public sealed partial class ClientDaemon(
     private async Task Work(string clientId, int chunkBytes, CancellationToken cancellationToken)
     {
         var wait = options.Value.PollWaitSeconds;
+        await uploads.ResumeAsync(chunkBytes, cancellationToken); // updates trained before a restart come first
         while (!cancellationToken.IsCancellationRequested)
         {
             var reply = await connection.Client.PollTaskAsync(

@@ -1,6 +1,7 @@
 using Federated.Client.Training;
 using Federated.Client.Transport;
 using Federated.Core.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Serilog;
 
@@ -53,6 +54,8 @@ public static class ClientDaemonHost
         builder.Services.AddSingleton<ActivityTracker>();
         builder.Services.AddSingleton<DaemonHealth>();
         builder.Services.AddSingleton<LocalDataset>();
+        builder.Services.AddSingleton<UpdateUploader>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<TaskRunner>();
         builder.Services.AddHostedService<ClientDaemon>();
         return builder.Build();

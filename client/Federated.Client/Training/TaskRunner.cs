@@ -19,6 +19,7 @@ namespace Federated.Client.Training;
 /// </summary>
 public sealed partial class TaskRunner(
     CoordinatorConnection connection,
+    UpdateUploader uploader,
     LocalDataset data,
     ActivityTracker activity,
     IOptions<ClientOptions> options,
@@ -197,10 +198,6 @@ public sealed partial class TaskRunner(
 
     private async Task<UploadUpdateReply> Upload(string clientId, TrainingTask task, TrainingReport report, LoraAdapter adapter, double downloadSeconds, int chunkBytes, CancellationToken cancellationToken)
     {
-        var folder = Path.Combine(options.Value.WorkDirectory, "updates");
-        Directory.CreateDirectory(folder);
-        var path = Path.Combine(folder, task.TaskId + ".safetensors");
-        await AdapterSerializer.WriteFileAsync(path, adapter, cancellationToken);
         var header = new UpdateHeader
         {
             ClientId = clientId,
@@ -222,28 +219,10 @@ public sealed partial class TaskRunner(
                 DownloadSeconds = downloadSeconds,
             },
         };
-        var backoff = new Backoff(TimeSpan.FromSeconds(options.Value.ReconnectMinSeconds), TimeSpan.FromSeconds(options.Value.ReconnectMaxSeconds));
-        var deadline = task.Deadline?.ToDateTimeOffset() ?? DateTimeOffset.MaxValue;
-        try
-        {
-            while (true)
-            {
-                try
-                {
-                    return await connection.UploadAsync(header, path, chunkBytes, cancellationToken);
-                }
-                catch (RpcException e) when (TransientErrors.IsTransient(e) && !cancellationToken.IsCancellationRequested && DateTimeOffset.UtcNow < deadline)
-                {
-                    var wait = backoff.Next();
-                    LogUploadRetry(logger, task.TaskId, e.StatusCode.ToString(), wait.TotalSeconds);
-                    await Task.Delay(wait, cancellationToken);
-                }
-            }
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        // On disk before the first byte is sent, and kept until the server answers for it (retried across
+        // broken connections and restarts of either side); the server's answer, not the deadline, ends it.
+        var pending = await uploader.SaveAsync(header, stream => AdapterSerializer.WriteAsync(stream, adapter, cancellationToken), cancellationToken);
+        return await uploader.SendAsync(pending, chunkBytes, cancellationToken);
     }
 
     private async Task Report(string clientId, TrainingTask task, TrainingReport report, CancellationToken cancellationToken)
@@ -256,9 +235,10 @@ public sealed partial class TaskRunner(
         {
             await connection.Client.ReportMetricsAsync(request, cancellationToken: cancellationToken);
         }
-        catch (RpcException e) when (TransientErrors.IsTransient(e))
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            LogReportSkipped(logger, task.TaskId, e.StatusCode.ToString()); // metrics are a courtesy; the update is in
+            // Metrics are a courtesy; the update is in, so no failure here may give the task back.
+            LogReportSkipped(logger, task.TaskId, e is RpcException r ? r.StatusCode.ToString() : e.GetType().Name);
         }
     }
 
@@ -284,9 +264,6 @@ public sealed partial class TaskRunner(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId} no longer wanted: {Reason}")]
     private static partial void LogOvertaken(ILogger logger, string taskId, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: upload failed ({Status}); retrying in {Seconds:F1} s")]
-    private static partial void LogUploadRetry(ILogger logger, string taskId, string status, double seconds);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Task {TaskId}: metrics not reported ({Status})")]
     private static partial void LogReportSkipped(ILogger logger, string taskId, string status);

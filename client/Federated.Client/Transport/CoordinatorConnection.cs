@@ -42,6 +42,8 @@ public sealed class CoordinatorConnection : IDisposable
     /// <summary>
     /// Uploads the update stored at <paramref name="path"/> as header, chunks of at most
     /// <paramref name="chunkBytes"/> read from the file, and trailer; the payload is never whole in memory.
+    /// A write that fails is answered by the server's status when it sent one (a refusal), else by the
+    /// transport's failure; <see cref="UpdateUploader"/> decides which to retry.
     /// </summary>
     public async Task<UploadUpdateReply> UploadAsync(UpdateHeader header, string path, int chunkBytes, CancellationToken cancellationToken)
     {
@@ -50,20 +52,33 @@ public sealed class CoordinatorConnection : IDisposable
         file.Position = 0;
         header.SizeBytes = file.Length;
         using var call = Client.UploadUpdate(cancellationToken: cancellationToken);
+        var buffer = new byte[chunkBytes];
+        var message = new UploadUpdateRequest { Header = header };
+        while (message is not null)
+        {
+            try
+            {
+                await call.RequestStream.WriteAsync(message, cancellationToken);
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The server may answer before reading everything (a refusal); its answer, not the broken
+                // write, says why. With no answer (the connection broke) this throws the transport's status.
+                return await call.ResponseAsync;
+            }
+            // Reading the local file stays outside the catch: its faults are ours, not the server's.
+            var read = message.PartCase == UploadUpdateRequest.PartOneofCase.Trailer ? 0 : await file.ReadAsync(buffer, cancellationToken);
+            message = read > 0 ? new UploadUpdateRequest { Data = ByteString.CopyFrom(buffer, 0, read) }
+                : message.PartCase == UploadUpdateRequest.PartOneofCase.Trailer ? null
+                : new UploadUpdateRequest { Trailer = new UpdateTrailer { Sha256 = sha256 } };
+        }
         try
         {
-            await call.RequestStream.WriteAsync(new UploadUpdateRequest { Header = header }, cancellationToken);
-            var buffer = new byte[chunkBytes];
-            int read;
-            while ((read = await file.ReadAsync(buffer, cancellationToken)) > 0)
-                await call.RequestStream.WriteAsync(new UploadUpdateRequest { Data = ByteString.CopyFrom(buffer, 0, read) }, cancellationToken);
-            await call.RequestStream.WriteAsync(new UploadUpdateRequest { Trailer = new UpdateTrailer { Sha256 = sha256 } }, cancellationToken);
             await call.RequestStream.CompleteAsync();
         }
-        catch (Exception e) when (e is RpcException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
-            // The server may answer before reading everything (a refusal); its answer, not the broken write, says why.
-            return await call.ResponseAsync;
+            // As above: the status, if the server gave one, says why.
         }
         return await call.ResponseAsync;
     }

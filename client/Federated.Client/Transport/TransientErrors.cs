@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Grpc.Core;
 
 namespace Federated.Client.Transport;
@@ -11,4 +12,17 @@ public static class TransientErrors
         or StatusCode.Unknown
         or StatusCode.Aborted
         or StatusCode.Cancelled;
+
+    /// <summary>
+    /// Whether an upload failed on the way rather than being answered: a transient status, DATA_LOSS (the
+    /// server got a cut or garbled stream and kept nothing), or an exception of the connection itself
+    /// (HttpIOException and other IO, a refused socket) that never became a status. A missing local file is not.
+    /// </summary>
+    public static bool IsTransportFailure(Exception e) => e switch
+    {
+        RpcException r => IsTransient(r) || r.StatusCode == StatusCode.DataLoss,
+        FileNotFoundException or DirectoryNotFoundException => false,
+        IOException or HttpRequestException or SocketException or ObjectDisposedException => true,
+        _ => false,
+    };
 }

@@ -25,6 +25,9 @@ public sealed partial class AggregatorGrain(AdapterStore store, IOptions<ServerO
         var jobId = this.GetPrimaryKeyString();
         var weights = AggregationWeights.Normalise(inputs.Select(i => (i.Weight, $"client '{i.ClientId}'")).ToList());
         AggregationStrategies.Create(strategy); // an unknown name fails here, before any work
+        // The shards seek into the updates, so they cannot check hashes as they read: check each once here.
+        foreach (var input in inputs.DistinctBy(i => i.Sha256))
+            await store.VerifiedPathAsync(input.Sha256);
         var modules = await AdapterSerializer.ReadModuleNamesAsync(store.PathOf(inputs[0].Sha256));
         var plan = ShardedAggregation.PlanShards(modules, options.Value.AggregationShards);
 
@@ -60,10 +63,12 @@ public sealed partial class AggregatorGrain(AdapterStore store, IOptions<ServerO
         }
     }
 
-    private Task<(string Sha256, long SizeBytes)> Join(IEnumerable<string> parts)
+    private async Task<(string Sha256, long SizeBytes)> Join(IEnumerable<string> parts)
     {
-        var paths = parts.Select(store.PathOf).ToList();
-        return store.WriteAsync(stream => SafeTensorsSlices.ConcatenateAsync(paths, stream));
+        var paths = new List<string>();
+        foreach (var part in parts)
+            paths.Add(await store.VerifiedPathAsync(part));
+        return await store.WriteAsync(stream => SafeTensorsSlices.ConcatenateAsync(paths, stream));
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} round {Round}: {Strategy} combined {Count} updates in {Shards} shards into rank {Rank} ({Bytes} bytes), {Views} per-rank views")]

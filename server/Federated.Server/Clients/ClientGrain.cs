@@ -2,6 +2,7 @@ using Federated.Contracts.Clients;
 using Federated.Contracts.Errors;
 using Federated.Core.Scheduling;
 using Federated.Server.Hosting;
+using Federated.Server.Transport;
 
 namespace Federated.Server.Clients;
 
@@ -26,14 +27,25 @@ public sealed partial class ClientGrain(
     {
         if (state.State.Admission == ClientAdmission.Removed)
             throw FederatedException.Precondition($"client '{ClientId}' was removed by an operator and may not enrol again");
+        ClientInputLimits.CheckProfile(profile); // before anything changes: a refused enrolment enrols nothing
         var now = time.GetUtcNow();
-        var first = state.State.Profile is null;
+        var previous = (state.State.Profile, state.State.EnrolledAt, state.State.LastSeen);
+        var first = previous.Profile is null;
         if (first)
             state.State.EnrolledAt = now;
         state.State.Profile = profile;
         state.State.LastSeen = now;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            // Not kept, so not enrolled: the id must not count as enrolled on a profile the store refused.
+            (state.State.Profile, state.State.EnrolledAt, state.State.LastSeen) = previous;
+            throw;
+        }
         _activity = ClientActivityKind.Idle;
-        await state.WriteStateAsync();
         if (first)
             await GrainFactory.GetGrain<IClientDirectoryGrain>(0).Register(ClientId);
         LogEnrolled(logger, ClientId, profile.Device, profile.CpuCores, profile.MeasuredGflops, first);
@@ -44,6 +56,7 @@ public sealed partial class ClientGrain(
     {
         if (state.State.Profile is null)
             return Task.FromResult(false);
+        ClientInputLimits.CheckHeartbeat(progress, taskId);
         state.State.LastSeen = time.GetUtcNow();
         _activity = activity;
         _taskId = taskId;

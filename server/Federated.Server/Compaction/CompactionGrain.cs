@@ -59,7 +59,7 @@ public sealed partial class CompactionGrain(
 
         var updates = new List<LoraAdapter>(chain.Count);
         foreach (var update in chain)
-            updates.Add(await AdapterSerializer.ReadFileAsync(store.PathOf(update.Sha256)));
+            updates.Add(await store.ReadAdapterAsync(update.Sha256));
         var result = await ComputeThread.Run(() => AdapterCompaction.Compact(updates, new CompactionOptions(RankBudget: budget)));
         var (sha256, size) = await store.WriteAsync(stream => AdapterSerializer.WriteAsync(stream, result.Adapter));
         var catchUp = new CatchUp

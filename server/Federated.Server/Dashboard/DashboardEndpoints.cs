@@ -289,7 +289,7 @@ public static partial class DashboardEndpoints
             if (through < 1 || through > job.CompletedRounds)
                 throw FederatedException.Invalid($"round: job '{jobId}' has rounds 1 to {job.CompletedRounds}, not {through}");
             var global = await grains.GetGrain<ICompactionGrain>(jobId).GetGlobal(through);
-            var adapter = await AdapterSerializer.ReadFileAsync(store.PathOf(global.Sha256), ct);
+            var adapter = await store.ReadAdapterAsync(global.Sha256, ct);
             await PeftAdapterDirectory.WriteAsync(folder, adapter, job.Config.BaseModel, ct);
             var zip = new MemoryStream();
             await using (var archive = new ZipArchive(zip, ZipArchiveMode.Create, leaveOpen: true))

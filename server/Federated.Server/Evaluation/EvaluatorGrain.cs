@@ -5,6 +5,7 @@ using Federated.Core.Data;
 using Federated.Core.Model;
 using Federated.Core.Runtime;
 using Federated.Core.Training;
+using Federated.Server.Jobs;
 using Federated.Server.Models;
 using Federated.Server.Storage;
 
@@ -15,7 +16,7 @@ namespace Federated.Server.Evaluation;
 /// held-out data after each round. Calls arrive one-way and run one at a time, in round order.
 /// </summary>
 [GrainType("evaluator")]
-public sealed partial class EvaluatorGrain(AdapterStore store, BaseModelRegistry models, ILogger<EvaluatorGrain> logger) : Grain, IEvaluatorGrain
+public sealed partial class EvaluatorGrain(AdapterStore store, BaseModelRegistry models, EvaluationSources sources, ILogger<EvaluatorGrain> logger) : Grain, IEvaluatorGrain
 {
     private LlamaForCausalLM? _model;
     private int _mergedThrough;
@@ -29,7 +30,7 @@ public sealed partial class EvaluatorGrain(AdapterStore store, BaseModelRegistry
             var job = await GrainFactory.GetGrain<IJobGrain>(jobId).GetSnapshot();
             if (string.IsNullOrEmpty(job.Config.EvaluationDataset) || round > job.CompletedRounds)
                 return;
-            _examples ??= models.TextFormat(job.Config.BaseModel).TokenizeAll(DatasetSource.Load(job.Config.EvaluationDataset), job.Config.Hyperparameters.MaxSequenceLength);
+            _examples ??= models.TextFormat(job.Config.BaseModel).TokenizeAll(sources.Load(job.Config.EvaluationDataset), job.Config.Hyperparameters.MaxSequenceLength);
             if (_model is null || round < _mergedThrough)
             {
                 _model?.Dispose();
@@ -38,7 +39,7 @@ public sealed partial class EvaluatorGrain(AdapterStore store, BaseModelRegistry
             }
             for (var r = _mergedThrough + 1; r <= round; r++)
             {
-                var update = await AdapterSerializer.ReadFileAsync(store.PathOf(job.History[r - 1].UpdateSha256));
+                var update = await store.ReadAdapterAsync(job.History[r - 1].UpdateSha256);
                 var target = _model;
                 await ComputeThread.Run(() => target.MergeAdapter(update));
                 _mergedThrough = r;

@@ -2,6 +2,7 @@ using System.Net;
 using Federated.Core.Configuration;
 using Federated.Server.Clients;
 using Federated.Server.Dashboard;
+using Federated.Server.Jobs;
 using Federated.Server.Models;
 using Federated.Server.Storage;
 using Federated.Server.Transport;
@@ -59,6 +60,7 @@ public static class FederatedServerHost
         builder.Services.AddSingleton<ClientIndex>();
         builder.Services.AddSingleton(new AdapterStore(Path.Combine(options.DataPath, "adapters")));
         builder.Services.AddSingleton<BaseModelRegistry>();
+        builder.Services.AddSingleton(new EvaluationSources(options));
         builder.Services.AddSingleton<UpdateReceiver>();
         builder.Services.AddGrpc(grpc =>
         {
@@ -100,5 +102,8 @@ public static class FederatedServerHost
             throw new OptionsValidationException(ServerOptions.Section, typeof(ServerOptions), [$"Server:ListenAddress: '{options.ListenAddress}' is not an IP address"]);
         if (options.GrpcPort == options.HttpPort)
             throw new OptionsValidationException(ServerOptions.Section, typeof(ServerOptions), [$"Server:GrpcPort and Server:HttpPort are both {options.GrpcPort}"]);
+        var roots = EvaluationSources.Problems(options).ToList();
+        if (roots.Count > 0)
+            throw new OptionsValidationException(ServerOptions.Section, typeof(ServerOptions), roots);
     }
 }

@@ -35,6 +35,13 @@ public sealed class ServerOptions
     [Range(1024, long.MaxValue)]
     public long MaxUpdateBytes { get; set; } = 4L * 1024 * 1024 * 1024;
 
+    /// <summary>
+    /// Most training examples one update may claim (num_samples weights it in aggregation); an update claiming
+    /// more is refused at the door, so no client can outweigh the rest or overflow a round's sums.
+    /// </summary>
+    [Range(typeof(long), "1", "1000000000000")]
+    public long MaxSamplesPerUpdate { get; set; } = 1_000_000_000;
+
     [Range(1, 3600)]
     public int HeartbeatIntervalSeconds { get; set; } = 10;
 
@@ -60,5 +67,17 @@ public sealed class ServerOptions
     /// <summary>When set, operator calls (jobs) must present it; empty: no check.</summary>
     public string? OperatorToken { get; set; }
 
+    /// <summary>
+    /// Folders the server may read evaluation datasets from (a job's evaluation_dataset must lie under one,
+    /// after links are followed). Empty: the working directory and the data directory. Never /dev, /proc or
+    /// /sys; each folder given must exist.
+    /// </summary>
+    public string[] DataRoots { get; set; } = [];
+
     public string DataPath => Path.GetFullPath(DataDirectory);
+
+    /// <summary>The folders <see cref="DataRoots"/> names, as full paths, or the defaults.</summary>
+    public IReadOnlyList<string> DataRootPaths => DataRoots.Length > 0
+        ? [.. DataRoots.Select(Path.GetFullPath)]
+        : [Path.GetFullPath(Directory.GetCurrentDirectory()), DataPath];
 }

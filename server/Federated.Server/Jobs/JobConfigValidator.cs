@@ -16,7 +16,18 @@ public static class JobConfigValidator
     public const int MaxRounds = 100_000;
     public const int MaxClientsPerRound = 100_000;
 
-    public static void Validate(JobConfig config, BaseModelRegistry models)
+    // Operator input is bounded too: each of these once took the server (or every client) down when set to int.MaxValue.
+    public const int MaxLocalSteps = 1_000_000;
+    public const int MaxBatchSize = 65_536;
+    public const int MaxWarmupSteps = MaxLocalSteps;
+    public const int MaxGradientAccumulationSteps = MaxBatchSize;
+    public const int MaxTaskTimeoutSeconds = 7 * 24 * 3600;
+    public const int MaxRankBudget = 65_536;
+    public const int MaxRankTiers = 64;
+    public const int MaxMissedDeadlines = 1_000;
+    public const int MaxRanks = 64;
+
+    public static void Validate(JobConfig config, BaseModelRegistry models, EvaluationSources sources)
     {
         if (string.IsNullOrWhiteSpace(config.BaseModel))
             throw Invalid("base_model", "is required");
@@ -33,8 +44,8 @@ public static class JobConfigValidator
         }
         var maxRank = targets.Select(model.LinearShape).Min(s => Math.Min(s.In, s.Out));
 
-        if (config.Ranks.Length == 0)
-            throw Invalid("ranks", "needs at least one rank");
+        if (config.Ranks.Length is 0 or > MaxRanks)
+            throw Invalid("ranks", $"needs 1 to {MaxRanks} ranks, got {config.Ranks.Length}");
         foreach (var rank in config.Ranks)
             CheckRank(rank, maxRank, "ranks");
         foreach (var (client, rank) in config.ClientRanks)
@@ -51,8 +62,12 @@ public static class JobConfigValidator
             throw Invalid("min_clients_per_round", $"must be between 1 and {MaxClientsPerRound}, got {config.MinClientsPerRound}");
         if (config.ClientsPerRound < config.MinClientsPerRound || config.ClientsPerRound > MaxClientsPerRound)
             throw Invalid("clients_per_round", $"must be between min_clients_per_round ({config.MinClientsPerRound}) and {MaxClientsPerRound}, got {config.ClientsPerRound}");
-        if (config.LocalSteps < 1)
-            throw Invalid("local_steps", $"must be positive, got {config.LocalSteps}");
+        if (config.LocalSteps is < 1 or > MaxLocalSteps)
+            throw Invalid("local_steps", $"must be between 1 and {MaxLocalSteps}, got {config.LocalSteps}");
+        if (config.ClientRanks.Count > MaxClientsPerRound)
+            throw Invalid("client_ranks", $"at most {MaxClientsPerRound} entries, got {config.ClientRanks.Count}");
+        if (config.ClientWeights.Count > MaxClientsPerRound)
+            throw Invalid("client_weights", $"at most {MaxClientsPerRound} entries, got {config.ClientWeights.Count}");
         if (!AggregationStrategies.IsKnown(config.AggregationStrategy))
             throw Invalid("aggregation_strategy", $"'{config.AggregationStrategy}' is not known; choose one of {string.Join(", ", AggregationStrategies.Names)}");
         if (config.AggregationStrategy == AggregationStrategies.FedIt && config.Ranks.Concat(config.ClientRanks.Values).Distinct().Count() > 1)
@@ -66,8 +81,10 @@ public static class JobConfigValidator
         }
         if (config.CompactionRankBudget < 0)
             throw Invalid("compaction_rank_budget", $"must be 0 (exact) or positive, got {config.CompactionRankBudget}");
-        if (config.TaskTimeout < TimeSpan.FromSeconds(1))
-            throw Invalid("task_timeout_seconds", $"must be at least 1 second, got {config.TaskTimeout.TotalSeconds}");
+        if (config.CompactionRankBudget > MaxRankBudget)
+            throw Invalid("compaction_rank_budget", $"must be at most {MaxRankBudget}, got {config.CompactionRankBudget}");
+        if (config.TaskTimeout < TimeSpan.FromSeconds(1) || config.TaskTimeout > TimeSpan.FromSeconds(MaxTaskTimeoutSeconds))
+            throw Invalid("task_timeout_seconds", $"must be between 1 and {MaxTaskTimeoutSeconds} seconds, got {config.TaskTimeout.TotalSeconds}");
 
         if (config.Scheduler is { } scheduler)
             CheckScheduler(scheduler, maxRank);
@@ -81,6 +98,12 @@ public static class JobConfigValidator
         }
 
         var h = config.Hyperparameters;
+        if (h.BatchSize is < 1 or > MaxBatchSize)
+            throw Invalid("hyperparameters.batch_size", $"must be between 1 and {MaxBatchSize}, got {h.BatchSize}");
+        if (h.WarmupSteps is < 0 or > MaxWarmupSteps)
+            throw Invalid("hyperparameters.warmup_steps", $"must be between 0 and {MaxWarmupSteps}, got {h.WarmupSteps}");
+        if (!double.IsFinite(h.LearningRate) || !double.IsFinite(h.WeightDecay) || !double.IsFinite(h.MaxGradNorm))
+            throw Invalid("hyperparameters", $"learning_rate, weight_decay and max_grad_norm must be finite numbers, got {h.LearningRate}, {h.WeightDecay}, {h.MaxGradNorm}");
         if (h.GradientAccumulationSteps < 1 || h.GradientAccumulationSteps > h.BatchSize)
             throw Invalid("hyperparameters.gradient_accumulation_steps", $"must be between 1 and batch_size ({h.BatchSize}), got {h.GradientAccumulationSteps}");
         TrainingOptions options;
@@ -107,9 +130,9 @@ public static class JobConfigValidator
         {
             try
             {
-                models.TextFormat(config.BaseModel).TokenizeAll(DatasetSource.Load(dataset), options.MaxSequenceLength);
+                models.TextFormat(config.BaseModel).TokenizeAll(sources.Load(dataset), options.MaxSequenceLength);
             }
-            catch (Exception e) when (e is DataFormatException or ArgumentException or IOException)
+            catch (Exception e) when (e is DataFormatException or ArgumentException or IOException or UnauthorizedAccessException)
             {
                 throw Invalid("evaluation_dataset", e.Message);
             }
@@ -140,16 +163,20 @@ public static class JobConfigValidator
             throw Invalid("scheduler.min_steps", $"must be at least 1, got {s.MinSteps}");
         if (s.MaxSteps < s.MinSteps)
             throw Invalid("scheduler.max_steps", $"must be at least min_steps ({s.MinSteps}), got {s.MaxSteps}");
+        if (s.MaxSteps > MaxLocalSteps)
+            throw Invalid("scheduler.max_steps", $"must be at most {MaxLocalSteps}, got {s.MaxSteps}");
         if (!(s.LatestFactor >= 1) || !double.IsFinite(s.LatestFactor))
             throw Invalid("scheduler.latest_factor", $"must be a finite number ≥ 1, got {s.LatestFactor}");
         if (s.StalenessAlpha is not (> 0 and <= 1))
             throw Invalid("scheduler.staleness_alpha", $"must be in (0, 1], got {s.StalenessAlpha}");
         if (s.StalenessExponent is not (>= 0 and < 100))
             throw Invalid("scheduler.staleness_exponent", $"must be in [0, 100), got {s.StalenessExponent}");
-        if (s.BufferSize < 1)
-            throw Invalid("scheduler.buffer_size", $"must be at least 1, got {s.BufferSize}");
-        if (s.MaxMissedDeadlines < 1)
-            throw Invalid("scheduler.max_missed_deadlines", $"must be at least 1, got {s.MaxMissedDeadlines}");
+        if (s.BufferSize is < 1 or > MaxClientsPerRound)
+            throw Invalid("scheduler.buffer_size", $"must be between 1 and {MaxClientsPerRound}, got {s.BufferSize}");
+        if (s.MaxMissedDeadlines is < 1 or > MaxMissedDeadlines)
+            throw Invalid("scheduler.max_missed_deadlines", $"must be between 1 and {MaxMissedDeadlines}, got {s.MaxMissedDeadlines}");
+        if (s.RankTiers.Length > MaxRankTiers)
+            throw Invalid("scheduler.rank_tiers", $"at most {MaxRankTiers} tiers, got {s.RankTiers.Length}");
         if (s.SpeedMomentum is not (> 0 and <= 1))
             throw Invalid("scheduler.speed_momentum", $"must be in (0, 1], got {s.SpeedMomentum}");
         for (int i = 0; i < s.RankTiers.Length; i++)

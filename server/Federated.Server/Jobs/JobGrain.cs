@@ -15,6 +15,7 @@ namespace Federated.Server.Jobs;
 public sealed partial class JobGrain(
     [PersistentState("job", StorageNames.State)] IPersistentState<JobState> state,
     BaseModelRegistry models,
+    EvaluationSources sources,
     TimeProvider time,
     ILogger<JobGrain> logger) : Grain, IJobGrain
 {
@@ -26,7 +27,7 @@ public sealed partial class JobGrain(
     {
         if (state.RecordExists)
             throw new FederatedException(FederatedError.AlreadyExists, $"job '{JobId}' exists already");
-        JobConfigValidator.Validate(config, models);
+        JobConfigValidator.Validate(config, models, sources);
         var fingerprint = await models.FingerprintAsync(config.BaseModel);
         state.State = new JobState
         {

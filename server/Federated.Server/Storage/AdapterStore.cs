@@ -1,12 +1,17 @@
 using System.Security.Cryptography;
+using Federated.Contracts;
 using Federated.Contracts.Errors;
+using Federated.Core.Adapters;
+using Federated.Core.Tensors;
 
 namespace Federated.Server.Storage;
 
 /// <summary>
 /// Content-addressed store of adapter payloads: each is kept once, at sha256/ab/abcd….safetensors, named by
 /// the SHA-256 of its bytes. Grain state refers to adapters by that hash; the bytes never enter grain state.
-/// New payloads are written to a temporary file and only renamed into place once complete and checked.
+/// New payloads are written to a temporary file and only renamed into place once complete and checked;
+/// every read checks the bytes against the hash again (<see cref="VerifyingStream"/>), so a file changed on
+/// disk fails with DATA_LOSS instead of feeding wrong bytes on.
 /// </summary>
 public sealed class AdapterStore
 {
@@ -29,7 +34,7 @@ public sealed class AdapterStore
     public string PathOf(string sha256)
     {
         if (!IsValidHash(sha256))
-            throw FederatedException.Invalid($"'{sha256}' is not a SHA-256 in lower-case hex (64 characters)");
+            throw FederatedException.Invalid($"'{Excerpt.Of(sha256)}' is not a SHA-256 in lower-case hex (64 characters)");
         return Path.Combine(Root, "sha256", sha256[..2], sha256 + ".safetensors");
     }
 
@@ -38,8 +43,38 @@ public sealed class AdapterStore
     /// <summary>Removes a payload that nothing refers to (an aggregation shard's part once joined).</summary>
     public void Delete(string sha256) => File.Delete(PathOf(sha256));
 
-    public FileStream OpenRead(string sha256)
-        => new(Existing(sha256), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+    /// <summary>Opens a payload for one front-to-back read that fails with DATA_LOSS at its end if the bytes are not the hash's.</summary>
+    public VerifyingStream OpenRead(string sha256)
+        => new(new FileStream(Existing(sha256), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true), sha256);
+
+    /// <summary>Reads a whole adapter, checked against its hash before it is returned (one pass over the bytes).</summary>
+    public async Task<LoraAdapter> ReadAdapterAsync(string sha256, CancellationToken cancellationToken = default)
+    {
+        await using var stream = OpenRead(sha256);
+        LoraAdapter adapter;
+        try
+        {
+            adapter = await AdapterSerializer.ReadAsync(stream, stream.Length, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AdapterFormatException or SafeTensorsFormatException)
+        {
+            await stream.VerifyToEndAsync(cancellationToken).ConfigureAwait(false); // damaged bytes are DATA_LOSS, not a bad request
+            throw;
+        }
+        await stream.VerifyToEndAsync(cancellationToken).ConfigureAwait(false);
+        return adapter;
+    }
+
+    /// <summary>
+    /// The path of a payload whose bytes were just checked against its hash, for readers that seek (a shard
+    /// of layers, a header): they cannot check as they go, so this costs one extra pass over the file.
+    /// </summary>
+    public async Task<string> VerifiedPathAsync(string sha256, CancellationToken cancellationToken = default)
+    {
+        await using (var stream = OpenRead(sha256))
+            await stream.VerifyToEndAsync(cancellationToken).ConfigureAwait(false);
+        return PathOf(sha256);
+    }
 
     /// <summary>Starts a new payload; nothing is stored unless it is committed.</summary>
     public PendingAdapter BeginWrite() => new(this, Path.Combine(_temporary, Guid.NewGuid().ToString("N")));

@@ -38,6 +38,7 @@ public sealed partial class CoordinatorService(
     public override async Task<HeartbeatReply> Heartbeat(HeartbeatRequest request, ServerCallContext context)
     {
         var clientId = Identifiers.Require(request.ClientId, "client_id");
+        ClientInputLimits.CheckHeartbeat(request.Progress, request.TaskId);
         if (!await grains.GetGrain<IClientGrain>(clientId).Heartbeat(ProtoMapping.ToActivity(request.Activity), request.TaskId, request.Progress))
             throw NotEnrolled(clientId);
         return new HeartbeatReply();
@@ -90,8 +91,16 @@ public sealed partial class CoordinatorService(
     public override async Task<ReportMetricsReply> ReportMetrics(ReportMetricsRequest request, ServerCallContext context)
     {
         var clientId = await RequireEnrolled(request.ClientId);
+        var jobId = Identifiers.Require(request.JobId, "job_id");
+        ClientInputLimits.CheckTaskId(request.TaskId);
+        ClientInputLimits.CheckMetrics(request.Metrics);
+        // The task may be answered and its round closed by now (metrics follow the upload), so the check is
+        // that the job exists and the round is one of it.
+        var job = await grains.GetGrain<IJobGrain>(jobId).GetSnapshot();
+        if (request.Round < 1 || request.Round > job.Config.Rounds)
+            throw FederatedException.Invalid($"round: job '{jobId}' has rounds 1 to {job.Config.Rounds}, got {request.Round}");
         foreach (var (name, value) in request.Metrics)
-            LogMetric(logger, clientId, request.JobId, request.Round, name, value);
+            LogMetric(logger, clientId, jobId, request.Round, name, value);
         return new ReportMetricsReply();
     }
 
@@ -99,7 +108,7 @@ public sealed partial class CoordinatorService(
     {
         var clientId = await RequireEnrolled(request.ClientId);
         var jobId = Identifiers.Require(request.JobId, "job_id");
-        await grains.GetGrain<ISchedulerGrain>(jobId).AbandonTask(clientId, request.TaskId, request.Round, request.Reason);
+        await grains.GetGrain<ISchedulerGrain>(jobId).AbandonTask(clientId, ClientInputLimits.CheckTaskId(request.TaskId), request.Round, ClientInputLimits.Sanitize(request.Reason));
         return new AbandonTaskReply();
     }
 

@@ -15,17 +15,23 @@ public static class ProtoMapping
     public const int DefaultLocalSteps = 50;
     public static readonly TimeSpan DefaultTaskTimeout = TimeSpan.FromMinutes(10);
 
-    public static ClientProfile ToProfile(EnrolRequest request) => new()
+    /// <summary>The device profile of an enrolment, refused (naming the field) unless every value is in bounds.</summary>
+    public static ClientProfile ToProfile(EnrolRequest request)
     {
-        Device = request.Device?.Kind == DeviceKind.Cuda ? "cuda" : "cpu",
-        CpuCores = request.Device?.CpuCores ?? 0,
-        MemoryBytes = request.Device?.MemoryBytes ?? 0,
-        AcceleratorName = request.Device?.AcceleratorName ?? "",
-        AcceleratorMemoryBytes = request.Device?.AcceleratorMemoryBytes ?? 0,
-        MeasuredGflops = request.Device?.MeasuredGflops ?? 0,
-        ClientVersion = request.ClientVersion,
-        Labels = new Dictionary<string, string>(request.Labels),
-    };
+        var profile = new ClientProfile
+        {
+            Device = request.Device?.Kind == DeviceKind.Cuda ? "cuda" : "cpu",
+            CpuCores = request.Device?.CpuCores ?? 0,
+            MemoryBytes = request.Device?.MemoryBytes ?? 0,
+            AcceleratorName = request.Device?.AcceleratorName ?? "",
+            AcceleratorMemoryBytes = request.Device?.AcceleratorMemoryBytes ?? 0,
+            MeasuredGflops = request.Device?.MeasuredGflops ?? 0,
+            ClientVersion = request.ClientVersion,
+            Labels = new Dictionary<string, string>(request.Labels),
+        };
+        ClientInputLimits.CheckProfile(profile);
+        return profile;
+    }
 
     public static ClientActivityKind ToActivity(ClientActivity activity) => activity switch
     {

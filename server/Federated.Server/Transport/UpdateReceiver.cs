@@ -93,6 +93,7 @@ public sealed partial class UpdateReceiver(IGrainFactory grains, AdapterStore st
     {
         Identifiers.Require(header.ClientId, "client_id");
         Identifiers.Require(header.JobId, "job_id");
+        ClientInputLimits.CheckHeader(header, options.Value.MaxSamplesPerUpdate);
         if (!await grains.GetGrain<IClientGrain>(header.ClientId).IsEnrolled())
             throw FederatedException.NotFound($"client '{header.ClientId}' is not enrolled; enrol before uploading");
         var task = await grains.GetGrain<ISchedulerGrain>(header.JobId).GetTask(header.ClientId, header.TaskId, header.Round);
@@ -100,8 +101,6 @@ public sealed partial class UpdateReceiver(IGrainFactory grains, AdapterStore st
             throw FederatedException.Invalid($"update rank {header.Rank} does not match rank {task.Rank} assigned for task {task.TaskId}");
         if (Math.Abs(header.Alpha - task.Alpha) > 1e-9 * task.Alpha)
             throw FederatedException.Invalid($"update alpha {header.Alpha} does not match alpha {task.Alpha} assigned for task {task.TaskId}");
-        if (header.NumSamples <= 0)
-            throw FederatedException.Invalid($"num_samples must be positive (it weights the update), got {header.NumSamples}");
         return task;
     }
 

@@ -8,6 +8,9 @@ namespace Federated.Core.Data;
 /// </summary>
 public static class DatasetSource
 {
+    /// <summary>Most examples the built-in task generates: each is held in memory (a billion once took 9.5 GiB and counting).</summary>
+    public const int MaxSyntheticCount = 100_000;
+
     public static IReadOnlyList<TextExample> Load(string reference)
     {
         if (!reference.StartsWith(SyntheticSkills.Reference, StringComparison.Ordinal))
@@ -25,7 +28,7 @@ public static class DatasetSource
             var value = pieces.Length == 2 ? pieces[1] : "";
             switch (pieces[0])
             {
-                case "count" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var c) && c > 0:
+                case "count" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var c) && c is > 0 and <= MaxSyntheticCount:
                     count = c;
                     break;
                 case "seed" when ulong.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var s):
@@ -38,7 +41,7 @@ public static class DatasetSource
                     skills = value.Split(',');
                     break;
                 default:
-                    throw new DataFormatException($"dataset reference '{reference}': cannot use '{part}' (known: count=N, seed=N, split=train|test, skills=a,b)");
+                    throw new DataFormatException($"dataset reference '{reference}': cannot use '{part}' (known: count=1..{MaxSyntheticCount}, seed=N, split=train|test, skills=a,b)");
             }
         }
         return SyntheticSkills.Generate(count, seed, split, skills);

@@ -63,16 +63,19 @@ public static class JsonlExamples
     }
 
     /// <summary>All examples of every *.jsonl file in a folder (sorted by name), or of one file.</summary>
-    public static IReadOnlyList<TextExample> LoadPath(string path)
+    public static IReadOnlyList<TextExample> LoadPath(string path) => FilesOf(path).SelectMany(Load).ToList();
+
+    /// <summary>The files <see cref="LoadPath"/> reads: the file itself, or a folder's *.jsonl files sorted by name.</summary>
+    public static IReadOnlyList<string> FilesOf(string path)
     {
         if (File.Exists(path))
-            return Load(path);
+            return [path];
         if (!Directory.Exists(path))
             throw new DataFormatException($"{path}: no such file or folder");
         var files = Directory.GetFiles(path, "*.jsonl").Order(StringComparer.Ordinal).ToList();
         if (files.Count == 0)
             throw new DataFormatException($"{path}: folder holds no *.jsonl files");
-        return files.SelectMany(Load).ToList();
+        return files;
     }
 
     /// <summary>Writes prompt/completion records, or text or chat records where the examples are of those kinds (one kind a file).</summary>
@@ -139,7 +142,7 @@ public static class JsonlExamples
     /// <summary>One line of a file: parses it and names the file and line in every error.</summary>
     private readonly struct Record(string path, int line)
     {
-        public DataFormatException Error(string problem) => new($"{path} line {line}: {problem}");
+        public DataFormatException Error(string problem) => new($"{path} line {line}: {problem}", $"{path} line {line}");
 
         public JsonDocument Parse(string text)
         {

@@ -25,7 +25,7 @@ public static class LocalFederation
         var output = Path.GetFullPath(settings.OutputDirectory);
         var shards = WriteClientData(settings, output);
 
-        await using var server = await LocalServer.StartAsync(Path.Combine(output, "server"), logger, settings.GrpcPort, settings.HttpPort, settings.SiloPort, cancellationToken: cancellationToken);
+        await using var server = await LocalServer.StartAsync(Path.Combine(output, "server"), logger, settings.GrpcPort, settings.HttpPort, settings.SiloPort, DataRoots(settings, output), cancellationToken);
         using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
         var operatorClient = new Operator.OperatorClient(channel);
         await operatorClient.CreateJobAsync(new CreateJobRequest { Spec = JobSpec(settings) }, cancellationToken: cancellationToken);
@@ -133,6 +133,15 @@ public static class LocalFederation
             examples = train;
         }
         return ExampleShards.Write(ExampleShards.Partition(examples, settings.Partition, settings.Clients, settings.Alpha, settings.Seed), FolderOf);
+    }
+
+    /// <summary>The server may read evaluation data from the run's output (the held-out slice) and the folder of --eval-data.</summary>
+    private static Dictionary<string, string?> DataRoots(LocalRunSettings settings, string output)
+    {
+        var roots = new Dictionary<string, string?> { ["Server:DataRoots:0"] = output };
+        if (settings.EvaluationDataPath is { } path)
+            roots["Server:DataRoots:1"] = Directory.Exists(path) ? Path.GetFullPath(path) : Path.GetDirectoryName(Path.GetFullPath(path));
+        return roots;
     }
 
     /// <summary>The held-out slice of --data: --eval-examples, but at most a tenth of the data.</summary>

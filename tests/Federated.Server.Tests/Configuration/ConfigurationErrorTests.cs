@@ -14,6 +14,10 @@ public class ConfigurationErrorTests(ITestOutputHelper output)
     [InlineData("Server:GrpcPort", "70000", "Server:GrpcPort")]
     [InlineData("Server:ListenAddress", "everywhere", "Server:ListenAddress: 'everywhere' is not an IP address")]
     [InlineData("Server:MaxChunkBytes", "10", "Server:MaxChunkBytes")]
+    [InlineData("Server:MaxSamplesPerUpdate", "0", "Server:MaxSamplesPerUpdate")]
+    [InlineData("Server:DataRoots:0", "/dev", "Server:DataRoots: '/dev' is a system folder")]
+    [InlineData("Server:DataRoots:0", "/", "Server:DataRoots: '/' is a system folder")]
+    [InlineData("Server:DataRoots:0", "/no/such/folder", "Server:DataRoots: '/no/such/folder' is not a folder")]
     public void A_bad_server_setting_stops_the_server_naming_the_field(string key, string value, string message)
     {
         var error = Assert.Throws<OptionsValidationException>(() => FederatedServerHost.Build([], new Dictionary<string, string?> { [key] = value }, Serilog.Core.Logger.None));

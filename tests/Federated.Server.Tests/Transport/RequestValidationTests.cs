@@ -45,7 +45,7 @@ public class RequestValidationTests(ServerFixture fixture) : SharedServerTests(f
     [InlineData("model", "gpt-9", 1, "q_proj", 8, "", "base model 'gpt-9' is not known")]
     [InlineData("modules", "builtin:tiny", 1, "qkv", 8, "", "unknown target module 'qkv'")]
     [InlineData("rank", "builtin:tiny", 1, "k_proj", 64, "", "ranks: rank 64 is outside 1..32")]
-    [InlineData("data", "builtin:tiny", 1, "q_proj", 8, "/no/such/file.jsonl", "evaluation_dataset: /no/such/file.jsonl: no such file or folder")]
+    [InlineData("data", "builtin:tiny", 1, "q_proj", 8, "/no/such/file.jsonl", "evaluation_dataset: /no/such/file.jsonl is outside the folders the server reads data from")]
     public async Task Invalid_job_specs_are_refused_naming_the_field(string id, string model, int rounds, string module, int rank, string evaluation, string message)
     {
         var spec = new JobSpec { JobId = "invalid-" + id, BaseModel = model, Rounds = rounds, EvaluationDataset = evaluation };
@@ -120,7 +120,7 @@ public class RequestValidationTests(ServerFixture fixture) : SharedServerTests(f
     [InlineData("fedcompass", 0, 100, 1.5, 10, "scheduler.min_steps: must be at least 1, got 0")]
     [InlineData("fedcompass", 30, 20, 1.5, 10, "scheduler.max_steps: must be at least min_steps (30), got 20")]
     [InlineData("fedcompass", 20, 100, 0.5, 10, "scheduler.latest_factor: must be a finite number ≥ 1, got 0.5")]
-    [InlineData("fedbuff", 20, 100, 1.5, 0, "scheduler.buffer_size: must be at least 1, got 0")]
+    [InlineData("fedbuff", 20, 100, 1.5, 0, "scheduler.buffer_size: must be between 1 and 100000, got 0")]
     public async Task Invalid_scheduler_settings_are_refused_naming_the_field(string policy, int minSteps, int maxSteps, double latest, int buffer, string message)
     {
         var spec = new JobSpec

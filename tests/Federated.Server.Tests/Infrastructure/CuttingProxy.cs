@@ -1,0 +1,97 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Federated.Server.Tests.Infrastructure;
+
+/// <summary>
+/// A TCP relay in front of a server that, while <see cref="CutAfterBytes"/> is set, resets every connection
+/// once that many bytes have gone from client to server on it: a network that breaks mid-stream. With
+/// the server down it resets connections at once, as a refused connection would.
+/// </summary>
+public sealed class CuttingProxy : IAsyncDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly int _targetPort;
+    private readonly Task _accepting;
+
+    public CuttingProxy(int targetPort)
+    {
+        _targetPort = targetPort;
+        _listener.Start();
+        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+        _accepting = AcceptAsync();
+    }
+
+    public int Port { get; }
+
+    public string Address => $"http://127.0.0.1:{Port}";
+
+    public long? CutAfterBytes { get; set; }
+
+    /// <summary>Completes when the first connection has been cut.</summary>
+    public TaskCompletionSource Cut { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private async Task AcceptAsync()
+    {
+        try
+        {
+            while (true)
+                _ = RelayAsync(await _listener.AcceptTcpClientAsync(_stop.Token));
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
+    private async Task RelayAsync(TcpClient client)
+    {
+        using (client)
+        using (var server = new TcpClient())
+        {
+            try
+            {
+                await server.ConnectAsync(IPAddress.Loopback, _targetPort, _stop.Token);
+                var up = PumpAsync(client.GetStream(), server.GetStream(), cutting: true);
+                var down = PumpAsync(server.GetStream(), client.GetStream(), cutting: false);
+                await Task.WhenAny(up, down);
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
+            {
+            }
+            client.LingerState = new LingerOption(true, 0); // close with a reset, as a broken network does
+            server.LingerState = new LingerOption(true, 0);
+        }
+    }
+
+    private async Task PumpAsync(NetworkStream from, NetworkStream to, bool cutting)
+    {
+        var buffer = new byte[16 * 1024];
+        long passed = 0;
+        try
+        {
+            int read;
+            while ((read = await from.ReadAsync(buffer, _stop.Token)) > 0)
+            {
+                if (cutting && CutAfterBytes is { } limit && passed + read > limit)
+                {
+                    Cut.TrySetResult();
+                    return;
+                }
+                await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
+                passed += read;
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        await _accepting;
+        _stop.Dispose();
+    }
+}
