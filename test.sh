@@ -3,8 +3,10 @@
 # `dotnet test Federated.sln` (extra arguments go to it, e.g. ./test.sh --filter FullyQualifiedName~Dashboard).
 #
 # What it installs, from Debian's apt, only when missing (as root, or through sudo):
-#   chromium  the browser the dashboard tests drive through Playwright at /usr/bin/chromium
-#             (Playwright's own browser download is not used)
+#   chromium           the browser the dashboard tests drive through Playwright at /usr/bin/chromium
+#                      (Playwright's own browser download is not used)
+#   libfontconfig1     SkiaSharp's native library (the compare plots, OxyPlot) links it
+#   fonts-dejavu-core  a font for the plots' text (a fresh Debian image has none)
 # Everything else comes from NuGet at build time; the build fixes TorchSharp's libstdc++ version need by itself.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -17,9 +19,10 @@ if ! command -v dotnet >/dev/null 2>&1; then
 fi
 
 # Debian packages the tests need, each with the file that shows it is there.
-# Fonts, for example, would be one more line: [fonts-dejavu-core]=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 declare -A needs=(
   [chromium]=/usr/bin/chromium
+  [libfontconfig1]=/usr/lib/x86_64-linux-gnu/libfontconfig.so.1
+  [fonts-dejavu-core]=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 )
 
 missing=()
