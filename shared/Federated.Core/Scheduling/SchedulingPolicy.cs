@@ -163,7 +163,7 @@ public abstract class SchedulingPolicy<TOptions, TState> : ISchedulingPolicy
     /// <summary>Orders one aggregation: staleness = version before it − start version; weight from the policy's rule.</summary>
     private protected void Aggregate(IReadOnlyList<PendingUpdate> updates, double now, long? groupId, Func<long, double, double> weight, DecisionBuilder decision)
     {
-        double total = updates.Sum(u => u.Samples);
+        var total = updates.Sum(u => (double)u.Samples); // in floating point: sample counts that sum past long.MaxValue cannot overflow it
         var weighted = updates.Select(u =>
         {
             var staleness = State.Version - u.StartVersion;

@@ -25,7 +25,7 @@ public static class LocalFederation
         var output = Path.GetFullPath(settings.OutputDirectory);
         var shards = WriteClientData(settings, output);
 
-        await using var server = await LocalServer.StartAsync(Path.Combine(output, "server"), logger, settings.GrpcPort, settings.HttpPort, settings.SiloPort, DataRoots(settings, output), cancellationToken);
+        await using var server = await LocalServer.StartAsync(Path.Combine(output, "server"), logger, settings.GrpcPort, settings.HttpPort, settings.SiloPort, DataRoots(settings, output), cancellationToken: cancellationToken);
         using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
         var operatorClient = new Operator.OperatorClient(channel);
         await operatorClient.CreateJobAsync(new CreateJobRequest { Spec = JobSpec(settings) }, cancellationToken: cancellationToken);

@@ -184,4 +184,18 @@ public class TaskLedgerTests
         Assert.Equal(b.WireTaskId, Assert.Single(restored.TakeEffects().OfType<TaskLost>()).WireTaskId);
         Assert.Contains("\"TaskId\":\"job.t1.a\"", savedLedger); // the wire id keeps its persisted name
     }
+
+    [Fact]
+    public void Sample_counts_whose_sum_overflows_a_long_still_give_finite_shares()
+    {
+        // Issue 12, defect 1: two uploads of long.MaxValue samples each overflowed the policy's sum (OverflowException
+        // on every later tick). The door now bounds num_samples; the sum itself is in floating point.
+        var (ledger, _) = Ledger(new SynchronousOptions { ClientsPerRound = 2, MinQuorum = 2, LocalSteps = 1, RoundDeadlineSeconds = 100 });
+        var a = Offer(ledger, "a");
+        var b = Offer(ledger, "b");
+        Submit(ledger, a, long.MaxValue);
+        Submit(ledger, b, long.MaxValue);
+        var round = ledger.NextAggregation()!;
+        Assert.All(round.Contributions, c => Assert.Equal(0.5, c.Weight, 12));
+    }
 }
