@@ -2,10 +2,13 @@ using System.Net;
 using Federated.Core.Configuration;
 using Federated.Server.Clients;
 using Federated.Server.Dashboard;
+using Federated.Server.Jobs;
 using Federated.Server.Models;
+using Federated.Server.Observability;
 using Federated.Server.Storage;
 using Federated.Server.Transport;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Serilog;
 
@@ -45,6 +48,8 @@ public static class FederatedServerHost
         });
 
         var dashboard = DashboardEndpoints.AddDashboard(builder);
+        var metrics = MetricsEndpoint.Add(builder);
+        HealthEndpoints.Add(builder.Services);
 
         builder.UseOrleans(silo =>
         {
@@ -54,7 +59,9 @@ public static class FederatedServerHost
             silo.AddFileGrainStorage(StorageNames.State, Path.Combine(options.DataPath, "state"));
         });
 
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ClientIndex>();
+        builder.Services.AddSingleton<JobCreation>();
         builder.Services.AddSingleton(new AdapterStore(Path.Combine(options.DataPath, "adapters")));
         builder.Services.AddSingleton<BaseModelRegistry>();
         builder.Services.AddSingleton<UpdateReceiver>();
@@ -67,9 +74,10 @@ public static class FederatedServerHost
         });
 
         var app = builder.Build();
+        MetricsEndpoint.Use(app, metrics, options.HttpPort);
         app.MapGrpcService<CoordinatorService>();
         app.MapGrpcService<OperatorService>();
-        app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
+        HealthEndpoints.Map(app);
         DashboardEndpoints.MapDashboard(app, dashboard);
         app.MapGet("/", () => Results.Text($"Federated coordinator. gRPC (HTTP/2) on port {options.GrpcPort}; data in {options.DataPath}.\n"));
         return app;

@@ -4,6 +4,7 @@ using Federated.Contracts.Jobs;
 using Federated.Server.Coordination;
 using Federated.Server.Hosting;
 using Federated.Server.Models;
+using Federated.Server.Observability;
 
 namespace Federated.Server.Jobs;
 
@@ -15,6 +16,7 @@ namespace Federated.Server.Jobs;
 public sealed partial class JobGrain(
     [PersistentState("job", StorageNames.State)] IPersistentState<JobState> state,
     BaseModelRegistry models,
+    FederatedMetrics metrics,
     ILogger<JobGrain> logger) : Grain, IJobGrain
 {
     private readonly ChangeSignal _changed = new();
@@ -77,8 +79,12 @@ public sealed partial class JobGrain(
             state.State.Status = JobStatusKind.Completed;
         state.State.Version++;
         await state.WriteStateAsync();
+        metrics.RoundCommitted(JobId);
         if (completed)
+        {
+            metrics.JobStatusChanged(JobId, settled: true);
             await GrainFactory.GetGrain<IJobDirectoryGrain>(0).SetActive(JobId, active: false);
+        }
         LogRound(logger, JobId, record.Round, record.StackedRank, record.Participants.Length, record.UpdateSha256);
         _changed.Notify();
         return Snapshot();
@@ -105,6 +111,7 @@ public sealed partial class JobGrain(
         state.State.Events.Add(new JobEvent(DateTimeOffset.UtcNow, message));
         state.State.Version++;
         await state.WriteStateAsync();
+        metrics.JobStatusChanged(JobId, settled: Snapshot().IsSettled);
         await GrainFactory.GetGrain<IJobDirectoryGrain>(0).SetActive(JobId, active);
         LogStatus(logger, JobId, to);
         _changed.Notify();
