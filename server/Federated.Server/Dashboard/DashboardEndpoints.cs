@@ -23,8 +23,9 @@ using Orleans.Dashboard;
 namespace Federated.Server.Dashboard;
 
 /// <summary>
-/// The dashboard's HTTP side: embedded static pages under /dashboard/ (<see cref="DashboardStaticFiles"/>), JSON and server-sent events under
-/// /dashboard/api/, cookie sign-in, antiforgery on every state-changing request, and Orleans' own dashboard.
+/// The dashboard's HTTP side: embedded static pages under /dashboard/ (<see cref="DashboardStaticFiles"/>), JSON
+/// and server-sent events under /dashboard/api/, cookie sign-in, antiforgery on every state-changing request,
+/// and Orleans' own dashboard.
 /// </summary>
 public static partial class DashboardEndpoints
 {

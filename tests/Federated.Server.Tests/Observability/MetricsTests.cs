@@ -10,11 +10,11 @@ using Microsoft.Extensions.Options;
 
 namespace Federated.Server.Tests.Observability;
 
-/// <summary>The Prometheus endpoint shows a round's counters once the round is in.</summary>
+/// <summary>The Prometheus endpoint shows a round's counters once the round is in, and the clients working on a job.</summary>
 public class MetricsTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
     [Fact]
-    public async Task After_a_round_the_metrics_endpoint_shows_the_round_the_accepted_update_and_the_refusal()
+    public async Task After_a_round_the_metrics_endpoint_shows_the_round_the_accepted_update_the_refusal_and_the_active_client()
     {
         const string jobId = "metrics-round";
         var spec = new JobSpec { JobId = jobId, BaseModel = "builtin:tiny", Rounds = 1, MinClientsPerRound = 1, ClientsPerRound = 1, LocalSteps = 1, TaskTimeoutSeconds = 600, Scheduler = new SchedulerSpec { Policy = "synchronous" } };
@@ -24,6 +24,8 @@ public class MetricsTests(ServerFixture fixture) : IClassFixture<ServerFixture>
         await fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = "metered" });
         var task = (await fixture.Coordinator.PollTaskAsync(new PollTaskRequest { ClientId = "metered", WaitSeconds = 5 })).Task;
         Assert.Equal(jobId, task.JobId);
+        using var http = new HttpClient { BaseAddress = new Uri(fixture.Server.HttpAddress) };
+        Assert.Equal(1, Value(await http.GetStringAsync("/metrics"), "federated_clients_active", $"job=\"{jobId}\""));
 
         var wrongRank = AdapterSerializer.ToBytes(Updates.For(task, rank: 3));
         var refused = await Updates.Refused(() => Updates.Upload(fixture.Coordinator, Updates.Header(task, "metered", wrongRank.Length, rank: 3), wrongRank));
@@ -33,7 +35,6 @@ public class MetricsTests(ServerFixture fixture) : IClassFixture<ServerFixture>
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         await LocalFederation.WatchAsync(fixture.Operator, jobId, onStatus: null, timeout.Token, until: s => s.CompletedRounds >= 1);
 
-        using var http = new HttpClient { BaseAddress = new Uri(fixture.Server.HttpAddress) };
         using var response = await http.GetAsync("/metrics");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
@@ -42,6 +43,7 @@ public class MetricsTests(ServerFixture fixture) : IClassFixture<ServerFixture>
         Assert.Equal(1, Value(text, "federated_rounds_aggregated_total", $"job=\"{jobId}\""));
         Assert.Equal(1, Value(text, "federated_updates_accepted_total", $"job=\"{jobId}\""));
         Assert.Equal(1, Value(text, "federated_aggregation_duration_seconds_count", $"job=\"{jobId}\""));
+        Assert.Equal(0, Value(text, "federated_clients_active", $"job=\"{jobId}\"")); // the job is complete
         Assert.True(Value(text, "federated_updates_refused_total", "reason=\"invalid_argument\"") >= 1, "the wrong-rank upload is counted as refused");
         Assert.True(Value(text, "federated_bytes_received_bytes_total", null) >= update.Length, "the accepted update's bytes are counted as received");
         Assert.True(Value(text, "federated_poll_wait_duration_seconds_count", "outcome=\"task\"") >= 1, "the poll that got the task is timed");
