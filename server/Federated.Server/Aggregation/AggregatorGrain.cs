@@ -4,6 +4,7 @@ using Federated.Core.Adapters;
 using Federated.Core.Aggregation;
 using Federated.Core.Tensors;
 using Federated.Server.Hosting;
+using Federated.Server.Observability;
 using Federated.Server.Storage;
 using Microsoft.Extensions.Options;
 
@@ -16,13 +17,14 @@ namespace Federated.Server.Aggregation;
 /// holds a shard at a time); the parts are then joined into one stored payload each.
 /// </summary>
 [GrainType("aggregator")]
-public sealed partial class AggregatorGrain(AdapterStore store, IOptions<ServerOptions> options, ILogger<AggregatorGrain> logger) : Grain, IAggregatorGrain
+public sealed partial class AggregatorGrain(AdapterStore store, IOptions<ServerOptions> options, FederatedMetrics metrics, ILogger<AggregatorGrain> logger) : Grain, IAggregatorGrain
 {
     public async Task<AggregationResult> Aggregate(int round, string strategy, AggregationInput[] inputs, int[] clientRanks, double scale)
     {
         if (!(scale > 0) || !double.IsFinite(scale))
             throw new ArgumentOutOfRangeException(nameof(scale), scale, $"round {round}: the aggregation scale must be a positive finite number");
         var jobId = this.GetPrimaryKeyString();
+        var started = metrics.Timestamp();
         var weights = AggregationWeights.Normalise(inputs.Select(i => (i.Weight, $"client '{i.ClientId}'")).ToList());
         AggregationStrategies.Create(strategy); // an unknown name fails here, before any work
         // The shards seek into the updates, so they cannot check hashes as they read: check each once here.
@@ -53,6 +55,7 @@ public sealed partial class AggregatorGrain(AdapterStore store, IOptions<ServerO
                 kept.Add(viewSha);
             }
             var rankOfGlobal = shards.Max(s => s.GlobalRank);
+            metrics.RoundAggregated(jobId, started);
             LogAggregated(logger, jobId, round, strategy, inputs.Length, plan.Count, rankOfGlobal, size, views.Count);
             return new AggregationResult(sha256, size, rankOfGlobal, weights, [.. views]);
         }

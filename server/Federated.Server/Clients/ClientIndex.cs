@@ -36,6 +36,9 @@ public sealed class ClientIndex(IOptions<ServerOptions> options)
 
     public int Count => _clients.Count;
 
+    /// <summary>Jobs whose scheduler has said something of its clients.</summary>
+    public ICollection<string> JobIds => _jobs.Keys;
+
     /// <summary>True while <see cref="RebuildAsync"/> is still reading the persisted clients after a restart.</summary>
     public bool Rebuilding => _rebuilding;
 

@@ -1,5 +1,4 @@
 using System.IO.Compression;
-using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Security.Cryptography;
@@ -11,6 +10,7 @@ using Federated.Contracts.Jobs;
 using Federated.Core.Adapters;
 using Federated.Core.Adapters.Peft;
 using Federated.Protos.V1;
+using Federated.Server.Jobs;
 using Federated.Server.Storage;
 using Federated.Server.Transport;
 using Google.Protobuf;
@@ -23,14 +23,14 @@ using Orleans.Dashboard;
 namespace Federated.Server.Dashboard;
 
 /// <summary>
-/// The dashboard's HTTP side: embedded static pages under /dashboard/, JSON and server-sent events under
-/// /dashboard/api/, cookie sign-in, antiforgery on every state-changing request, and Orleans' own dashboard.
+/// The dashboard's HTTP side: embedded static pages under /dashboard/ (<see cref="DashboardStaticFiles"/>), JSON
+/// and server-sent events under /dashboard/api/, cookie sign-in, antiforgery on every state-changing request,
+/// and Orleans' own dashboard.
 /// </summary>
 public static partial class DashboardEndpoints
 {
     public const string Prefix = "/dashboard";
     private const string AntiforgeryHeader = "X-CSRF-TOKEN";
-    private static readonly string ResourcePrefix = "dashboard/";
 
     /// <summary>Reads and checks the options; registers services when the dashboard is enabled. Returns the options.</summary>
     public static DashboardOptions AddDashboard(WebApplicationBuilder builder)
@@ -89,11 +89,10 @@ public static partial class DashboardEndpoints
         if (app.Services.GetRequiredService<GeneratedPassword>().Value is { } generated)
             LogGeneratedPassword(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Federated.Server.Dashboard"), OperatorCredentials.DefaultUser, generated);
 
+        DashboardStaticFiles.Use(app);
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapOrleansDashboard(routePrefix: options.OrleansPath).RequireAuthorization();
-
-        app.MapGet($"{Prefix}/{{*file}}", ServeFile);
 
         var api = app.MapGroup($"{Prefix}/api");
         api.MapGet("/session", Session);
@@ -212,7 +211,7 @@ public static partial class DashboardEndpoints
         }
     }
 
-    private static async Task<IResult> CreateJob(HttpContext context, IGrainFactory grains)
+    private static async Task<IResult> CreateJob(HttpContext context, JobCreation creation)
     {
         JobSpec spec;
         try
@@ -226,8 +225,7 @@ public static partial class DashboardEndpoints
         }
         try
         {
-            var jobId = string.IsNullOrEmpty(spec.JobId) ? $"job-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}" : Identifiers.Require(spec.JobId, "job_id");
-            var job = await grains.GetGrain<IJobGrain>(jobId).Create(ProtoMapping.ToConfig(spec));
+            var job = await creation.CreateAsync(spec);
             return Results.Ok(new { id = job.JobId });
         }
         catch (FederatedException e)
@@ -313,40 +311,10 @@ public static partial class DashboardEndpoints
 
     private static IResult Error(FederatedException e)
     {
-        var status = e.Error switch
-        {
-            FederatedError.NotFound => StatusCodes.Status404NotFound,
-            FederatedError.AlreadyExists or FederatedError.FailedPrecondition => StatusCodes.Status409Conflict,
-            _ => StatusCodes.Status400BadRequest,
-        };
         // Validator messages start with the field's name: "rounds: must be between 1 and …", "scheduler.rank_tiers[1].rank: …".
         var colon = e.Message.IndexOf(':', StringComparison.Ordinal);
         var field = colon > 0 && e.Message[..colon].All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '_' or '.' or '[' or ']') ? e.Message[..colon] : null;
-        return Results.Json(new ErrorView(e.Message, field), statusCode: status);
-    }
-
-    private static IResult ServeFile(string? file, HttpContext context)
-    {
-        if (string.IsNullOrEmpty(file) && !context.Request.Path.Value!.EndsWith('/'))
-            return Results.Redirect($"{Prefix}/"); // the pages' relative links need the slash
-        var name = string.IsNullOrEmpty(file) ? "index.html" : file;
-        var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(ResourcePrefix + name);
-        if (stream is null)
-            return Results.NotFound();
-        var headers = context.Response.Headers;
-        headers.XContentTypeOptions = "nosniff";
-        headers.XFrameOptions = "DENY";
-        headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'";
-        headers.CacheControl = "no-cache";
-        var type = Path.GetExtension(name) switch
-        {
-            ".html" => "text/html; charset=utf-8",
-            ".js" => "text/javascript; charset=utf-8",
-            ".css" => "text/css; charset=utf-8",
-            ".svg" => "image/svg+xml",
-            _ => "application/octet-stream",
-        };
-        return Results.Stream(stream, type);
+        return Results.Json(new ErrorView(e.Message, field), statusCode: ErrorStatus.Http(e.Error));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dashboard sign-in: user '{User}', password '{Password}' (made up at start-up because Server:Dashboard:GeneratePassword is set; configure Server:Dashboard:Password instead)")]

@@ -4,9 +4,11 @@ using Federated.Server.Clients;
 using Federated.Server.Dashboard;
 using Federated.Server.Jobs;
 using Federated.Server.Models;
+using Federated.Server.Observability;
 using Federated.Server.Storage;
 using Federated.Server.Transport;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Serilog;
 
@@ -48,6 +50,8 @@ public static class FederatedServerHost
 
         builder.Services.AddSingleton(time ?? TimeProvider.System);
         var dashboard = DashboardEndpoints.AddDashboard(builder);
+        var metrics = MetricsEndpoint.Add(builder);
+        HealthEndpoints.Add(builder.Services);
 
         builder.UseOrleans(silo =>
         {
@@ -58,6 +62,7 @@ public static class FederatedServerHost
         });
 
         builder.Services.AddSingleton<ClientIndex>();
+        builder.Services.AddSingleton<JobCreation>();
         builder.Services.AddSingleton(new AdapterStore(Path.Combine(options.DataPath, "adapters")));
         builder.Services.AddSingleton<BaseModelRegistry>();
         builder.Services.AddSingleton(new EvaluationSources(options));
@@ -71,9 +76,10 @@ public static class FederatedServerHost
         });
 
         var app = builder.Build();
+        MetricsEndpoint.Use(app, metrics, options.HttpPort);
         app.MapGrpcService<CoordinatorService>();
         app.MapGrpcService<OperatorService>();
-        app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
+        HealthEndpoints.Map(app);
         DashboardEndpoints.MapDashboard(app, dashboard);
         app.MapGet("/", () => Results.Text($"Federated coordinator. gRPC (HTTP/2) on port {options.GrpcPort}; data in {options.DataPath}.\n"));
         return app;

@@ -4,6 +4,7 @@ using Federated.Contracts.Jobs;
 using Federated.Server.Coordination;
 using Federated.Server.Hosting;
 using Federated.Server.Models;
+using Federated.Server.Observability;
 
 namespace Federated.Server.Jobs;
 
@@ -17,6 +18,7 @@ public sealed partial class JobGrain(
     BaseModelRegistry models,
     EvaluationSources sources,
     TimeProvider time,
+    FederatedMetrics metrics,
     ILogger<JobGrain> logger) : Grain, IJobGrain
 {
     private readonly ChangeSignal _changed = new();
@@ -79,8 +81,12 @@ public sealed partial class JobGrain(
             state.State.Status = JobStatusKind.Completed;
         state.State.Version++;
         await state.WriteStateAsync();
+        metrics.RoundCommitted(JobId);
         if (completed)
+        {
+            metrics.JobStatusChanged(JobId, settled: true);
             await GrainFactory.GetGrain<IJobDirectoryGrain>(0).SetActive(JobId, active: false);
+        }
         LogRound(logger, JobId, record.Round, record.StackedRank, record.Participants.Length, record.UpdateSha256);
         _changed.Notify();
         return Snapshot();
@@ -107,6 +113,7 @@ public sealed partial class JobGrain(
         state.State.Events.Add(new JobEvent(time.GetUtcNow(), message));
         state.State.Version++;
         await state.WriteStateAsync();
+        metrics.JobStatusChanged(JobId, settled: Snapshot().IsSettled);
         await GrainFactory.GetGrain<IJobDirectoryGrain>(0).SetActive(JobId, active);
         LogStatus(logger, JobId, to);
         _changed.Notify();

@@ -1,4 +1,5 @@
 using Federated.Protos.V1;
+using Federated.Server.Observability;
 using Federated.Server.Storage;
 using Google.Protobuf;
 using Grpc.Core;
@@ -8,7 +9,7 @@ namespace Federated.Server.Transport;
 /// <summary>Streams a stored adapter as one header message and then data chunks.</summary>
 public static class AdapterStreaming
 {
-    public static async Task SendAsync(AdapterStore store, string sha256, IServerStreamWriter<AdapterChunk> responseStream, int chunkBytes, CancellationToken cancellationToken)
+    public static async Task SendAsync(AdapterStore store, string sha256, IServerStreamWriter<AdapterChunk> responseStream, int chunkBytes, FederatedMetrics metrics, CancellationToken cancellationToken)
     {
         await using var stream = store.OpenRead(sha256);
         await responseStream.WriteAsync(new AdapterChunk
@@ -18,6 +19,9 @@ public static class AdapterStreaming
         var buffer = new byte[chunkBytes];
         int read;
         while ((read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
+        {
             await responseStream.WriteAsync(new AdapterChunk { Data = ByteString.CopyFrom(buffer, 0, read) }, cancellationToken);
+            metrics.BytesSent(read);
+        }
     }
 }

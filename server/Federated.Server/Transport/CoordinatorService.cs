@@ -6,6 +6,7 @@ using Federated.Contracts.Jobs;
 using Federated.Contracts.Scheduling;
 using Federated.Protos.V1;
 using Federated.Server.Hosting;
+using Federated.Server.Observability;
 using Federated.Server.Storage;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
@@ -17,6 +18,7 @@ public sealed partial class CoordinatorService(
     IGrainFactory grains,
     AdapterStore store,
     UpdateReceiver receiver,
+    FederatedMetrics metrics,
     IOptions<ServerOptions> options,
     TimeProvider time,
     ILogger<CoordinatorService> logger) : Coordinator.CoordinatorBase
@@ -45,6 +47,14 @@ public sealed partial class CoordinatorService(
     }
 
     public override async Task<PollTaskReply> PollTask(PollTaskRequest request, ServerCallContext context)
+    {
+        var started = metrics.Timestamp();
+        var reply = await Poll(request, context);
+        metrics.PollAnswered(started, gotTask: reply.OutcomeCase == PollTaskReply.OutcomeOneofCase.Task);
+        return reply;
+    }
+
+    private async Task<PollTaskReply> Poll(PollTaskRequest request, ServerCallContext context)
     {
         var clientId = await RequireEnrolled(request.ClientId);
         var wait = TimeSpan.FromSeconds(Math.Clamp(request.WaitSeconds, 0, options.Value.MaxPollWaitSeconds));
@@ -82,7 +92,7 @@ public sealed partial class CoordinatorService(
     public override async Task DownloadAdapter(DownloadAdapterRequest request, IServerStreamWriter<AdapterChunk> responseStream, ServerCallContext context)
     {
         await RequireEnrolled(request.ClientId);
-        await AdapterStreaming.SendAsync(store, request.Sha256, responseStream, options.Value.MaxChunkBytes, context.CancellationToken);
+        await AdapterStreaming.SendAsync(store, request.Sha256, responseStream, options.Value.MaxChunkBytes, metrics, context.CancellationToken);
     }
 
     public override Task<UploadUpdateReply> UploadUpdate(IAsyncStreamReader<UploadUpdateRequest> requestStream, ServerCallContext context)

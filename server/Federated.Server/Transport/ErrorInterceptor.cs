@@ -46,16 +46,6 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
         }
     }
 
-    public static StatusCode ToStatusCode(FederatedError error) => error switch
-    {
-        FederatedError.NotFound => StatusCode.NotFound,
-        FederatedError.FailedPrecondition => StatusCode.FailedPrecondition,
-        FederatedError.AlreadyExists => StatusCode.AlreadyExists,
-        FederatedError.ResourceExhausted => StatusCode.ResourceExhausted,
-        FederatedError.DataLoss => StatusCode.DataLoss,
-        _ => StatusCode.InvalidArgument,
-    };
-
     private RpcException? Translate(Exception exception, ServerCallContext context)
     {
         switch (exception)
@@ -64,7 +54,7 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
                 return null;
             case FederatedException f:
                 LogRefused(logger, context.Method, f.Error.ToString(), f.Message);
-                return new RpcException(new Status(ToStatusCode(f.Error), f.Message));
+                return new RpcException(new Status(ErrorStatus.Grpc(f.Error), f.Message));
             case AdapterFormatException or SafeTensorsFormatException or DataFormatException:
                 LogRefused(logger, context.Method, nameof(FederatedError.InvalidArgument), exception.Message);
                 return new RpcException(new Status(StatusCode.InvalidArgument, exception.Message));

@@ -1,8 +1,9 @@
-using System.Security.Cryptography;
 using Federated.Contracts;
 using Federated.Contracts.Compaction;
 using Federated.Contracts.Jobs;
 using Federated.Server.Hosting;
+using Federated.Server.Jobs;
+using Federated.Server.Observability;
 using Federated.Server.Storage;
 using Microsoft.Extensions.Options;
 using Federated.Protos.V1;
@@ -11,16 +12,14 @@ using Grpc.Core;
 namespace Federated.Server.Transport;
 
 /// <summary>The operators' door: create, inspect and watch jobs.</summary>
-public sealed class OperatorService(IGrainFactory grains, AdapterStore store, IOptions<ServerOptions> options) : Operator.OperatorBase
+public sealed class OperatorService(IGrainFactory grains, JobCreation creation, AdapterStore store, FederatedMetrics metrics, IOptions<ServerOptions> options) : Operator.OperatorBase
 {
     private static readonly TimeSpan WatchSlice = TimeSpan.FromSeconds(15);
 
     public override async Task<JobStatus> CreateJob(CreateJobRequest request, ServerCallContext context)
     {
         var spec = request.Spec ?? throw Contracts.Errors.FederatedException.Invalid("spec is required");
-        var jobId = string.IsNullOrEmpty(spec.JobId) ? NewJobId() : Identifiers.Require(spec.JobId, "job_id");
-        var snapshot = await grains.GetGrain<IJobGrain>(jobId).Create(ProtoMapping.ToConfig(spec));
-        return ProtoMapping.ToStatus(snapshot);
+        return ProtoMapping.ToStatus(await creation.CreateAsync(spec));
     }
 
     public override async Task<JobStatus> GetJob(GetJobRequest request, ServerCallContext context)
@@ -55,9 +54,6 @@ public sealed class OperatorService(IGrainFactory grains, AdapterStore store, IO
         if (request.ThroughRound < 0)
             throw Contracts.Errors.FederatedException.Invalid($"through_round must be 0 (the last) or a round number, got {request.ThroughRound}");
         var global = await grains.GetGrain<ICompactionGrain>(jobId).GetGlobal(request.ThroughRound);
-        await AdapterStreaming.SendAsync(store, global.Sha256, responseStream, options.Value.MaxChunkBytes, context.CancellationToken);
+        await AdapterStreaming.SendAsync(store, global.Sha256, responseStream, options.Value.MaxChunkBytes, metrics, context.CancellationToken);
     }
-
-    private static string NewJobId()
-        => $"job-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
 }

@@ -15,6 +15,9 @@ public sealed class TokenInterceptor(IOptions<ServerOptions> options) : Intercep
 {
     private const string OperatorPrefix = "/federated.v1.Operator/";
 
+    /// <summary>Load balancers and orchestrators probe without a token; health tells nothing secret.</summary>
+    private const string HealthPrefix = "/grpc.health.v1.Health/";
+
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
         Check(context);
@@ -35,6 +38,8 @@ public sealed class TokenInterceptor(IOptions<ServerOptions> options) : Intercep
 
     private void Check(ServerCallContext context)
     {
+        if (context.Method.StartsWith(HealthPrefix, StringComparison.Ordinal))
+            return;
         var isOperator = context.Method.StartsWith(OperatorPrefix, StringComparison.Ordinal);
         var expected = isOperator ? options.Value.OperatorToken : options.Value.ClientToken;
         if (string.IsNullOrEmpty(expected))

@@ -8,6 +8,7 @@ using Federated.Core.Model;
 using Federated.Protos.V1;
 using Federated.Server.Hosting;
 using Federated.Server.Models;
+using Federated.Server.Observability;
 using Federated.Server.Storage;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
@@ -20,12 +21,30 @@ namespace Federated.Server.Transport;
 /// and the bytes go to a temporary file that becomes a stored adapter only when all checks pass. A refused
 /// or broken upload changes nothing the server had accepted before.
 /// </summary>
-public sealed partial class UpdateReceiver(IGrainFactory grains, AdapterStore store, BaseModelRegistry models, IOptions<ServerOptions> options, ILogger<UpdateReceiver> logger)
+public sealed partial class UpdateReceiver(IGrainFactory grains, AdapterStore store, BaseModelRegistry models, IOptions<ServerOptions> options, FederatedMetrics metrics, ILogger<UpdateReceiver> logger)
 {
     /// <summary>Room allowed for the safetensors header on top of the factors' bytes.</summary>
     private const long HeaderAllowance = 1024 * 1024;
 
     public async Task<UploadUpdateReply> ReceiveAsync(IAsyncStreamReader<UploadUpdateRequest> requests, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ReceiveCheckedAsync(new CountingUploadReader(requests, metrics), cancellationToken);
+        }
+        catch (FederatedException e)
+        {
+            metrics.UpdateRefused(e.Error);
+            throw;
+        }
+        catch (Exception e) when (e is AdapterFormatException or Core.Tensors.SafeTensorsFormatException)
+        {
+            metrics.UpdateRefused(FederatedError.InvalidArgument);
+            throw;
+        }
+    }
+
+    private async Task<UploadUpdateReply> ReceiveCheckedAsync(IAsyncStreamReader<UploadUpdateRequest> requests, CancellationToken cancellationToken)
     {
         if (!await requests.MoveNext(cancellationToken))
             throw FederatedException.Invalid("the upload stream is empty; it must start with a header");
@@ -85,6 +104,8 @@ public sealed partial class UpdateReceiver(IGrainFactory grains, AdapterStore st
             NumSamples = header.NumSamples,
             Stats = ProtoMapping.ToStats(header.Stats),
         });
+        if (!receipt.Duplicate)
+            metrics.UpdateAccepted(header.JobId);
         LogReceived(logger, header.ClientId, header.JobId, header.Round, sha256, size, receipt.Duplicate);
         return new UploadUpdateReply { Sha256 = sha256, Duplicate = receipt.Duplicate, Message = receipt.Message };
     }
