@@ -56,6 +56,7 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
         EosId = Named("eos_token", EosToken);
         PadId = config.Pad is null ? EosId : Named("pad_token", config.Pad);
         ChatTemplate = config.ChatTemplate;
+        Template = config.ChatTemplate is null ? null : ModelChatTemplate.Parse(config.ChatTemplate, config.Bos, config.Eos, config.Pad, configFile);
         _cleanUpSpaces = config.CleanUpSpaces;
     }
 
@@ -78,9 +79,15 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
     /// <summary>The Jinja chat template from tokenizer_config.json, or null.</summary>
     public string? ChatTemplate { get; }
 
-    public ChatFormat ChatFormat => ChatFormats.Detect(ChatTemplate);
+    /// <summary>The chat template, parsed, or null where tokenizer_config.json has none.</summary>
+    public ModelChatTemplate? Template { get; }
 
-    public string Description => $"{Kind} tokenizer with {VocabSize} ids";
+    /// <summary>How examples are laid out for this model: its own chat template, else the plain fallback.</summary>
+    public ChatFormat ChatFormat => Template is null ? ChatFormat.Plain : ChatFormat.Template;
+
+    /// <summary>What was loaded and which chat format will be used, for logs.</summary>
+    public string Description
+        => $"{Kind} tokenizer with {VocabSize} ids, " + (Template is null ? "no chat_template: plain \"### Instruction:\" fallback" : "the model's chat_template");
 
     /// <summary>Loads a folder holding tokenizer.json (and optionally tokenizer_config.json), or a tokenizer.json file.</summary>
     public static HuggingFaceTokenizer Load(string path)
@@ -154,6 +161,15 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
                 text.Replace(from, to);
         }
         return text.ToString();
+    }
+
+    /// <summary>The added token (special or not) that starts at <paramref name="index"/> of <paramref name="text"/>, longest first, or null.</summary>
+    public string? AddedTokenAt(string text, int index)
+    {
+        if (_addedPattern is null || index >= text.Length)
+            return null;
+        var match = _addedPattern.Match(text, index);
+        return match.Success && match.Index == index ? match.Value : null;
     }
 
     /// <summary>The id of a token string (an added token or a vocabulary entry), or null.</summary>

@@ -66,9 +66,12 @@ public sealed class ReferenceTokenizerTests
         throw new DirectoryNotFoundException($"../shared/tokenizers/{family} was not found above {AppContext.BaseDirectory}");
     }
 
+    // Loading a 262k-entry vocabulary takes seconds on this machine; the test classes share one load per family.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<HuggingFaceTokenizer>> Loaded = new();
+
     internal static (HuggingFaceTokenizer Tokenizer, string[] Corpus, JsonElement Reference) Load(string family)
     {
-        var tokenizer = HuggingFaceTokenizer.Load(TokenizerFolder(family));
+        var tokenizer = Loaded.GetOrAdd(family, f => new Lazy<HuggingFaceTokenizer>(() => HuggingFaceTokenizer.Load(TokenizerFolder(f)))).Value;
         var corpus = JsonSerializer.Deserialize<string[]>(File.ReadAllText(Path.Combine(ReferenceFolder, "corpus.json")))!;
         var reference = JsonDocument.Parse(File.ReadAllText(Path.Combine(ReferenceFolder, family + ".json"))).RootElement;
         return (tokenizer, corpus, reference);

@@ -15,6 +15,7 @@ env.localModelPath = resolve(here, "../../../../../shared/tokenizers") + "/";
 const families = ["llama2", "llama3", "llama3_1", "qwen3", "gemma3", "deepseek_v3"];
 const texts = corpus();
 writeFileSync(join(here, "corpus.json"), JSON.stringify(texts, null, 0) + "\n");
+writeFileSync(join(here, "conversations.json"), JSON.stringify(conversations, null, 1) + "\n");
 for (const family of families) {
   const tokenizer = await AutoTokenizer.from_pretrained(family);
   const encode = texts.map(t => tokenizer.encode(t, { add_special_tokens: false }));
@@ -25,7 +26,7 @@ for (const family of families) {
     for (const c of conversations) {
       for (const generation of [false, true]) {
         const text = tokenizer.apply_chat_template(c.messages, { tokenize: false, add_generation_prompt: generation });
-        const ids = tokenizer.apply_chat_template(c.messages, { tokenize: true, add_generation_prompt: generation, return_tensor: false });
+        const ids = tokenizer.apply_chat_template(c.messages, { tokenize: true, add_generation_prompt: generation, return_tensor: false, return_dict: false });
         chats.push({ name: c.name, generation, text, ids });
       }
     }
