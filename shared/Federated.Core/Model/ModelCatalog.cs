@@ -47,7 +47,7 @@ public static class ModelCatalog
         try
         {
             var tokenizer = HuggingFaceTokenizer.Load(directory);
-            return new ModelTextFormat(tokenizer, tokenizer.ChatFormat, tokenizer.Description);
+            return new ModelTextFormat(tokenizer, tokenizer.ChatFormat, tokenizer.Description) { Template = tokenizer.Template };
         }
         catch (TokenizerFormatException e)
         {

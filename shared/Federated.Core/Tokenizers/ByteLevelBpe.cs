@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.RegularExpressions;
 using Microsoft.ML.Tokenizers;
 
 namespace Federated.Core.Tokenizers;
@@ -33,7 +32,7 @@ internal sealed class ByteLevelBpe : ISegmentModel
     }
 
     private readonly BpeTokenizer _bpe;
-    private readonly IsolatingRegexPreTokenizer _preTokenizer;
+    private readonly SplittingPreTokenizer _preTokenizer;
     private readonly IReadOnlyDictionary<string, int>? _wholeWords;
     private readonly bool _addPrefixSpace;
 
@@ -41,10 +40,10 @@ internal sealed class ByteLevelBpe : ISegmentModel
     /// Hugging Face's ignore_merges (Llama 3): a piece that is itself in the vocabulary is one token, whatever
     /// the merges would make of it. Microsoft.ML.Tokenizers has no such option, so it is done here.
     /// </param>
-    public ByteLevelBpe(IReadOnlyDictionary<string, int> vocabulary, IReadOnlyList<string> merges, IReadOnlyList<Regex> splits, bool addPrefixSpace, bool ignoreMerges)
+    public ByteLevelBpe(IReadOnlyDictionary<string, int> vocabulary, IReadOnlyList<string> merges, PreTokenizerSplits splits, bool addPrefixSpace, bool ignoreMerges)
     {
         _addPrefixSpace = addPrefixSpace;
-        _preTokenizer = new IsolatingRegexPreTokenizer(splits);
+        _preTokenizer = new SplittingPreTokenizer(splits);
         _wholeWords = ignoreMerges ? vocabulary : null;
         var options = new BpeOptions(vocabulary)
         {
@@ -75,43 +74,19 @@ internal sealed class ByteLevelBpe : ISegmentModel
 
     private static string Symbols(string piece) => new([.. Encoding.UTF8.GetBytes(piece).Select(b => ByteSymbol(b))]);
 
+    public string DecodeAdded(string content) => content;
+
     public string Decode(IReadOnlyList<int> ids, bool atStart)
     {
         var text = _bpe.Decode(ids, considerSpecialTokens: false);
         return _addPrefixSpace && atStart && text.StartsWith(' ') ? text[1..] : text;
     }
 
-    /// <summary>Hugging Face's Split with behavior "Isolated": every match is a piece, and so is every gap between matches.</summary>
-    private sealed class IsolatingRegexPreTokenizer(IReadOnlyList<Regex> splits) : PreTokenizer
+    /// <summary>The pre-tokenizer's splits, in the shape Microsoft.ML.Tokenizers asks for.</summary>
+    private sealed class SplittingPreTokenizer(PreTokenizerSplits splits) : PreTokenizer
     {
-        public override IEnumerable<(int Offset, int Length)> PreTokenize(string text) => Split(text);
+        public override IEnumerable<(int Offset, int Length)> PreTokenize(string text) => splits.Split(text);
 
-        public override IEnumerable<(int Offset, int Length)> PreTokenize(ReadOnlySpan<char> text) => Split(text.ToString());
-
-        private List<(int Offset, int Length)> Split(string text)
-        {
-            var pieces = new List<(int Offset, int Length)> { (0, text.Length) };
-            foreach (var regex in splits)
-            {
-                var next = new List<(int Offset, int Length)>();
-                foreach (var (offset, length) in pieces)
-                {
-                    int at = offset, end = offset + length;
-                    for (var match = regex.Match(text, offset, length); match.Success; match = match.NextMatch())
-                    {
-                        if (match.Length == 0)
-                            continue;
-                        if (match.Index > at)
-                            next.Add((at, match.Index - at));
-                        next.Add((match.Index, match.Length));
-                        at = match.Index + match.Length;
-                    }
-                    if (at < end)
-                        next.Add((at, end - at));
-                }
-                pieces = next;
-            }
-            return pieces.Where(p => p.Length > 0).ToList();
-        }
+        public override IEnumerable<(int Offset, int Length)> PreTokenize(ReadOnlySpan<char> text) => splits.Split(text.ToString());
     }
 }

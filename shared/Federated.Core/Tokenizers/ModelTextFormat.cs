@@ -8,11 +8,14 @@ namespace Federated.Core.Tokenizers;
 /// </summary>
 public sealed record ModelTextFormat(ITextTokenizer Tokenizer, ChatFormat Format, string Description)
 {
+    /// <summary>The model's chat template; set where <see cref="Format"/> is <see cref="ChatFormat.Template"/>.</summary>
+    public ModelChatTemplate? Template { get; init; }
+
     /// <summary>The built-in models' format: byte tokens, prompt and completion back to back.</summary>
     public static ModelTextFormat Builtin { get; } = new(ByteTokenizer.Instance, ChatFormat.Raw, "byte tokenizer, raw prompt + completion");
 
-    public TokenizedExample Tokenize(TextExample example, int maxTokens) => TokenizedExample.From(example, Tokenizer, Format, maxTokens);
+    public TokenizedExample Tokenize(TextExample example, int maxTokens) => TokenizedExample.From(example, Tokenizer, Format, maxTokens, Template);
 
     public IReadOnlyList<TokenizedExample> TokenizeAll(IEnumerable<TextExample> examples, int maxTokens)
-        => TokenizedExample.FromAll(examples, Tokenizer, Format, maxTokens);
+        => TokenizedExample.FromAll(examples, Tokenizer, Format, maxTokens, Template);
 }

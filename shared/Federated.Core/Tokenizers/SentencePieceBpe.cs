@@ -14,16 +14,18 @@ internal sealed class SentencePieceBpe(
     bool byteFallback,
     int? unknownId,
     bool fuseUnknown,
-    MetaspaceSettings metaspace) : ISegmentModel
+    MetaspaceSettings metaspace,
+    PreTokenizerSplits splits) : ISegmentModel
 {
     public const char Space = '▁';
 
     private readonly Dictionary<int, string> _pieces = vocabulary.ToDictionary(p => p.Value, p => p.Key);
 
-    // Without a splitting pre-tokenizer, merges run over whole text. Where no piece holds a "▁" after other
-    // characters (true of vocabularies trained with whitespace splitting, as Llama 2's), no merge can cross the
-    // start of a word, so words are merged one by one with the same result and without quadratic cost.
-    private readonly bool _wordsAreIndependent = !vocabulary.Keys.Any(p => p.TrimStart(Space).Contains(Space));
+    // Without a splitting pre-tokenizer, merges run over whole text. Every merged symbol is a vocabulary piece,
+    // so no merge can join a character c to a following "▁" unless some piece holds c then "▁"; the text is
+    // cut before every other "▁" and merged piece by piece, with the same result and without quadratic cost.
+    // (Llama 2: only "▁▁…" pieces, so words; Gemma 3: also ">▁</".)
+    private readonly HashSet<char> _joinsFollowingSpace = [.. vocabulary.Keys.SelectMany(p => Enumerable.Range(1, Math.Max(0, p.Length - 1)).Where(i => p[i] == Space).Select(i => p[i - 1]))];
 
     public int[] Encode(string segment, bool first)
     {
@@ -31,10 +33,16 @@ internal sealed class SentencePieceBpe(
         if (metaspace.Prepend == PrependScheme.Always || (metaspace.Prepend == PrependScheme.First && first))
             text = Space + text;
         var ids = new List<int>();
-        foreach (var word in metaspace.Split ? SplitBeforeSpaces(text, afterTextOnly: false) : _wordsAreIndependent ? SplitBeforeSpaces(text, afterTextOnly: true) : [text])
-            EncodeWord(word, ids);
+        foreach (var (offset, length) in splits.Split(text))
+        {
+            var piece = text.Substring(offset, length);
+            foreach (var word in SplitBeforeSpaces(piece, metaspace.Split ? null : _joinsFollowingSpace))
+                EncodeWord(word, ids);
+        }
         return [.. ids];
     }
+
+    public string DecodeAdded(string content) => content.Replace(Space, ' ');
 
     public string Decode(IReadOnlyList<int> ids, bool atStart)
     {
@@ -105,13 +113,13 @@ internal sealed class SentencePieceBpe(
         }
     }
 
-    /// <summary>Pieces that each start at a "▁" (Metaspace's split), or with <paramref name="afterTextOnly"/> at a "▁" that follows another character.</summary>
-    private static IEnumerable<string> SplitBeforeSpaces(string text, bool afterTextOnly)
+    /// <summary>Pieces that each start at a "▁" (Metaspace's split, <paramref name="joins"/> null), or at a "▁" whose preceding character is not in <paramref name="joins"/>.</summary>
+    private static IEnumerable<string> SplitBeforeSpaces(string text, HashSet<char>? joins)
     {
         int start = 0;
         for (int i = 1; i < text.Length; i++)
         {
-            if (text[i] == Space && !(afterTextOnly && text[i - 1] == Space))
+            if (text[i] == Space && !(joins is not null && joins.Contains(text[i - 1])))
             {
                 yield return text[start..i];
                 start = i;
@@ -147,6 +155,9 @@ internal sealed record MetaspaceSettings(PrependScheme Prepend, bool Split);
 /// <summary>The model part of a tokenizer: encodes text that holds no added tokens, and decodes the model's ids.</summary>
 internal interface ISegmentModel
 {
+    /// <summary>How a non-special added token reads in decoded text (the decoder runs over it too).</summary>
+    string DecodeAdded(string content);
+
     /// <param name="first">Whether the segment starts the text (SentencePiece's "first" prepend scheme).</param>
     int[] Encode(string segment, bool first);
 

@@ -15,35 +15,35 @@ public sealed class ChatLayoutTests : IDisposable
 
     public void Dispose() => _files.Dispose();
 
-    [Theory]
-    [InlineData(ChatFormat.ChatMl, "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello<|im_end|>\n<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n", "4<|im_end|>")]
-    [InlineData(ChatFormat.Llama3, "<|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\nHello<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nWhat is 2+2?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n", "4<|eot_id|>")]
-    [InlineData(ChatFormat.Plain, "Be brief.\n\n### Instruction:\nHi\n\n### Response:\nHello\n\n### Instruction:\nWhat is 2+2?\n\n### Response:\n", "4")]
-    public void Text_layouts_match_the_templates_and_only_the_last_reply_is_a_target(ChatFormat format, string prompt, string target)
+    private const string ChatMl = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
+
+    // Llama 2 chat's template as Hugging Face ships it: the system prompt inside the first [INST], BOS and EOS around each exchange.
+    private const string Llama2Chat = "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}{% set system_message = messages[0]['content'] %}{% else %}{% set loop_messages = messages %}{% set system_message = false %}{% endif %}{% for message in loop_messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}{% if loop.index0 == 0 and system_message != false %}{% set content = '<<SYS>>\\n' + system_message + '\\n<</SYS>>\\n\\n' + message['content'] %}{% else %}{% set content = message['content'] %}{% endif %}{% if message['role'] == 'user' %}{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}{% elif message['role'] == 'assistant' %}{{ ' '  + content.strip() + ' ' + eos_token }}{% endif %}{% endfor %}";
+
+    [Fact]
+    public void The_plain_layout_has_headings_and_only_the_last_reply_is_a_target()
     {
-        var example = TokenizedExample.From(Conversation, ByteTokenizer.Instance, format, 1024);
+        var example = TokenizedExample.From(Conversation, ByteTokenizer.Instance, ChatFormat.Plain, 1024);
         var tokenizer = ByteTokenizer.Instance;
         Assert.Equal(ByteTokenizer.Bos, example.Tokens[0]);
-        Assert.Equal(prompt, tokenizer.Decode(example.Tokens[..example.PromptLength]));
-        Assert.Equal(target, tokenizer.Decode(example.Tokens[example.PromptLength..]));
-        // Formats whose turns end in a text marker add no EOS.
-        Assert.Equal(format == ChatFormat.Plain, example.Tokens[^1] == ByteTokenizer.Eos);
+        Assert.Equal("Be brief.\n\n### Instruction:\nHi\n\n### Response:\nHello\n\n### Instruction:\nWhat is 2+2?\n\n### Response:\n", tokenizer.Decode(example.Tokens[..example.PromptLength]));
+        Assert.Equal("4", tokenizer.Decode(example.Tokens[example.PromptLength..]));
+        Assert.Equal(ByteTokenizer.Eos, example.Tokens[^1]);
     }
 
     [Fact]
-    public void Llama2_and_Zephyr_put_BOS_and_EOS_ids_between_turns()
+    public void A_template_with_BOS_and_EOS_text_between_turns_gives_their_ids_and_trains_on_the_last_reply()
     {
-        var tokenizer = ByteTokenizer.Instance;
-        var llama2 = TokenizedExample.From(Conversation, tokenizer, ChatFormat.Llama2, 1024);
-        const int bos = ByteTokenizer.Bos, eos = ByteTokenizer.Eos;
-        int[] expected = [bos, .. tokenizer.Encode("[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nHi [/INST] Hello "), eos, bos, .. tokenizer.Encode("[INST] What is 2+2? [/INST]"), .. tokenizer.Encode(" 4 "), eos];
-        Assert.Equal(expected, llama2.Tokens);
-        Assert.Equal(expected.Length - 4, llama2.PromptLength);
-
-        var zephyr = TokenizedExample.From(Conversation, tokenizer, ChatFormat.Zephyr, 1024);
-        Assert.Equal("<|system|>\nBe brief.\n<|user|>\nHi\n<|assistant|>\nHello\n<|user|>\nWhat is 2+2?\n<|assistant|>\n", tokenizer.Decode(zephyr.Tokens[..zephyr.PromptLength]));
-        Assert.Equal(5, zephyr.Tokens.Count(t => t == eos));
-        Assert.Equal([.. tokenizer.Encode("4"), eos], zephyr.Tokens[zephyr.PromptLength..]);
+        var tokenizer = HuggingFaceTokenizer.Load(_files.Write(TokenizerFiles.SentencePiece(), new() { ["bos_token"] = "<s>", ["eos_token"] = "</s>", ["chat_template"] = Llama2Chat }));
+        var example = TokenizedExample.From(new TextExample("he", "hello world") { Context = [new(ChatRoles.System, "Be brief."), new(ChatRoles.User, "hi"), new(ChatRoles.Assistant, "hello")] }, tokenizer, ChatFormat.Template, 1024, tokenizer.Template);
+        Assert.Equal(2, example.Tokens.Count(t => t == 1));
+        Assert.Equal(2, example.Tokens.Count(t => t == 2));
+        Assert.Equal(1, example.Tokens[0]);
+        Assert.Equal("[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nhi [/INST] hello  [INST] he [/INST]", tokenizer.Decode(example.Tokens[..example.PromptLength]));
+        // " hello world </s>" after "[/INST]" is ▁hell o ▁wor l d ▁, then EOS.
+        Assert.Equal([273, 263, 272, 262, 266, 259, 2], example.Tokens[example.PromptLength..]);
+        var broken = new TextExample("he", "x") { Context = [new(ChatRoles.Assistant, "first")] };
+        Assert.Contains("Conversation roles must alternate", Assert.Throws<ArgumentException>(() => TokenizedExample.From(broken, tokenizer, ChatFormat.Template, 1024, tokenizer.Template)).Message);
     }
 
     [Fact]
@@ -60,7 +60,8 @@ public sealed class ChatLayoutTests : IDisposable
     [Fact]
     public void Plain_text_is_trained_on_every_token()
     {
-        var example = TokenizedExample.From(TextExample.PlainText("abc"), ByteTokenizer.Instance, ChatFormat.ChatMl, 64);
+        var template = ModelChatTemplate.Parse(ChatMl, null, "<|im_end|>", null, "test");
+        var example = TokenizedExample.From(TextExample.PlainText("abc"), ByteTokenizer.Instance, ChatFormat.Template, 64, template);
         Assert.Equal([ByteTokenizer.Bos, 'a', 'b', 'c', ByteTokenizer.Eos], example.Tokens);
         Assert.Equal(1, example.PromptLength);
     }
@@ -68,23 +69,12 @@ public sealed class ChatLayoutTests : IDisposable
     [Fact]
     public void ChatML_markers_become_special_ids_and_the_target_is_reply_plus_end_marker()
     {
-        var tokenizer = HuggingFaceTokenizer.Load(_files.Write(TokenizerFiles.ByteLevel()));
-        var example = TokenizedExample.From(new TextExample("hi", "hello world"), tokenizer, ChatFormat.ChatMl, 64);
+        var tokenizer = HuggingFaceTokenizer.Load(_files.Write(TokenizerFiles.ByteLevel(), new() { ["eos_token"] = "<|im_end|>", ["chat_template"] = ChatMl }));
+        var example = TokenizedExample.From(new TextExample("hi", "hello world"), tokenizer, ChatFormat.Template, 64, tokenizer.Template);
+        // The template's "\n" after the final <|im_end|> is left out: nothing is predicted from it.
         int[] expected = [301, .. "user\nhi".Select(c => (int)c), 302, '\n', 301, .. "assistant\n".Select(c => (int)c), 258, 'o', 261, 'l', 'd', 302];
         Assert.Equal(expected, example.Tokens);
         Assert.Equal(expected.Length - 6, example.PromptLength);
-    }
-
-    [Fact]
-    public void SentencePiece_Llama2_layout_starts_with_BOS_and_trains_on_the_reply()
-    {
-        var tokenizer = HuggingFaceTokenizer.Load(_files.Write(TokenizerFiles.SentencePiece()));
-        var example = TokenizedExample.From(new TextExample("he", "hello world"), tokenizer, ChatFormat.Llama2, 128);
-        Assert.Equal(1, example.Tokens[0]);
-        Assert.Equal(2, example.Tokens[^1]);
-        Assert.Equal("[INST] he [/INST] hello world ", tokenizer.Decode(example.Tokens));
-        // " hello world " after "[/INST]" is ▁hell o ▁wor l d ▁, then EOS.
-        Assert.Equal([273, 263, 272, 262, 266, 259, 2], example.Tokens[example.PromptLength..]);
     }
 
     [Fact]

@@ -37,14 +37,16 @@ public sealed class HuggingFaceTokenizerTests : IDisposable
     }
 
     [Fact]
-    public void An_NFC_normalizer_is_accepted_and_others_are_named()
+    public void Unicode_normalizers_are_applied_and_others_are_named()
     {
         var file = TokenizerFiles.ByteLevel();
         file["normalizer"] = new JsonObject { ["type"] = "NFC" };
         var tokenizer = HuggingFaceTokenizer.Load(_files.Write(file));
-        Assert.Equal([0xC3, 0xA9], tokenizer.Encode("é"));
-        file["normalizer"] = new JsonObject { ["type"] = "Lowercase" };
-        Assert.Contains("field \"normalizer.type\" is \"Lowercase\"", Assert.Throws<TokenizerFormatException>(() => HuggingFaceTokenizer.Load(_files.Write(file))).Message);
+        Assert.Equal([0xC3, 0xA9], tokenizer.Encode("e\u0301"));
+        file["normalizer"] = new JsonObject { ["type"] = "Sequence", ["normalizers"] = new JsonArray(new JsonObject { ["type"] = "NFKC" }, new JsonObject { ["type"] = "Lowercase" }) };
+        Assert.Equal("fi1".Select(c => (int)c), HuggingFaceTokenizer.Load(_files.Write(file)).Encode("ﬁ①"));
+        file["normalizer"] = new JsonObject { ["type"] = "BertNormalizer" };
+        Assert.Contains("field \"normalizer.type\" is \"BertNormalizer\"", Assert.Throws<TokenizerFormatException>(() => HuggingFaceTokenizer.Load(_files.Write(file))).Message);
     }
 
     [Fact]
@@ -91,20 +93,22 @@ public sealed class HuggingFaceTokenizerTests : IDisposable
         Assert.Null(tokenizer.BosId);
         Assert.Equal(302, tokenizer.EosId);
         Assert.Equal(300, tokenizer.PadId);
-        Assert.Equal(ChatFormat.ChatMl, tokenizer.ChatFormat);
-        Assert.Equal("ByteLevelBpe tokenizer with 303 ids, chat format ChatMl (recognised in chat_template)", tokenizer.Description);
-        config["chat_template"] = new JsonArray(new JsonObject { ["name"] = "tool_use", ["template"] = "x" }, new JsonObject { ["name"] = "default", ["template"] = "{{ messages }}" });
-        var unrecognised = HuggingFaceTokenizer.Load(_files.Write(TokenizerFiles.ByteLevel(), config));
-        Assert.Equal("{{ messages }}", unrecognised.ChatTemplate);
-        Assert.Contains("chat format Plain (chat_template not recognised: plain fallback)", unrecognised.Description);
+        Assert.Equal(ChatFormat.Template, tokenizer.ChatFormat);
+        Assert.Equal("ByteLevelBpe tokenizer with 303 ids, the model's chat_template", tokenizer.Description);
+        config["chat_template"] = new JsonArray(new JsonObject { ["name"] = "tool_use", ["template"] = "x" }, new JsonObject { ["name"] = "default", ["template"] = "{{ messages | length }}" });
+        var named = HuggingFaceTokenizer.Load(_files.Write(TokenizerFiles.ByteLevel(), config));
+        Assert.Equal("{{ messages | length }}", named.ChatTemplate);
+        Assert.Equal("1", named.Template!.Render([new("user", "hi")], addGenerationPrompt: false));
         config.Remove("chat_template");
-        Assert.Equal(ChatFormat.Plain, HuggingFaceTokenizer.Load(_files.Write(TokenizerFiles.ByteLevel(), config)).ChatFormat);
+        var plain = HuggingFaceTokenizer.Load(_files.Write(TokenizerFiles.ByteLevel(), config));
+        Assert.Equal(ChatFormat.Plain, plain.ChatFormat);
+        Assert.Contains("no chat_template: plain", plain.Description);
     }
 
     [Fact]
     public void SentencePiece_BPE_marks_spaces_merges_and_falls_back_to_bytes()
     {
-        var config = new JsonObject { ["bos_token"] = "<s>", ["eos_token"] = "</s>", ["add_bos_token"] = true, ["chat_template"] = "{{ bos_token + '[INST] ' + content + ' [/INST]' }}" };
+        var config = new JsonObject { ["bos_token"] = "<s>", ["eos_token"] = "</s>", ["add_bos_token"] = true, ["chat_template"] = "{{ bos_token + '[INST] ' + messages[0].content + ' [/INST]' }}" };
         var tokenizer = HuggingFaceTokenizer.Load(_files.Write(TokenizerFiles.SentencePiece(), config));
         Assert.Equal(TokenizerKind.SentencePieceBpe, tokenizer.Kind);
         // "▁hello▁world": he, ll, hell, ▁w, or, ▁wor, then ▁hell.
@@ -117,7 +121,7 @@ public sealed class HuggingFaceTokenizerTests : IDisposable
         Assert.Equal([259, 267, 2, 259, 267], tokenizer.Encode("he</s>he"));
         Assert.Equal("he he", tokenizer.Decode([1, 259, 267, 2, 259, 267]));
         Assert.Equal((1, 2, 2), (tokenizer.BosId, tokenizer.EosId, tokenizer.PadId));
-        Assert.Equal(ChatFormat.Llama2, tokenizer.ChatFormat);
+        Assert.Equal(ChatFormat.Template, tokenizer.ChatFormat);
     }
 
     [Fact]
@@ -172,8 +176,8 @@ public sealed class HuggingFaceTokenizerTests : IDisposable
         Assert.Contains("field \"model.vocab\" lacks \"<0x7F>\", which model.byte_fallback needs", Error(missingFallback));
 
         var split = TokenizerFiles.Llama3PreTokenizer();
-        split["pretokenizers"]![0]!["behavior"] = "Removed";
-        Assert.Contains("field \"pre_tokenizer.pretokenizers[0].behavior\" is \"Removed\"", Error(TokenizerFiles.ByteLevel(split)));
+        split["pretokenizers"]![0]!["behavior"] = "Contiguous";
+        Assert.Contains("field \"pre_tokenizer.pretokenizers[0].behavior\" is \"Contiguous\"", Error(TokenizerFiles.ByteLevel(split)));
 
         var whitespace = TokenizerFiles.ByteLevel(new JsonObject { ["type"] = "Whitespace" });
         Assert.Contains("field \"pre_tokenizer\" is neither ByteLevel", Error(whitespace));
@@ -190,11 +194,13 @@ public sealed class HuggingFaceTokenizerTests : IDisposable
     }
 
     [Fact]
-    public void Chat_templates_are_recognised_by_their_markers()
+    public void A_template_using_an_unsupported_construct_is_refused_at_load_naming_it()
     {
-        Assert.Equal(ChatFormat.Llama3, ChatFormats.Detect("{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n' }}"));
-        Assert.Equal(ChatFormat.Zephyr, ChatFormats.Detect("{{ '<|user|>\n' + message['content'] + eos_token }}{{ '<|assistant|>' }}"));
-        Assert.Equal(ChatFormat.Plain, ChatFormats.Detect("{{ messages | tojson }}"));
-        Assert.Equal(ChatFormat.Plain, ChatFormats.Detect(null));
+        string Error(string template) => Assert.Throws<TokenizerFormatException>(() => HuggingFaceTokenizer.Load(_files.Write(TokenizerFiles.ByteLevel(), new JsonObject { ["eos_token"] = "<|im_end|>", ["chat_template"] = template }))).Message;
+        Assert.Contains("tokenizer_config.json: field \"chat_template\"", Error("{% generation %}{{ x }}{% endgeneration %}"));
+        Assert.Contains("the statement \"{% generation %}\" is not supported", Error("{% generation %}{{ x }}{% endgeneration %}"));
+        Assert.Contains("the filter \"| wordcount\" is not supported", Error("{{ messages | wordcount }}"));
+        Assert.Contains("the test \"is sameas\" is not supported", Error("{% if x is sameas y %}{% endif %}"));
+        Assert.Contains("the template ends before \"{% endfor %}\"", Error("{% for m in messages %}{{ m }}"));
     }
 }

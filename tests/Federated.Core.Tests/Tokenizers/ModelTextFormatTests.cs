@@ -10,7 +10,7 @@ namespace Federated.Core.Tests.Tokenizers;
 
 public sealed class ModelTextFormatTests : IDisposable
 {
-    private const string ChatMlTemplate = "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n{% endfor %}";
+    private const string ChatMlTemplate = "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
 
     private readonly TokenizerFiles _files = new();
 
@@ -38,8 +38,8 @@ public sealed class ModelTextFormatTests : IDisposable
         var format = ModelCatalog.TextFormat(_files.Folder);
 
         Assert.IsType<HuggingFaceTokenizer>(format.Tokenizer);
-        Assert.Equal(ChatFormat.ChatMl, format.Format);
-        Assert.Contains("ChatMl", format.Description);
+        Assert.Equal(ChatFormat.Template, format.Format);
+        Assert.Contains("the model's chat_template", format.Description);
         var example = format.Tokenize(new TextExample("hi", "hello world"), 64);
         int[] expected = [301, .. "user\nhi".Select(c => (int)c), 302, '\n', 301, .. "assistant\n".Select(c => (int)c), 258, 'o', 261, 'l', 'd', 302];
         Assert.Equal(expected, example.Tokens);

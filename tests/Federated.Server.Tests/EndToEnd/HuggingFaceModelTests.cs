@@ -22,7 +22,7 @@ public class HuggingFaceModelTests(ITestOutputHelper output)
         var model = SmallHuggingFaceModel.Write(folder["model"]);
         var data = WriteAlpaca(folder["alpaca.jsonl"], 120);
         var format = ModelCatalog.TextFormat(model);
-        Assert.Equal(ChatFormat.ChatMl, format.Format);
+        Assert.Equal(ChatFormat.Template, format.Format);
         Assert.Equal(SmallHuggingFaceModel.TokenizerIds, format.Tokenizer.VocabSize);
         var settings = new LocalRunSettings
         {
