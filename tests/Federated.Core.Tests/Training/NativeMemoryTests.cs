@@ -117,12 +117,14 @@ public class NativeMemoryTests
     {
         // glibc's default raises its mmap threshold to the largest block freed, so the second 4 MiB tensor and every
         // one after it would come from (and, freed, stay in) an arena; NativeMemorySettings fixes the threshold.
+        // Not asserted: that each one is mmapped. After a training run in this process (NativeMemorySettings.ReuseFreedMemory)
+        // the arenas hold trimmed free space, and glibc serves a block from a free chunk that fits before any threshold
+        // applies; such a block was free there already, so freeing it adds nothing to what the arenas hold.
         for (int i = 0; i < 3; i++)
         {
-            var mapped = NativeHeap.Mapped;
             var free = NativeHeap.FreeInArenas;
             using (var tensor = ones(1 << 20))
-                Assert.True(NativeHeap.Mapped - mapped >= 4 << 20, $"allocation {i + 1}: {(NativeHeap.Mapped - mapped) >> 10} KiB more mmapped for a 4 MiB tensor");
+                GC.KeepAlive(tensor);
             Assert.True(NativeHeap.FreeInArenas - free < 1 << 20, $"allocation {i + 1}: {(NativeHeap.FreeInArenas - free) >> 10} KiB more held free in the arenas");
         }
     }
@@ -149,10 +151,6 @@ public class NativeMemoryTests
         }
         var released = held - ResidentBytes();
         Assert.True(released >= 24 << 20, $"{released >> 20} MiB of 32 MiB freed during training went back to the system when it ended");
-        // And the lean policy is back: a large block is mmapped again.
-        var before = NativeHeap.Mapped;
-        using (var tensor = ones(1 << 20))
-            Assert.True(NativeHeap.Mapped - before >= 4 << 20, "a 4 MiB tensor after training was not mmapped");
     }
 
     private static long ResidentBytes() => long.Parse(File.ReadAllText("/proc/self/statm").Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) * Environment.SystemPageSize;
