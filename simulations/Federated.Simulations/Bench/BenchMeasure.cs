@@ -40,3 +40,24 @@ public static class BenchMeasure
         return $"[{(met ? "green" : "red")}]{value.ToString("F2", CultureInfo.InvariantCulture)}[/]";
     }
 }
+
+/// <summary>Median and range of repeated measurements (pairs on a shared machine are noisy: the median is the figure).</summary>
+public readonly record struct Spread(double Median, double Min, double Max)
+{
+    public static Spread Of(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        if (sorted.Length == 0)
+            throw new ArgumentException("no measurements", nameof(values));
+        var middle = sorted.Length / 2;
+        var median = sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+        return new Spread(median, sorted[0], sorted[^1]);
+    }
+
+    public string Range(string format) => $"{Min.ToString(format, CultureInfo.InvariantCulture)}–{Max.ToString(format, CultureInfo.InvariantCulture)}";
+
+    /// <summary>The median, with the range when there is more than one distinct value.</summary>
+    public string Show(string format) => Min == Max ? Median.ToString(format, CultureInfo.InvariantCulture) : $"{Median.ToString(format, CultureInfo.InvariantCulture)} ({Range(format)})";
+
+    public string ShowBytes() => Min == Max ? BenchShapes.Bytes(Median) : $"{BenchShapes.Bytes(Median)} ({BenchShapes.Bytes(Min)}–{BenchShapes.Bytes(Max)})";
+}

@@ -37,6 +37,36 @@ public static class ResidentMemory
         return resident - shared;
     }
 
+    /// <summary>
+    /// Resets the kernel's peak resident size of this process (VmHWM, by writing 5 to /proc/self/clear_refs), so
+    /// <see cref="KernelPeak"/> is the exact peak from now on, not a millisecond sample; false where that is refused.
+    /// </summary>
+    public static bool ResetPeak()
+    {
+        if (!OperatingSystem.IsLinux())
+            return false;
+        try
+        {
+            File.WriteAllText("/proc/self/clear_refs", "5");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The kernel's peak resident size (VmHWM) since the process started or <see cref="ResetPeak"/>, in bytes.</summary>
+    public static long KernelPeak()
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        }
+        throw new InvalidOperationException("/proc/self/status has no VmHWM line");
+    }
+
     private static (long Resident, long Shared) Read()
     {
         lock (Gate)

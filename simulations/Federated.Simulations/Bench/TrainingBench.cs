@@ -11,8 +11,9 @@ using static TorchSharp.torch;
 namespace Federated.Simulations.Bench;
 
 /// <summary>
-/// Local training figures: model FLOP utilisation of LoRA fine-tuning against this machine's f32 GEMM rate
-/// measured in the same run, and peak memory of fine-tuning against the size of the frozen weights.
+/// Local training figures: tokens/s and peak memory of LoRA fine-tuning against the same step in PyTorch
+/// (<see cref="TorchPeer"/>) and FLOP utilisation against this machine's f32 GEMM rate, both measured in the
+/// same run, and peak memory of fine-tuning against the size of the frozen weights.
 /// </summary>
 public sealed class TrainingBench : IBenchSection
 {
@@ -20,7 +21,7 @@ public sealed class TrainingBench : IBenchSection
 
     public string Name => "training";
 
-    public string Description => "LoRA training FLOP utilisation vs the f32 GEMM peak, peak memory vs frozen weights";
+    public string Description => "LoRA training tokens/s and peak memory vs a PyTorch peer of the same shape, FLOP utilisation vs the f32 GEMM peak, peak memory vs frozen weights";
 
     /// <summary>dim 512, 6 layers, 8 heads, SwiGLU 1376, vocabulary 8192, tied embeddings: about 23M parameters.</summary>
     public static LlamaConfig Config(bool quick) => new()
@@ -41,34 +42,104 @@ public sealed class TrainingBench : IBenchSection
         var config = Config(quick);
         // Memory first, against the resident size before any model exists.
         Memory(config, quick, cancellationToken);
-        Utilisation(config, quick, cancellationToken);
+        Throughput(config, quick, cancellationToken);
         return Task.CompletedTask;
     }
 
-    private static void Utilisation(LlamaConfig config, bool quick, CancellationToken cancellationToken)
+    /// <summary>
+    /// Tokens/s and peak resident memory of plain LoRA training (one batch, no checkpointing), ours and the PyTorch
+    /// peer's in interleaved pairs (the order alternating), so a busy machine slows both alike; medians and ranges.
+    /// </summary>
+    private static void Throughput(LlamaConfig config, bool quick, CancellationToken cancellationToken)
     {
-        const int sequence = 256;
-        int batch = 8, warmup = quick ? 1 : 2, measured = quick ? 2 : 8;
+        const int sequence = 256, batch = 8;
+        int warmup = quick ? 1 : 2, measured = quick ? 2 : 6, pairs = quick ? 1 : 3;
+        var threads = (int)get_num_threads();
         var peak = GemmFlopsPerSecond(float32, quick ? 1024 : 2048, repeats: 6);
-        using var model = CreateModel(config);
-        model.AttachLora(new LoraSettings(Rank, 2 * Rank), TargetModules.All, seed: 1);
-        var examples = RandomExamples(config, 64, sequence + 1, seed: 5);
-        var times = new double[warmup + measured + 1];
-        var clock = Stopwatch.StartNew();
-        LoraTrainer.Train(model, examples, new TrainingOptions { Steps = warmup + measured, BatchSize = batch, LearningRate = 1e-4, GroupByLength = false },
-            p => times[p.Step] = clock.Elapsed.TotalSeconds, cancellationToken);
-        var tokensPerSecond = (double)measured * batch * sequence / (times[warmup + measured] - times[warmup]);
+        var unavailable = TorchPeer.Unavailable();
+        var own = new List<OwnRunResult>();
+        var peer = new List<PeerRun>();
+        for (int pair = 0; pair < pairs; pair++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (unavailable is null && pair % 2 == 1)
+                peer.Add(TorchPeer.Measure(config, sequence, batch, Rank, threads, warmup, measured));
+            own.Add(OwnRun(config, sequence, batch, warmup, measured, cancellationToken));
+            if (unavailable is null && pair % 2 == 0)
+                peer.Add(TorchPeer.Measure(config, sequence, batch, Rank, threads, warmup, measured));
+        }
 
-        var flops = FlopsPerToken.Of(config, sequence, Rank);
-        var mfu = flops.Issue * tokensPerSecond / peak;
-        var executed = flops.Executed * tokensPerSecond / peak;
-        var table = new Table().AddColumns("Case", "Tokens/s", "6·P_path + 6·L·d·T FLOP/token", "MFU (target ≥ 0.35)", "Executed FLOP/token", "Executed ÷ peak");
-        table.AddRow($"{Describe(model)}, LoRA r={Rank} on q,k,v,o,gate,up,down; batch {batch} × {sequence}, f32, {get_num_threads()} threads",
-            tokensPerSecond.ToString("F0", CultureInfo.InvariantCulture), Giga(flops.Issue), Ratio(mfu, 0.35), Giga(flops.Executed), executed.ToString("F2", CultureInfo.InvariantCulture));
-        AnsiConsole.MarkupLine($"f32 GEMM peak measured here: {peak / 1e9:F1} GFLOP/s. P_path = {flops.PathParameters:N0} weights of every linear layer and the tied head + LoRA factors; "
-            + "attention 6·L·d·T is PaLM's 12·L·d·T halved for the causal mask. Executed = 4·(frozen linear weights) + 6·(LoRA factors) + 6·L·d·T: LoRA computes no frozen weight gradients.");
+        var flops = TrainingFlops.Of(config, sequence, Rank);
+        var ownSpeed = Spread.Of(own.Select(r => r.TokensPerSecond));
+        AnsiConsole.MarkupLine($"f32 GEMM peak measured here: {peak / 1e9:F1} GFLOP/s. Executed FLOP/token {Giga(flops.Executed)} = {TrainingFlops.Counted} "
+            + $"({Giga(flops.SixTimesParameters)} by 6·parameters + attention, which counts weight gradients the frozen base never gets). "
+            + $"{pairs} run(s) of {warmup} warm-up + {measured} measured steps; memory is all resident above a baseline taken before the model is built, the kernel's exact peak (VmHWM).");
+        var table = new Table().AddColumns("Case", "Tokens/s", "Executed FLOP/s ÷ GEMM peak (target ≥ 0.35)", "Peak resident above baseline", "Per measured step: minor page faults, CPU s (kernel share)");
+        var shape = $"Llama d={config.HiddenSize} L={config.NumLayers} ff={config.IntermediateSize} V={config.VocabSize} tied, LoRA r={Rank} on q,k,v,o,gate,up,down; batch {batch} × {sequence}, f32, AdamW, {threads} threads";
+        var ownPeak = Spread.Of(own.Select(r => (double)r.Peak));
+        table.AddRow($"This project: {shape}", ownSpeed.Show("F0"), Ratio(flops.Executed * ownSpeed.Median / peak, 0.35), ownPeak.ShowBytes(), PerStep(own.Select(r => r.Counters), measured));
+        if (unavailable is not null)
+        {
+            AnsiConsole.MarkupLine($"[yellow]PyTorch peer not run: {Markup.Escape(unavailable)}.[/]");
+            AnsiConsole.Write(table);
+            return;
+        }
+        var first = peer[0];
+        var peerSpeed = Spread.Of(peer.Select(r => r.TokensPerSecond));
+        var peerPeak = Spread.Of(peer.Select(r => (double)r.PeakAboveBaseline));
+        table.AddRow($"PyTorch {Markup.Escape(first.Torch)} ({TorchPeer.Script}), same shape and step", peerSpeed.Show("F0"), (flops.Executed * peerSpeed.Median / peak).ToString("F2", CultureInfo.InvariantCulture), peerPeak.ShowBytes(), PerStep(peer.Select(r => r.Counters), measured));
+        var speedRatio = Spread.Of(own.Zip(peer, (o, p) => o.TokensPerSecond / p.TokensPerSecond));
+        var memoryRatio = Spread.Of(own.Zip(peer, (o, p) => (double)o.Peak / p.PeakAboveBaseline));
+        // Tokens per CPU-second: what a loaded machine disturbs least (both sides' CPU time per measured step).
+        static double Cpu(ProcessCounters c) => c.UserSeconds + c.KernelSeconds;
+        var cpuRatio = Spread.Of(own.Zip(peer, (o, p) => Cpu(p.Counters) / Math.Max(1e-9, Cpu(o.Counters))));
+        table.AddRow("This project ÷ PyTorch, per pair", $"{Ratio(speedRatio.Median, 1.0)} ({speedRatio.Range("F2")}) target ≥ 1.0", "",
+            $"{Ratio(memoryRatio.Median, 0.5, lowerIsBetter: true)} ({memoryRatio.Range("F2")}) target ≤ 0.5",
+            $"tokens per CPU-second {cpuRatio.Median.ToString("F2", CultureInfo.InvariantCulture)} ({cpuRatio.Range("F2")})");
+        AnsiConsole.MarkupLine($"PyTorch peer: {first.Threads} threads, attention by {Markup.Escape(first.Attention)}, peak read as {Markup.Escape(first.PeakReading)}, "
+            + $"BLAS and OpenMP libraries mapped: {Markup.Escape(first.Blas.Count == 0 ? "none found" : string.Join(", ", first.Blas))}.");
         AnsiConsole.Write(table);
     }
+
+    /// <summary>One run of ours: a fresh model, its tokens/s over the measured steps and its peak resident memory above the baseline before it.</summary>
+    private static OwnRunResult OwnRun(LlamaConfig config, int sequence, int batch, int warmup, int measured, CancellationToken cancellationToken)
+    {
+        Settle();
+        var baseline = ResidentMemory.All();
+        var exact = ResidentMemory.ResetPeak();
+        using var sampler = exact ? null : new PeakSampler(ResidentMemory.All);
+        var times = new double[warmup + measured + 1];
+        ProcessCounters start = default, end = default;
+        using (var model = CreateModel(config))
+        {
+            model.AttachLora(new LoraSettings(Rank, 2 * Rank), TargetModules.All, seed: 1);
+            var examples = RandomExamples(config, 64, sequence + 1, seed: 5);
+            var clock = Stopwatch.StartNew();
+            LoraTrainer.Train(model, examples, new TrainingOptions { Steps = warmup + measured, BatchSize = batch, LearningRate = 1e-4, GroupByLength = false },
+                p =>
+                {
+                    times[p.Step] = clock.Elapsed.TotalSeconds;
+                    if (p.Step == warmup)
+                        start = ProcessCounters.Read();
+                    else if (p.Step == warmup + measured)
+                        end = ProcessCounters.Read();
+                }, cancellationToken);
+        }
+        var peak = exact ? ResidentMemory.KernelPeak() : sampler!.Stop();
+        return new OwnRunResult((double)measured * batch * sequence / (times[warmup + measured] - times[warmup]), peak - baseline, end - start);
+    }
+
+    /// <summary>Medians over runs of faults and CPU seconds per step, and the kernel's share of that CPU time.</summary>
+    private static string PerStep(IEnumerable<ProcessCounters> runs, int steps)
+    {
+        var list = runs.ToList();
+        var faults = Spread.Of(list.Select(c => (double)c.MinorFaults / steps)).Median;
+        var cpu = Spread.Of(list.Select(c => (c.UserSeconds + c.KernelSeconds) / steps)).Median;
+        var kernel = Spread.Of(list.Select(c => c.KernelSeconds / Math.Max(1e-9, c.UserSeconds + c.KernelSeconds))).Median;
+        return string.Create(CultureInfo.InvariantCulture, $"{faults:N0} faults, {cpu:F2} s ({kernel:P0} kernel)");
+    }
+
+    private readonly record struct OwnRunResult(double TokensPerSecond, long Peak, ProcessCounters Counters);
 
     private static void Memory(LlamaConfig config, bool quick, CancellationToken cancellationToken)
     {
@@ -157,18 +228,4 @@ public sealed class TrainingBench : IBenchSection
     }
 
     private static string Giga(double flops) => $"{flops / 1e6:F1} M";
-
-    /// <summary>Training FLOPs per token of a Llama with LoRA of rank r on its seven decoder projections.</summary>
-    private readonly record struct FlopsPerToken(double PathParameters, double Issue, double Executed)
-    {
-        public static FlopsPerToken Of(LlamaConfig c, int sequence, int rank)
-        {
-            double d = c.HiddenSize, f = c.IntermediateSize, kv = (double)c.NumKeyValueHeads * c.HeadDim, q = (double)c.NumHeads * c.HeadDim;
-            var perLayer = d * q + 2 * d * kv + q * d + 3 * d * f;
-            var frozen = c.NumLayers * perLayer + (double)c.VocabSize * d;
-            var lora = c.NumLayers * rank * ((d + q) + 2 * (d + kv) + (q + d) + 2 * (d + f) + (f + d));
-            var attention = 6.0 * c.NumLayers * q * sequence;
-            return new FlopsPerToken(frozen + lora, 6 * (frozen + lora) + attention, 4 * frozen + 6 * lora + attention);
-        }
-    }
 }
