@@ -13,9 +13,9 @@ public interface IJobGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<JobStatusKind> GetStatus();
 
-    /// <summary>Returns when the job's version passes <paramref name="knownVersion"/>, or after <paramref name="timeout"/>.</summary>
+    /// <summary>Returns when the job's change count passes <paramref name="knownChangeCount"/>, or after <paramref name="timeout"/>.</summary>
     [AlwaysInterleave]
-    Task<JobSnapshot> WaitForChange(long knownVersion, TimeSpan timeout);
+    Task<JobSnapshot> WaitForChange(long knownChangeCount, TimeSpan timeout);
 
     /// <summary>Appends an aggregated round (called by the job's scheduler). Idempotent per round.</summary>
     Task<JobSnapshot> CommitRound(RoundRecord record);
@@ -31,6 +31,9 @@ public interface IJobGrain : IGrainWithStringKey
 
     /// <summary>Ends the job for good; FAILED_PRECONDITION if it has ended already.</summary>
     Task<JobSnapshot> Stop();
+
+    /// <summary>The job cannot go on (its scheduler's state or policy failed): it ends as failed with the reason, and every other job goes on.</summary>
+    Task<JobSnapshot> Fail(string reason);
 
     /// <summary>Records that evaluating the global model after <paramref name="round"/> failed, and why.</summary>
     Task RecordEvaluationFailure(int round, string reason);

@@ -27,9 +27,9 @@ public sealed record JobSnapshot
     [Id(6)]
     public required DateTimeOffset CreatedAt { get; init; }
 
-    /// <summary>Increases with every change.</summary>
+    /// <summary>The job's change count: increases with every change, for watchers (not a model version; the wire's JobStatus.version).</summary>
     [Id(7)]
-    public required long Version { get; init; }
+    public required long ChangeCount { get; init; }
 
     /// <summary>Why the last evaluation failed, if it did.</summary>
     [Id(8)]

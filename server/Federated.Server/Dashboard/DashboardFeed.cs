@@ -50,7 +50,7 @@ public sealed partial class DashboardFeed(
         {
             latest.Publish(DashboardViews.Job(snapshot, StoredBytes));
             if (!snapshot.IsSettled)
-                _ = WatchAsync(jobId, latest, snapshot.Version);
+                _ = WatchAsync(jobId, latest, snapshot.ChangeCount);
         }
         return _jobs[jobId];
     }
@@ -159,9 +159,9 @@ public sealed partial class DashboardFeed(
             try
             {
                 var next = await job.WaitForChange(version, WatchSlice);
-                if (next.Version == version)
+                if (next.ChangeCount == version)
                     continue;
-                version = next.Version;
+                version = next.ChangeCount;
                 latest.Publish(DashboardViews.Job(next, StoredBytes));
                 Wake();
                 if (next.IsSettled)

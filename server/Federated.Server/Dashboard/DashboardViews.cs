@@ -115,7 +115,7 @@ public static class DashboardViews
             eta = (rounds[^1].CompletedAt - job.CreatedAt).TotalSeconds / rounds.Length * remaining;
 
         return new JobView(
-            job.JobId, job.Status.ToString().ToLowerInvariant(), job.CreatedAt, job.Version, job.Config,
+            job.JobId, job.Status.ToString().ToLowerInvariant(), job.CreatedAt, job.ChangeCount, job.Config,
             job.CompletedRounds, job.Config.Rounds, job.Config.Rounds == 0 ? 0 : (double)job.CompletedRounds / job.Config.Rounds,
             bytes, eta, Metrics(job.Baseline), rounds, Events(job), job.Error, job.EvaluationError);
     }

@@ -8,7 +8,6 @@ using Federated.Server.Observability;
 using Federated.Server.Storage;
 using Federated.Server.Transport;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Serilog;
 

@@ -36,7 +36,7 @@ public sealed partial class JobGrain(
             Config = config with { BaseModelFingerprint = fingerprint },
             Status = JobStatusKind.Running,
             CreatedAt = time.GetUtcNow(),
-            Version = 1,
+            ChangeCount = 1,
         };
         await state.WriteStateAsync();
         await GrainFactory.GetGrain<IJobDirectoryGrain>(0).Register(JobId, active: true);
@@ -57,9 +57,9 @@ public sealed partial class JobGrain(
     public Task<JobStatusKind> GetStatus()
         => state.RecordExists ? Task.FromResult(state.State.Status) : throw FederatedException.NotFound($"job '{JobId}' does not exist");
 
-    public async Task<JobSnapshot> WaitForChange(long knownVersion, TimeSpan timeout)
+    public async Task<JobSnapshot> WaitForChange(long knownChangeCount, TimeSpan timeout)
     {
-        if (state.RecordExists && state.State.Version <= knownVersion)
+        if (state.RecordExists && state.State.ChangeCount <= knownChangeCount)
             await _changed.WaitAsync(timeout);
         return await GetSnapshot();
     }
@@ -79,7 +79,7 @@ public sealed partial class JobGrain(
         var completed = history.Count >= job.Config.Rounds;
         if (completed)
             state.State.Status = JobStatusKind.Completed;
-        state.State.Version++;
+        state.State.ChangeCount++;
         await state.WriteStateAsync();
         metrics.RoundCommitted(JobId);
         if (completed)
@@ -104,6 +104,15 @@ public sealed partial class JobGrain(
         return await ChangeStatus(JobStatusKind.Stopped, from: job.Status is JobStatusKind.Paused ? JobStatusKind.Paused : JobStatusKind.Running, active: false, "stopped by an operator");
     }
 
+    public async Task<JobSnapshot> Fail(string reason)
+    {
+        var job = await GetSnapshot();
+        if (job.Status is not (JobStatusKind.Running or JobStatusKind.Paused))
+            return job; // it ended already
+        state.State.Error = reason;
+        return await ChangeStatus(JobStatusKind.Failed, from: job.Status, active: false, $"failed: {reason}");
+    }
+
     private async Task<JobSnapshot> ChangeStatus(JobStatusKind to, JobStatusKind from, bool active, string message)
     {
         var job = await GetSnapshot();
@@ -111,7 +120,7 @@ public sealed partial class JobGrain(
             throw FederatedException.Precondition($"job '{JobId}' is {job.Status.ToString().ToLowerInvariant()}; only a {from.ToString().ToLowerInvariant()} job can be {to.ToString().ToLowerInvariant()}");
         state.State.Status = to;
         state.State.Events.Add(new JobEvent(time.GetUtcNow(), message));
-        state.State.Version++;
+        state.State.ChangeCount++;
         await state.WriteStateAsync();
         metrics.JobStatusChanged(JobId, settled: Snapshot().IsSettled);
         await GrainFactory.GetGrain<IJobDirectoryGrain>(0).SetActive(JobId, active);
@@ -133,7 +142,7 @@ public sealed partial class JobGrain(
                 throw FederatedException.Precondition($"job '{JobId}' has no round {round} to attach an evaluation to");
             state.State.History[round - 1] = state.State.History[round - 1] with { Evaluation = metrics };
         }
-        state.State.Version++;
+        state.State.ChangeCount++;
         await state.WriteStateAsync();
         LogEvaluation(logger, JobId, round, metrics.Loss, metrics.TokenAccuracy, metrics.ExactMatch);
         _changed.Notify();
@@ -143,7 +152,7 @@ public sealed partial class JobGrain(
     {
         await GetSnapshot();
         state.State.EvaluationError = $"evaluation after round {round} failed: {reason}";
-        state.State.Version++;
+        state.State.ChangeCount++;
         await state.WriteStateAsync();
         _changed.Notify();
     }
@@ -161,7 +170,7 @@ public sealed partial class JobGrain(
             Error = s.Error,
             EvaluationError = s.EvaluationError,
             CreatedAt = s.CreatedAt,
-            Version = s.Version,
+            ChangeCount = s.ChangeCount,
             Events = [.. s.Events],
         };
     }

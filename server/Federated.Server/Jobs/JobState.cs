@@ -21,5 +21,7 @@ public sealed class JobState
 
     public List<JobEvent> Events { get; set; } = [];
 
-    public long Version { get; set; }
+    /// <summary>Counts the job's changes for watchers (not a model version); persisted under its earlier name.</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("Version")]
+    public long ChangeCount { get; set; }
 }

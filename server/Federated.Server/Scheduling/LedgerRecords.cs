@@ -1,4 +1,5 @@
 using Federated.Contracts.Aggregation;
+using Federated.Contracts.Errors;
 using Federated.Contracts.Jobs;
 using Federated.Contracts.Scheduling;
 using Federated.Core.Scheduling.Ledger;
@@ -26,6 +27,19 @@ public static class LedgerRecords
         Hyperparameters = job.Config.Hyperparameters,
         GlobalUpdates = JobHistory.UpdatesFor(job, task.Rank, task.StartVersion),
     };
+
+    /// <summary>Runs a ledger call, turning its refusal into the FAILED_PRECONDITION the client is told.</summary>
+    public static T Refusing<T>(Func<T> call)
+    {
+        try
+        {
+            return call();
+        }
+        catch (TaskRefusedException e)
+        {
+            throw FederatedException.Precondition(e.Message);
+        }
+    }
 
     public static AggregationInput[] Inputs(LedgerAggregation<UpdateSubmission> aggregation)
         => [.. aggregation.Contributions.Select(c => new AggregationInput(c.Task.ClientId, c.Task.UpdateSha256!, c.Weight))];

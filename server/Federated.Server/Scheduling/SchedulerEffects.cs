@@ -47,6 +47,26 @@ public sealed partial class SchedulerEffects(string jobId, ClientIndex index, IG
         }
     }
 
+    /// <summary>Tells the index, after a restart, which clients hold an open task of the job or were dropped by its policy (none for a failed job).</summary>
+    public void PublishAll(TaskLedger<Contracts.Scheduling.UpdateSubmission>? ledger)
+    {
+        var states = new Dictionary<string, ClientJobState>(StringComparer.Ordinal);
+        if (ledger is not null)
+        {
+            foreach (var client in ledger.Policy.State.Clients.Values.Where(c => !c.Available))
+                states[client.ClientId] = ClientJobState.Unavailable;
+            foreach (var task in ledger.OpenTasks)
+            {
+                states[task.ClientId] = ClientJobState.Working;
+                index.RecordAssignment(task.ClientId, new ClientAssignment(jobId, task.Rank, task.Steps, task.IssuedAt));
+            }
+        }
+        index.ReplaceJob(jobId, states);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} failed: {Reason}")]
+    public static partial void LogJobFailed(ILogger logger, Exception exception, string jobId, string reason);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} version {Version}: aggregation failed; will retry")]
     public static partial void LogAggregationFailed(ILogger logger, Exception exception, string jobId, long version);
 

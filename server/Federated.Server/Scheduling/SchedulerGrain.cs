@@ -1,7 +1,5 @@
-using Federated.Contracts.Aggregation;
 using Federated.Contracts.Clients;
 using Federated.Contracts.Errors;
-using Federated.Contracts.Evaluation;
 using Federated.Contracts.Jobs;
 using Federated.Contracts.Scheduling;
 using Federated.Core.Scheduling.Ledger;
@@ -31,6 +29,7 @@ public sealed class SchedulerGrain(
     private JobSnapshot? _job;
     private TaskLedger<UpdateSubmission>? _ledger;
     private SchedulerEffects? _effects;
+    private RoundCommitter? _committer;
     private IGrainTimer? _wakeTimer;
     private Task? _ticking;
 
@@ -67,15 +66,15 @@ public sealed class SchedulerGrain(
 
     public async Task<TaskAssignment> GetTask(string clientId, string taskId, int round)
     {
-        var job = await SyncWithJob() ?? throw FederatedException.NotFound($"job '{JobId}' does not exist");
-        return LedgerRecords.Assignment(job, Refusing(() => Ledger(job).Find(clientId, taskId, round, answeredToo: true)));
+        var job = await RequireJob();
+        return LedgerRecords.Assignment(job, LedgerRecords.Refusing(() => Ledger(job).Find(clientId, taskId, round, answeredToo: true)));
     }
 
     public async Task<SubmissionReceipt> SubmitUpdate(UpdateSubmission submission)
     {
-        var job = await SyncWithJob() ?? throw FederatedException.NotFound($"job '{JobId}' does not exist");
+        var job = await RequireJob();
         var ledger = Ledger(job);
-        if (Refusing(() => ledger.IsDuplicate(submission.ClientId, submission.TaskId, submission.Round, submission.Sha256)))
+        if (LedgerRecords.Refusing(() => ledger.IsDuplicate(submission.ClientId, submission.TaskId, submission.Round, submission.Sha256)))
             return new SubmissionReceipt(submission.Sha256, Duplicate: true, "this update was accepted before");
         if (job.Status != JobStatusKind.Running)
             throw FederatedException.Precondition($"{NotRunning(job)}; no more updates are taken");
@@ -96,26 +95,15 @@ public sealed class SchedulerGrain(
 
     public async Task AbandonTask(string clientId, string taskId, int round, string reason)
     {
-        var job = await SyncWithJob() ?? throw FederatedException.NotFound($"job '{JobId}' does not exist");
-        Refusing(() => { Ledger(job).Abandon(clientId, taskId, round, reason); return true; });
+        var job = await RequireJob();
+        LedgerRecords.Refusing(() => { Ledger(job).Abandon(clientId, taskId, round, reason); return true; });
         await Settle();
     }
 
     public async Task PublishClients()
     {
-        var states = new Dictionary<string, ClientJobState>(StringComparer.Ordinal);
-        if (await SyncWithJob() is { } job)
-        {
-            var ledger = Ledger(job);
-            foreach (var client in ledger.Policy.State.Clients.Values.Where(c => !c.Available))
-                states[client.ClientId] = ClientJobState.Unavailable;
-            foreach (var task in ledger.OpenTasks)
-            {
-                states[task.ClientId] = ClientJobState.Working;
-                index.RecordAssignment(task.ClientId, new ClientAssignment(JobId, task.Rank, task.Steps, task.IssuedAt));
-            }
-        }
-        index.ReplaceJob(JobId, states);
+        var ledger = await SyncWithJob() is { Status: not JobStatusKind.Failed } job ? Ledger(job) : null;
+        (_effects ?? new SchedulerEffects(JobId, index, GrainFactory, logger)).PublishAll(ledger);
     }
 
     public async Task Tick()
@@ -123,19 +111,19 @@ public sealed class SchedulerGrain(
         // A tick asked for while the timer's is awaiting a grain call waits for it, so its caller sees what it did.
         while (_ticking is { IsCompleted: false } running)
             await running;
-        _ticking = TickOnce();
-        await _ticking;
+        await (_ticking = TickOnce());
     }
 
+    /// <summary>The policy's deadline if due, then every task past its timeout, committing what each sets off.</summary>
     private async Task TickOnce()
     {
         if (await SyncWithJob() is not { Status: JobStatusKind.Running } job)
             return;
         var ledger = Ledger(job);
         ledger.FireTimer();
-        await Settle();
-        while (_job is { Status: JobStatusKind.Running } && ledger.ExpireOne())
+        do
             await Settle();
+        while (_job is { Status: JobStatusKind.Running } && ledger.ExpireOne());
     }
 
     /// <summary>After every ledger call: persist what changed, carry out what it did, commit queued aggregations, re-arm the timer.</summary>
@@ -148,28 +136,7 @@ public sealed class SchedulerGrain(
             changed |= await _effects!.CarryOut(effect);
         if (changed)
             Changed();
-        while (_job is { Status: JobStatusKind.Running } job && ledger.NextAggregation() is { } next)
-        {
-            await SaveIfDirty(); // orders committed before a crash were finished on the way
-            AggregationResult result;
-            try
-            {
-                result = await GrainFactory.GetGrain<IAggregatorGrain>(JobId).Aggregate((int)next.Version, job.Config.AggregationStrategy, LedgerRecords.Inputs(next), ledger.KnownRanks(), next.TotalWeight);
-            }
-            catch (Exception e)
-            {
-                SchedulerEffects.LogAggregationFailed(logger, e, JobId, next.Version);
-                break;
-            }
-            _job = await GrainFactory.GetGrain<IJobGrain>(JobId).CommitRound(LedgerRecords.Round(next, result, time.GetUtcNow()));
-            ledger.Committed(next.Version);
-            await SaveIfDirty();
-            Changed();
-            if (!string.IsNullOrEmpty(job.Config.EvaluationDataset))
-                await GrainFactory.GetGrain<IEvaluatorGrain>(JobId).Evaluate((int)next.Version);
-        }
-        if (_job is { Status: not JobStatusKind.Running })
-            ledger.DropQueuedAggregations(); // ordered past the job's last round
+        _job = await _committer!.CommitQueuedAsync(_job!, ledger, SaveIfDirty, Changed);
         await SaveIfDirty();
         ArmWakeTimer();
     }
@@ -204,16 +171,37 @@ public sealed class SchedulerGrain(
             return _job;
         if (_job.Status == JobStatusKind.Running)
         {
-            Ledger(_job);
+            if (await FailIfUnrestorable(_job) is { } failed)
+                return _job = failed;
             await Settle();
         }
         return _job;
     }
 
+    private async Task<JobSnapshot> RequireJob() => await SyncWithJob() ?? throw FederatedException.NotFound($"job '{JobId}' does not exist");
+
+    /// <summary>A job whose saved scheduler state or options cannot be used fails with the reason; every other job goes on.</summary>
+    private async Task<JobSnapshot?> FailIfUnrestorable(JobSnapshot job)
+    {
+        try
+        {
+            Ledger(job);
+            return null;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or System.Text.Json.JsonException)
+        {
+            SchedulerEffects.LogJobFailed(logger, e, JobId, e.Message);
+            return await GrainFactory.GetGrain<IJobGrain>(JobId).Fail($"its scheduler cannot continue: {e.Message}");
+        }
+    }
+
     /// <summary>The job's ledger and policy, restored from the saved state on first use.</summary>
     private TaskLedger<UpdateSubmission> Ledger(JobSnapshot job)
     {
+        if (job.Status == JobStatusKind.Failed)
+            throw FederatedException.Precondition($"job '{JobId}' has failed: {job.Error}");
         _effects ??= new SchedulerEffects(JobId, index, GrainFactory, logger);
+        _committer ??= new RoundCommitter(JobId, GrainFactory, time, logger);
         return _ledger ??= SchedulerPolicies.Restore(job, state.State, time);
     }
 
@@ -227,18 +215,6 @@ public sealed class SchedulerGrain(
     }
 
     private string NotRunning(JobSnapshot job) => $"job '{JobId}' is {job.Status.ToString().ToLowerInvariant()}";
-
-    private static T Refusing<T>(Func<T> call)
-    {
-        try
-        {
-            return call();
-        }
-        catch (TaskRefusedException e)
-        {
-            throw FederatedException.Precondition(e.Message);
-        }
-    }
 
     private TaskOffer None(string reason) => new(null, _changeCount, reason);
 

@@ -74,7 +74,17 @@ public sealed partial class CoordinatorService(
             foreach (var jobId in await directory.ListActiveJobs())
             {
                 var scheduler = grains.GetGrain<ISchedulerGrain>(jobId);
-                var offer = await scheduler.RequestTask(clientId);
+                TaskOffer offer;
+                try
+                {
+                    offer = await scheduler.RequestTask(clientId);
+                }
+                catch (Exception e) when (!context.CancellationToken.IsCancellationRequested)
+                {
+                    // One job's fault stays in that job: the client is offered the others' work.
+                    LogJobSkipped(logger, jobId, clientId, e.Message);
+                    continue;
+                }
                 if (offer.Task is { } task)
                     return new PollTaskReply { Task = ProtoMapping.ToTask(task) };
                 reason = offer.Reason;
@@ -151,6 +161,9 @@ public sealed partial class CoordinatorService(
 
     private static FederatedException NotEnrolled(string clientId)
         => FederatedException.NotFound($"client '{clientId}' is not enrolled; call Enrol first");
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} could not answer client {ClientId}'s request for work, which goes on to the other jobs: {Reason}")]
+    private static partial void LogJobSkipped(ILogger logger, string jobId, string clientId, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Client {ClientId} job {JobId} round {Round}: {Metric} = {Value}")]
     private static partial void LogMetric(ILogger logger, string clientId, string jobId, int round, string metric, double value);

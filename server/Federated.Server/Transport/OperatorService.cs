@@ -40,8 +40,8 @@ public sealed class OperatorService(IGrainFactory grains, JobCreation creation, 
         await responseStream.WriteAsync(ProtoMapping.ToStatus(snapshot), context.CancellationToken);
         while (!snapshot.IsSettled && !context.CancellationToken.IsCancellationRequested)
         {
-            var next = await job.WaitForChange(snapshot.Version, WatchSlice);
-            if (next.Version == snapshot.Version)
+            var next = await job.WaitForChange(snapshot.ChangeCount, WatchSlice);
+            if (next.ChangeCount == snapshot.ChangeCount)
                 continue;
             snapshot = next;
             await responseStream.WriteAsync(ProtoMapping.ToStatus(snapshot), context.CancellationToken);

@@ -220,7 +220,7 @@ public static class ProtoMapping
             Error = job.Error ?? (job.Status == JobStatusKind.Stopped ? "stopped by an operator" : ""),
             EvaluationError = job.EvaluationError ?? "",
             CreatedAt = Timestamp.FromDateTimeOffset(job.CreatedAt),
-            Version = job.Version,
+            Version = job.ChangeCount, // the wire keeps its name
         };
         status.Rounds.AddRange(job.History.Select(ToSummary));
         return status;

@@ -96,7 +96,7 @@ public class PlottingTests
     [Fact]
     public void Report_plots_draw_a_band_for_several_seeds_and_none_for_one()
     {
-        using var folder = new Infrastructure.TemporaryDirectory();
+        using var folder = new Federated.Testing.TemporaryDirectory();
         var settings = new CompareSettings { Schedulers = ["fedcompass", "synchronous"], Seeds = [1, 2] };
         RunResult Run(string scheduler, ulong seed, double slope)
             => new(scheduler, "stacking", seed, Enumerable.Range(0, 11).Select(i => new EvaluationPoint(i * 10, i, 3 - slope * i, slope * i / 20, 0, i * 100, 1, 0)).ToList(), 100, 10, 10, 0, 1000);
