@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Federated.Core.Data;
 using Federated.Core.Model;
 using Federated.Core.Randomness;
-using Federated.Core.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -29,8 +28,6 @@ public static class LoraTrainer
         if (parameters.Count == 0)
             throw new InvalidOperationException("the model has no LoRA branches: attach them before training");
 
-        // Freed activations are reused step after step instead of mmapped afresh; the arenas' free pages go back when training ends.
-        using var memory = NativeMemorySettings.ReuseFreedMemory();
         var precision = options.Precision.Resolve(model.Device);
         var lossScale = precision == TrainingPrecision.Fp16 ? new DynamicLossScale() : null;
         var stopwatch = Stopwatch.StartNew();
