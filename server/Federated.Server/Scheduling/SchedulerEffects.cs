@@ -23,6 +23,7 @@ public sealed partial class SchedulerEffects(string jobId, ClientIndex index, IG
             case TaskAccepted accepted:
                 index.SetJobState(jobId, accepted.ClientId, null);
                 LogAccepted(logger, jobId, accepted.WireRound, accepted.ClientId, accepted.Sha256, accepted.Samples);
+                await grains.GetGrain<IClientGrain>(accepted.ClientId).RecordTaskCompleted(accepted.WireTaskId, accepted.ReportedSecondsPerStep, accepted.Rank);
                 return false;
             case TaskLost lost:
                 index.SetJobState(jobId, lost.ClientId, null);
@@ -47,7 +48,14 @@ public sealed partial class SchedulerEffects(string jobId, ClientIndex index, IG
         }
     }
 
-    /// <summary>Tells the index, after a restart, which clients hold an open task of the job or were dropped by its policy (none for a failed job).</summary>
+    /// <summary>The job cannot continue: it ends as failed with the reason, logged; every other job goes on.</summary>
+    public async Task<Contracts.Jobs.JobSnapshot> FailJobAsync(Exception reason)
+    {
+        LogJobFailed(logger, reason, jobId, reason.Message);
+        return await grains.GetGrain<Contracts.Jobs.IJobGrain>(jobId).Fail($"its scheduler cannot continue: {reason.Message}");
+    }
+
+        /// <summary>Tells the index, after a restart, which clients hold an open task of the job or were dropped by its policy (none for a failed job).</summary>
     public void PublishAll(TaskLedger<Contracts.Scheduling.UpdateSubmission>? ledger)
     {
         var states = new Dictionary<string, ClientJobState>(StringComparer.Ordinal);
@@ -65,7 +73,7 @@ public sealed partial class SchedulerEffects(string jobId, ClientIndex index, IG
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} failed: {Reason}")]
-    public static partial void LogJobFailed(ILogger logger, Exception exception, string jobId, string reason);
+    private static partial void LogJobFailed(ILogger logger, Exception exception, string jobId, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} version {Version}: aggregation failed; will retry")]
     public static partial void LogAggregationFailed(ILogger logger, Exception exception, string jobId, long version);

@@ -28,8 +28,8 @@ public sealed class SchedulerGrain(
     private readonly ChangeSignal _changed = new();
     private JobSnapshot? _job;
     private TaskLedger<UpdateSubmission>? _ledger;
-    private SchedulerEffects? _effects;
-    private RoundCommitter? _committer;
+    private SchedulerEffects _effects = null!;
+    private RoundCommitter _committer = null!;
     private IGrainTimer? _wakeTimer;
     private Task? _ticking;
 
@@ -40,6 +40,8 @@ public sealed class SchedulerGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _effects = new SchedulerEffects(JobId, index, GrainFactory, logger);
+        _committer = new RoundCommitter(JobId, GrainFactory, time, logger);
         var period = TimeSpan.FromSeconds(options.Value.SchedulerTickSeconds);
         this.RegisterGrainTimer(_ => Tick(), new GrainTimerCreationOptions { DueTime = period, Period = period, Interleave = false });
         _wakeTimer = this.RegisterGrainTimer(_ => Tick(), new GrainTimerCreationOptions { DueTime = Timeout.InfiniteTimeSpan, Period = Timeout.InfiniteTimeSpan, Interleave = false });
@@ -78,32 +80,20 @@ public sealed class SchedulerGrain(
             return new SubmissionReceipt(submission.Sha256, Duplicate: true, "this update was accepted before");
         if (job.Status != JobStatusKind.Running)
             throw FederatedException.Precondition($"{NotRunning(job)}; no more updates are taken");
-        LedgerTask<UpdateSubmission> task;
-        try
-        {
-            task = ledger.Submit(submission.ClientId, submission.TaskId, submission.Round, submission.Sha256, submission.NumSamples, new UpdateTiming(submission.Stats.SecondsPerStep, submission.Stats.ComputeSeconds), submission);
-        }
-        catch (TaskRefusedException e)
-        {
-            await Settle(); // a refused update still withdrew its task
-            throw FederatedException.Precondition(e.Message);
-        }
-        await Settle();
-        await GrainFactory.GetGrain<IClientGrain>(submission.ClientId).RecordTaskCompleted(task.WireTaskId, submission.Stats.SecondsPerStep, task.Rank);
+        var task = await Settled(() => ledger.Submit(submission.ClientId, submission.TaskId, submission.Round, submission.Sha256, submission.NumSamples, new UpdateTiming(submission.Stats.SecondsPerStep, submission.Stats.ComputeSeconds), submission));
         return new SubmissionReceipt(submission.Sha256, Duplicate: false, $"accepted ({ledger.Policy.Name}, task from version {task.StartVersion})");
     }
 
     public async Task AbandonTask(string clientId, string taskId, int round, string reason)
     {
         var job = await RequireJob();
-        LedgerRecords.Refusing(() => { Ledger(job).Abandon(clientId, taskId, round, reason); return true; });
-        await Settle();
+        await Settled(() => { Ledger(job).Abandon(clientId, taskId, round, reason); return true; });
     }
 
     public async Task PublishClients()
     {
         var ledger = await SyncWithJob() is { Status: not JobStatusKind.Failed } job ? Ledger(job) : null;
-        (_effects ?? new SchedulerEffects(JobId, index, GrainFactory, logger)).PublishAll(ledger);
+        _effects.PublishAll(ledger);
     }
 
     public async Task Tick()
@@ -126,6 +116,19 @@ public sealed class SchedulerGrain(
         while (_job is { Status: JobStatusKind.Running } && ledger.ExpireOne());
     }
 
+    /// <summary>Runs a ledger call and settles after it, also when it refuses (a refused update still withdrew its task).</summary>
+    private async Task<T> Settled<T>(Func<T> call)
+    {
+        try
+        {
+            return LedgerRecords.Refusing(call);
+        }
+        finally
+        {
+            await Settle();
+        }
+    }
+
     /// <summary>After every ledger call: persist what changed, carry out what it did, commit queued aggregations, re-arm the timer.</summary>
     private async Task Settle()
     {
@@ -133,10 +136,10 @@ public sealed class SchedulerGrain(
         await SaveIfDirty();
         var changed = false;
         foreach (var effect in ledger.TakeEffects())
-            changed |= await _effects!.CarryOut(effect);
+            changed |= await _effects.CarryOut(effect);
         if (changed)
             Changed();
-        _job = await _committer!.CommitQueuedAsync(_job!, ledger, SaveIfDirty, Changed);
+        _job = await _committer.CommitQueuedAsync(_job!, ledger, SaveIfDirty, Changed);
         await SaveIfDirty();
         ArmWakeTimer();
     }
@@ -171,8 +174,14 @@ public sealed class SchedulerGrain(
             return _job;
         if (_job.Status == JobStatusKind.Running)
         {
-            if (await FailIfUnrestorable(_job) is { } failed)
-                return _job = failed;
+            try
+            {
+                Ledger(_job);
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException or System.Text.Json.JsonException)
+            {
+                return _job = await _effects.FailJobAsync(e); // its saved state or options cannot be used; the other jobs go on
+            }
             await Settle();
         }
         return _job;
@@ -180,28 +189,11 @@ public sealed class SchedulerGrain(
 
     private async Task<JobSnapshot> RequireJob() => await SyncWithJob() ?? throw FederatedException.NotFound($"job '{JobId}' does not exist");
 
-    /// <summary>A job whose saved scheduler state or options cannot be used fails with the reason; every other job goes on.</summary>
-    private async Task<JobSnapshot?> FailIfUnrestorable(JobSnapshot job)
-    {
-        try
-        {
-            Ledger(job);
-            return null;
-        }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException or System.Text.Json.JsonException)
-        {
-            SchedulerEffects.LogJobFailed(logger, e, JobId, e.Message);
-            return await GrainFactory.GetGrain<IJobGrain>(JobId).Fail($"its scheduler cannot continue: {e.Message}");
-        }
-    }
-
     /// <summary>The job's ledger and policy, restored from the saved state on first use.</summary>
     private TaskLedger<UpdateSubmission> Ledger(JobSnapshot job)
     {
         if (job.Status == JobStatusKind.Failed)
             throw FederatedException.Precondition($"job '{JobId}' has failed: {job.Error}");
-        _effects ??= new SchedulerEffects(JobId, index, GrainFactory, logger);
-        _committer ??= new RoundCommitter(JobId, GrainFactory, time, logger);
         return _ledger ??= SchedulerPolicies.Restore(job, state.State, time);
     }
 

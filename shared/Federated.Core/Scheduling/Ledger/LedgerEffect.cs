@@ -10,7 +10,7 @@ public abstract record LedgerEffect;
 public sealed record TaskIssued(string ClientId, long PolicyTaskId, string WireTaskId, long StartVersion, int Rank, int Steps, DateTimeOffset IssuedAt) : LedgerEffect;
 
 /// <summary>A client's accepted update: its task is done.</summary>
-public sealed record TaskAccepted(string ClientId, string WireTaskId, int WireRound, string Sha256, long Samples, int Rank) : LedgerEffect;
+public sealed record TaskAccepted(string ClientId, string WireTaskId, int WireRound, string Sha256, long Samples, int Rank, double ReportedSecondsPerStep) : LedgerEffect;
 
 /// <summary>A task will not come back: it timed out, the policy withdrew it, or the client gave it back.</summary>
 public sealed record TaskLost(string ClientId, long PolicyTaskId, string WireTaskId, int WireRound, TaskLossKind Kind, string Reason) : LedgerEffect;

@@ -147,7 +147,7 @@ public sealed class TaskLedger<TUpdate>
         task.Samples = samples;
         task.Update = update;
         task.ArrivedAt = _time.GetUtcNow();
-        _effects.Add(new TaskAccepted(clientId, wireTaskId, task.WireRound, sha256, samples, task.Rank));
+        _effects.Add(new TaskAccepted(clientId, wireTaskId, task.WireRound, sha256, samples, task.Rank, timing.SecondsPerStep));
         Dirty = true;
         Apply(decision);
         return task;
