@@ -21,8 +21,7 @@ public class MetricsTests(ServerFixture fixture) : IClassFixture<ServerFixture>
         spec.TargetModules.Add("q_proj");
         spec.Ranks.Add(2);
         await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });
-        await fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = "metered" });
-        var task = (await fixture.Coordinator.PollTaskAsync(new PollTaskRequest { ClientId = "metered", WaitSeconds = 5 })).Task;
+        var task = await fixture.Coordinator.EnrolAndTakeTask("metered");
         Assert.Equal(jobId, task.JobId);
         using var http = new HttpClient { BaseAddress = new Uri(fixture.Server.HttpAddress) };
         Assert.Equal(1, Value(await http.GetStringAsync("/metrics"), "federated_clients_active", $"job=\"{jobId}\""));

@@ -69,8 +69,7 @@ public class AdapterIntegrityTests(ServerFixture fixture) : IClassFixture<Server
         spec.TargetModules.Add("q_proj");
         spec.Ranks.Add(4);
         await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });
-        await fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = "integrity-a" });
-        var task = (await fixture.Coordinator.PollTaskAsync(new PollTaskRequest { ClientId = "integrity-a", WaitSeconds = 5 })).Task;
+        var task = await fixture.Coordinator.EnrolAndTakeTask("integrity-a");
         var payload = AdapterSerializer.ToBytes(Updates.For(task, seed: 21));
         var sha256 = (await Updates.Upload(fixture.Coordinator, Updates.Header(task, "integrity-a", payload.Length), payload)).Sha256;
 

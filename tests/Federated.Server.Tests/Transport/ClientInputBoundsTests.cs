@@ -94,9 +94,7 @@ public class ClientInputBoundsTests(ServerFixture fixture) : IClassFixture<Serve
         spec.TargetModules.Add("q_proj");
         spec.Ranks.Add(4);
         await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });
-        await fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = "header-sender" });
-        var task = (await fixture.Coordinator.PollTaskAsync(new PollTaskRequest { ClientId = "header-sender", WaitSeconds = 5 })).Task;
-        Assert.NotNull(task);
+        var task = await fixture.Coordinator.EnrolAndTakeTask("header-sender");
         var payload = AdapterSerializer.ToBytes(Updates.For(task, seed: 9));
 
         foreach (var (id, mutate, message) in BadHeaders.Select(row => ((string)row[0], (Action<UpdateHeader>)row[1], (string)row[2])))

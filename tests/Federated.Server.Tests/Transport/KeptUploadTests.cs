@@ -33,14 +33,6 @@ public class KeptUploadTests(ITestOutputHelper output)
         return new UpdateUploader(connection, options, TimeProvider.System, NullLogger<UpdateUploader>.Instance);
     }
 
-    private static async Task<TrainingTask> EnrolAndPoll(Coordinator.CoordinatorClient coordinator, string clientId)
-    {
-        await coordinator.EnrolAsync(new EnrolRequest { ClientId = clientId });
-        var reply = await coordinator.PollTaskAsync(new PollTaskRequest { ClientId = clientId, WaitSeconds = 5 });
-        Assert.Equal(PollTaskReply.OutcomeOneofCase.Task, reply.OutcomeCase);
-        return reply.Task;
-    }
-
     [Fact]
     public async Task An_upload_cut_mid_stream_is_sent_again_after_the_server_restarts_and_accepted_once()
     {
@@ -53,7 +45,7 @@ public class KeptUploadTests(ITestOutputHelper output)
         using (var channel = GrpcChannel.ForAddress(first.GrpcAddress))
         {
             await new Operator.OperatorClient(channel).CreateJobAsync(new CreateJobRequest { Spec = Spec("kept") });
-            task = await EnrolAndPoll(new Coordinator.CoordinatorClient(channel), "keeper");
+            task = await new Coordinator.CoordinatorClient(channel).EnrolAndTakeTask("keeper");
         }
         var payload = AdapterSerializer.ToBytes(Updates.For(task, seed: 31));
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(payload));
@@ -100,7 +92,7 @@ public class KeptUploadTests(ITestOutputHelper output)
         var operatorClient = new Operator.OperatorClient(channel);
         await operatorClient.CreateJobAsync(new CreateJobRequest { Spec = Spec("resumed") });
         var coordinator = new Coordinator.CoordinatorClient(channel);
-        var task = await EnrolAndPoll(coordinator, "sleeper");
+        var task = await coordinator.EnrolAndTakeTask("sleeper");
         var refusedSpec = Spec("refused");
         refusedSpec.MinClientsPerRound = 2;
         await operatorClient.CreateJobAsync(new CreateJobRequest { Spec = refusedSpec });
