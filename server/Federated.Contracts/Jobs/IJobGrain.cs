@@ -9,6 +9,9 @@ public interface IJobGrain : IGrainWithStringKey
     /// <summary>The job, or NOT_FOUND if it was never created.</summary>
     Task<JobSnapshot> GetSnapshot();
 
+    /// <summary>The job, or null if it was never created (for callers to whom a missing job is not an error).</summary>
+    Task<JobSnapshot?> Find();
+
     /// <summary>Just the status (operators pause, resume and stop jobs); NOT_FOUND if never created.</summary>
     [AlwaysInterleave]
     Task<JobStatusKind> GetStatus();

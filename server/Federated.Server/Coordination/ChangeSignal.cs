@@ -8,12 +8,19 @@ public sealed class ChangeSignal
 {
     private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Notifications so far in this activation (not persisted; a caller passes back the count it saw).</summary>
+    public long Count { get; private set; }
+
     public void Notify()
     {
+        Count++;
         var current = _next;
         _next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         current.TrySetResult();
     }
+
+    /// <summary>Completes at once if a notification came after <paramref name="knownCount"/>, else as <see cref="WaitAsync(TimeSpan)"/>.</summary>
+    public Task WaitAsync(long knownCount, TimeSpan timeout) => Count > knownCount ? Task.CompletedTask : WaitAsync(timeout);
 
     /// <summary>Completes at the next <see cref="Notify"/> or after <paramref name="timeout"/>, whichever is first.</summary>
     public async Task WaitAsync(TimeSpan timeout)

@@ -4,6 +4,7 @@ using Federated.Contracts.Jobs;
 using Federated.Core.Aggregation;
 using Federated.Core.Data;
 using Federated.Core.Model;
+using Federated.Core.Scheduling;
 using Federated.Core.Training;
 using Federated.Server.Models;
 using Federated.Server.Scheduling;
@@ -17,14 +18,12 @@ public static class JobConfigValidator
     public const int MaxClientsPerRound = 100_000;
 
     // Operator input is bounded too: each of these once took the server (or every client) down when set to int.MaxValue.
-    public const int MaxLocalSteps = 1_000_000;
+    public const int MaxLocalSteps = SchedulerOptions.MaxLocalSteps;
     public const int MaxBatchSize = 65_536;
     public const int MaxWarmupSteps = MaxLocalSteps;
     public const int MaxGradientAccumulationSteps = MaxBatchSize;
     public const int MaxTaskTimeoutSeconds = 7 * 24 * 3600;
     public const int MaxRankBudget = 65_536;
-    public const int MaxRankTiers = 64;
-    public const int MaxMissedDeadlines = 1_000;
     public const int MaxRanks = 64;
 
     public static void Validate(JobConfig config, BaseModelRegistry models, EvaluationSources sources)
@@ -87,15 +86,14 @@ public static class JobConfigValidator
             throw Invalid("task_timeout_seconds", $"must be between 1 and {MaxTaskTimeoutSeconds} seconds, got {config.TaskTimeout.TotalSeconds}");
 
         if (config.Scheduler is { } scheduler)
-            CheckScheduler(scheduler, maxRank);
-        try
         {
-            SchedulerPolicies.OptionsFor(config).Validate();
+            if (!SchedulerConfig.Names.Contains(scheduler.Policy))
+                throw Invalid("scheduler.policy", $"'{scheduler.Policy}' is not known; choose one of {string.Join(", ", SchedulerConfig.Names)}");
+            for (var i = 0; i < scheduler.RankTiers.Length; i++)
+                CheckRank(scheduler.RankTiers[i].Rank, maxRank, $"scheduler.rank_tiers[{i}].rank");
         }
-        catch (ArgumentException e)
-        {
-            throw Invalid("scheduler", e.Message);
-        }
+        if (SchedulerPolicies.Violations(config).FirstOrDefault() is ({ } field, { } message))
+            throw Invalid(field, message); // the policies' own rules, in the job's field names
 
         var h = config.Hyperparameters;
         if (h.BatchSize is < 1 or > MaxBatchSize)
@@ -154,41 +152,6 @@ public static class JobConfigValidator
         GradientCheckpointing = h.GradientCheckpointing,
         GroupByLength = h.GroupByLength,
     };
-
-    private static void CheckScheduler(SchedulerConfig s, int maxRank)
-    {
-        if (!SchedulerConfig.Names.Contains(s.Policy))
-            throw Invalid("scheduler.policy", $"'{s.Policy}' is not known; choose one of {string.Join(", ", SchedulerConfig.Names)}");
-        if (s.MinSteps < 1)
-            throw Invalid("scheduler.min_steps", $"must be at least 1, got {s.MinSteps}");
-        if (s.MaxSteps < s.MinSteps)
-            throw Invalid("scheduler.max_steps", $"must be at least min_steps ({s.MinSteps}), got {s.MaxSteps}");
-        if (s.MaxSteps > MaxLocalSteps)
-            throw Invalid("scheduler.max_steps", $"must be at most {MaxLocalSteps}, got {s.MaxSteps}");
-        if (!(s.LatestFactor >= 1) || !double.IsFinite(s.LatestFactor))
-            throw Invalid("scheduler.latest_factor", $"must be a finite number ≥ 1, got {s.LatestFactor}");
-        if (s.StalenessAlpha is not (> 0 and <= 1))
-            throw Invalid("scheduler.staleness_alpha", $"must be in (0, 1], got {s.StalenessAlpha}");
-        if (s.StalenessExponent is not (>= 0 and < 100))
-            throw Invalid("scheduler.staleness_exponent", $"must be in [0, 100), got {s.StalenessExponent}");
-        if (s.BufferSize is < 1 or > MaxClientsPerRound)
-            throw Invalid("scheduler.buffer_size", $"must be between 1 and {MaxClientsPerRound}, got {s.BufferSize}");
-        if (s.MaxMissedDeadlines is < 1 or > MaxMissedDeadlines)
-            throw Invalid("scheduler.max_missed_deadlines", $"must be between 1 and {MaxMissedDeadlines}, got {s.MaxMissedDeadlines}");
-        if (s.RankTiers.Length > MaxRankTiers)
-            throw Invalid("scheduler.rank_tiers", $"at most {MaxRankTiers} tiers, got {s.RankTiers.Length}");
-        if (s.SpeedMomentum is not (> 0 and <= 1))
-            throw Invalid("scheduler.speed_momentum", $"must be in (0, 1], got {s.SpeedMomentum}");
-        for (int i = 0; i < s.RankTiers.Length; i++)
-        {
-            var tier = s.RankTiers[i];
-            CheckRank(tier.Rank, maxRank, $"scheduler.rank_tiers[{i}].rank");
-            if (!(tier.MinMemoryGiB >= 0) || !double.IsFinite(tier.MinMemoryGiB))
-                throw Invalid($"scheduler.rank_tiers[{i}].min_memory_gib", $"must be a finite number ≥ 0, got {tier.MinMemoryGiB}");
-            if (tier.MaxSecondsPerStep is { } max && !(max > 0 && double.IsFinite(max)))
-                throw Invalid($"scheduler.rank_tiers[{i}].max_seconds_per_step", $"must be a finite number > 0, got {max}");
-        }
-    }
 
     private static void CheckRank(int rank, int maxRank, string field)
     {

@@ -54,6 +54,8 @@ public sealed partial class JobGrain(
         return Task.FromResult(Snapshot());
     }
 
+    public Task<JobSnapshot?> Find() => Task.FromResult(state.RecordExists ? Snapshot() : null);
+
     public Task<JobStatusKind> GetStatus()
         => state.RecordExists ? Task.FromResult(state.State.Status) : throw FederatedException.NotFound($"job '{JobId}' does not exist");
 

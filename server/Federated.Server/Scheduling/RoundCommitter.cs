@@ -11,10 +11,10 @@ namespace Federated.Server.Scheduling;
 /// job appends it as its next round, the ledger marks it done, and the evaluator is told. A failed aggregation stays
 /// queued for the next tick, never skipped; orders past the job's end are dropped.
 /// </summary>
-public sealed class RoundCommitter(string jobId, IGrainFactory grains, TimeProvider time, ILogger logger)
+public sealed class RoundCommitter(string jobId, IGrainFactory grains, TimeProvider time, ILogger logger, Action committed)
 {
-    /// <summary>The job after the commits; <paramref name="save"/> persists the ledger, <paramref name="committed"/> signals waiters.</summary>
-    public async Task<JobSnapshot> CommitQueuedAsync(JobSnapshot job, TaskLedger<UpdateSubmission> ledger, Func<Task> save, Action committed)
+    /// <summary>The job after the commits; <paramref name="save"/> persists the ledger; each commit signals waiters.</summary>
+    public async Task<JobSnapshot> CommitQueuedAsync(JobSnapshot job, TaskLedger<UpdateSubmission> ledger, Func<Task> save)
     {
         while (job.Status == JobStatusKind.Running && ledger.NextAggregation() is { } next)
         {

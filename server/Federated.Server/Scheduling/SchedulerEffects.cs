@@ -10,6 +10,15 @@ namespace Federated.Server.Scheduling;
 /// </summary>
 public sealed partial class SchedulerEffects(string jobId, ClientIndex index, IGrainFactory grains, ILogger logger)
 {
+    /// <summary>Carries out the effects in order; true when pollers waiting for work should look again.</summary>
+    public async Task<bool> CarryOutAll(IEnumerable<LedgerEffect> effects)
+    {
+        var changed = false;
+        foreach (var effect in effects)
+            changed |= await CarryOut(effect);
+        return changed;
+    }
+
     /// <summary>Carries out one effect; true when pollers waiting for work should look again.</summary>
     public async Task<bool> CarryOut(LedgerEffect effect)
     {

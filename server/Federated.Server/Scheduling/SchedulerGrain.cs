@@ -25,6 +25,7 @@ public sealed class SchedulerGrain(
     TimeProvider time,
     ILogger<SchedulerGrain> logger) : Grain, ISchedulerGrain
 {
+    /// <summary>Counts changes pollers may wait on (a task freed or issued, a round committed); not a model version.</summary>
     private readonly ChangeSignal _changed = new();
     private JobSnapshot? _job;
     private TaskLedger<UpdateSubmission>? _ledger;
@@ -33,15 +34,12 @@ public sealed class SchedulerGrain(
     private IGrainTimer? _wakeTimer;
     private Task? _ticking;
 
-    /// <summary>Counts changes pollers may wait on (a task freed or issued, a round committed); not persisted, not a model version.</summary>
-    private long _changeCount;
-
     private string JobId => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _effects = new SchedulerEffects(JobId, index, GrainFactory, logger);
-        _committer = new RoundCommitter(JobId, GrainFactory, time, logger);
+        _committer = new RoundCommitter(JobId, GrainFactory, time, logger, _changed.Notify);
         var period = TimeSpan.FromSeconds(options.Value.SchedulerTickSeconds);
         this.RegisterGrainTimer(_ => Tick(), new GrainTimerCreationOptions { DueTime = period, Period = period, Interleave = false });
         _wakeTimer = this.RegisterGrainTimer(_ => Tick(), new GrainTimerCreationOptions { DueTime = Timeout.InfiniteTimeSpan, Period = Timeout.InfiniteTimeSpan, Interleave = false });
@@ -60,11 +58,10 @@ public sealed class SchedulerGrain(
         if (_job!.Status != JobStatusKind.Running)
             return None(NotRunning(_job));
         var (task, reason) = ledger.OfferFor(clientId);
-        return task is null ? None(reason) : new TaskOffer(LedgerRecords.Assignment(_job, task), _changeCount, "");
+        return task is null ? None(reason) : new TaskOffer(LedgerRecords.Assignment(_job, task), _changed.Count, "");
     }
 
-    public Task WaitForChange(long knownChangeCount, TimeSpan timeout)
-        => _changeCount > knownChangeCount ? Task.CompletedTask : _changed.WaitAsync(timeout);
+    public Task WaitForChange(long knownChangeCount, TimeSpan timeout) => _changed.WaitAsync(knownChangeCount, timeout);
 
     public async Task<TaskAssignment> GetTask(string clientId, string taskId, int round)
     {
@@ -133,24 +130,13 @@ public sealed class SchedulerGrain(
     private async Task Settle()
     {
         var ledger = _ledger!;
-        await SaveIfDirty();
-        var changed = false;
-        foreach (var effect in ledger.TakeEffects())
-            changed |= await _effects.CarryOut(effect);
-        if (changed)
-            Changed();
-        _job = await _committer.CommitQueuedAsync(_job!, ledger, SaveIfDirty, Changed);
-        await SaveIfDirty();
+        Task Save() => SchedulerPolicies.SaveIfDirtyAsync(ledger, state);
+        await Save();
+        if (await _effects.CarryOutAll(ledger.TakeEffects()))
+            _changed.Notify();
+        _job = await _committer.CommitQueuedAsync(_job!, ledger, Save);
+        await Save();
         ArmWakeTimer();
-    }
-
-    private async Task SaveIfDirty()
-    {
-        if (!_ledger!.Dirty)
-            return;
-        state.State.PolicyState = SchedulerPolicies.Serialise(_ledger.Policy.State);
-        await state.WriteStateAsync();
-        _ledger.MarkSaved();
     }
 
     /// <summary>Loads the job (once per activation) and follows operator status changes; commits aggregations a crash left queued.</summary>
@@ -158,32 +144,16 @@ public sealed class SchedulerGrain(
     {
         var jobGrain = GrainFactory.GetGrain<IJobGrain>(JobId);
         if (_job is null)
-        {
-            try
-            {
-                _job = await jobGrain.GetSnapshot();
-            }
-            catch (FederatedException e) when (e.Error == FederatedError.NotFound)
-            {
-                return null;
-            }
-        }
+            _job = await jobGrain.Find();
         else if (await jobGrain.GetStatus() is var status && status != _job.Status)
             _job = _job with { Status = status }; // paused, resumed or stopped by an operator
         else
             return _job;
-        if (_job.Status == JobStatusKind.Running)
-        {
-            try
-            {
-                Ledger(_job);
-            }
-            catch (Exception e) when (e is InvalidOperationException or ArgumentException or System.Text.Json.JsonException)
-            {
-                return _job = await _effects.FailJobAsync(e); // its saved state or options cannot be used; the other jobs go on
-            }
-            await Settle();
-        }
+        if (_job is not { Status: JobStatusKind.Running })
+            return _job;
+        if (_ledger is null && SchedulerPolicies.TryRestore(_job, state.State, time, out _ledger) is { } unusable)
+            return _job = await _effects.FailJobAsync(unusable);
+        await Settle();
         return _job;
     }
 
@@ -208,11 +178,5 @@ public sealed class SchedulerGrain(
 
     private string NotRunning(JobSnapshot job) => $"job '{JobId}' is {job.Status.ToString().ToLowerInvariant()}";
 
-    private TaskOffer None(string reason) => new(null, _changeCount, reason);
-
-    private void Changed()
-    {
-        _changeCount++;
-        _changed.Notify();
-    }
+    private TaskOffer None(string reason) => new(null, _changed.Count, reason);
 }

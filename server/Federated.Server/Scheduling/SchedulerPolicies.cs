@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Federated.Contracts.Jobs;
 using Federated.Contracts.Scheduling;
 using Federated.Core.Scheduling;
@@ -7,9 +8,62 @@ using Federated.Core.Scheduling.Ledger;
 namespace Federated.Server.Scheduling;
 
 /// <summary>Turns a job's configuration into its scheduling policy and task ledger, and persists policy state as JSON.</summary>
-public static class SchedulerPolicies
+public static partial class SchedulerPolicies
 {
     private static readonly JsonSerializerOptions Json = new();
+
+    /// <summary>The job field each options setting comes from (<see cref="OptionsFor"/> is the other half of this map).</summary>
+    private static readonly Dictionary<string, string> JobFields = new(StringComparer.Ordinal)
+    {
+        [nameof(SchedulerOptions.SpeedMomentum)] = "scheduler.speed_momentum",
+        [nameof(FedCompassOptions.MinSteps)] = "scheduler.min_steps",
+        [nameof(FedCompassOptions.MaxSteps)] = "scheduler.max_steps",
+        [nameof(FedCompassOptions.Latest)] = "scheduler.latest_factor",
+        [nameof(FedCompassOptions.Alpha)] = "scheduler.staleness_alpha",
+        [nameof(FedCompassOptions.StalenessExponent)] = "scheduler.staleness_exponent",
+        [nameof(FedCompassOptions.MaxMissedDeadlines)] = "scheduler.max_missed_deadlines",
+        [nameof(FedBuffOptions.BufferSize)] = "scheduler.buffer_size",
+        [nameof(SynchronousOptions.ClientsPerRound)] = "clients_per_round",
+        [nameof(SynchronousOptions.MinQuorum)] = "min_clients_per_round",
+        [nameof(SynchronousOptions.LocalSteps)] = "local_steps",
+        [nameof(SynchronousOptions.RoundDeadlineSeconds)] = "task_timeout_seconds",
+        ["Ranks.DefaultRank"] = "ranks",
+        ["Ranks.Tiers"] = "scheduler.rank_tiers",
+        [nameof(RankTier.Rank)] = "rank",
+        [nameof(RankTier.MinMemoryGiB)] = "min_memory_gib",
+        [nameof(RankTier.MaxSecondsPerStep)] = "max_seconds_per_step",
+    };
+
+    /// <summary>
+    /// The scheduler rules <paramref name="config"/> breaks, as (job field, message in the job's words), the chosen
+    /// policy's first. Every policy's options are checked, not only the chosen one's, so a bad field is refused
+    /// whichever policy reads it.
+    /// </summary>
+    public static IEnumerable<(string Field, string Message)> Violations(JobConfig config)
+    {
+        var scheduler = config.Scheduler ?? new SchedulerConfig { Policy = SchedulerConfig.Synchronous };
+        foreach (var policy in SchedulerConfig.Names.OrderBy(p => p == scheduler.Policy ? 0 : 1))
+        {
+            foreach (var v in OptionsFor(config with { Scheduler = scheduler with { Policy = policy } }).Violations())
+            {
+                var rule = v.RuleWith(bound => $"{JobField(bound)[(JobField(bound).LastIndexOf('.') + 1)..]} ({v.BoundValue})");
+                yield return (JobField(v.Path), $"{rule}, got {v.Value}");
+            }
+        }
+    }
+
+    /// <summary>"scheduler.rank_tiers[1].min_memory_gib" for "Ranks.Tiers[1].MinMemoryGiB".</summary>
+    private static string JobField(string path)
+    {
+        if (JobFields.TryGetValue(path, out var field))
+            return field;
+        if (TierSetting().Match(path) is { Success: true } tier && JobFields.TryGetValue(tier.Groups[2].Value, out var setting))
+            return $"scheduler.rank_tiers[{tier.Groups[1].Value}].{setting}";
+        throw new InvalidOperationException($"scheduler setting '{path}' has no job field: add it to {nameof(JobFields)}");
+    }
+
+    [GeneratedRegex(@"^Ranks\.Tiers\[(\d+)\]\.(\w+)$")]
+    private static partial Regex TierSetting();
 
     /// <summary>The policy options of <paramref name="config"/>; throws <see cref="ArgumentException"/> for an unknown policy.</summary>
     public static SchedulerOptions OptionsFor(JobConfig config)
@@ -83,6 +137,34 @@ public static class SchedulerPolicies
             task.Samples = task.Update.NumSamples;
         }
         return new TaskLedger<UpdateSubmission>(LedgerOptionsFor(job), policy, state, time, job.CompletedRounds);
+    }
+
+    /// <summary>
+    /// <see cref="Restore"/>, or the reason the job's saved state or options cannot be used (so the grain fails
+    /// that job alone and the others go on).
+    /// </summary>
+    public static Exception? TryRestore(JobSnapshot job, SchedulerState state, TimeProvider time, out TaskLedger<UpdateSubmission>? ledger)
+    {
+        ledger = null;
+        try
+        {
+            ledger = Restore(job, state, time);
+            return null;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or JsonException)
+        {
+            return e;
+        }
+    }
+
+    /// <summary>Writes the policy's state with the ledger's when the ledger changed since its last save.</summary>
+    public static async Task SaveIfDirtyAsync(TaskLedger<UpdateSubmission> ledger, IPersistentState<SchedulerState> state)
+    {
+        if (!ledger.Dirty)
+            return;
+        state.State.PolicyState = Serialise(ledger.Policy.State);
+        await state.WriteStateAsync();
+        ledger.MarkSaved();
     }
 
     public static string Serialise(SchedulingState state) => JsonSerializer.Serialize(state, Json);

@@ -19,19 +19,28 @@ public sealed record RankRule(IReadOnlyList<RankTier> Tiers, int DefaultRank)
         return DefaultRank;
     }
 
+    /// <summary>Most tiers a rule may have (each is tried in turn for every rank choice).</summary>
+    public const int MaxTiers = 64;
+
     public void Validate()
     {
-        if (DefaultRank < 1)
-            throw new ArgumentException($"rank rule: DefaultRank must be at least 1, got {DefaultRank}");
+        var checks = new SettingChecks("rank rule: ");
+        Check(checks);
+        checks.ThrowIfAny();
+    }
+
+    /// <summary>The rule's checks; <paramref name="c"/> names it "rank rule: " already.</summary>
+    internal void Check(SettingChecks c)
+    {
+        c.Require(DefaultRank >= 1, nameof(DefaultRank), "must be at least 1", DefaultRank);
+        c.Require(Tiers.Count <= MaxTiers, nameof(Tiers), $"at most {MaxTiers} tiers", Tiers.Count);
         for (var i = 0; i < Tiers.Count; i++)
         {
             var tier = Tiers[i];
-            if (tier.Rank < 1)
-                throw new ArgumentException($"rank rule: tier {i}: Rank must be at least 1, got {tier.Rank}");
-            if (!(tier.MinMemoryGiB >= 0) || double.IsInfinity(tier.MinMemoryGiB))
-                throw new ArgumentException($"rank rule: tier {i}: MinMemoryGiB must be a finite number ≥ 0, got {tier.MinMemoryGiB}");
-            if (tier.MaxSecondsPerStep is { } max && !(max > 0 && double.IsFinite(max)))
-                throw new ArgumentException($"rank rule: tier {i}: MaxSecondsPerStep must be a finite number > 0, got {max}");
+            var t = c.Within($"rank rule: tier {i}: ", $"{nameof(Tiers)}[{i}].");
+            t.Require(tier.Rank >= 1, nameof(tier.Rank), "must be at least 1", tier.Rank);
+            t.Require(tier.MinMemoryGiB >= 0 && !double.IsInfinity(tier.MinMemoryGiB), nameof(tier.MinMemoryGiB), "must be a finite number ≥ 0", tier.MinMemoryGiB);
+            t.Require(tier.MaxSecondsPerStep is not { } max || (max > 0 && double.IsFinite(max)), nameof(tier.MaxSecondsPerStep), "must be a finite number > 0", tier.MaxSecondsPerStep ?? 0);
         }
     }
 }

@@ -22,17 +22,27 @@ public abstract record SchedulerOptions
     /// <summary>A policy with these options, fresh or continuing from a saved <paramref name="state"/>.</summary>
     public abstract ISchedulingPolicy CreatePolicy(SchedulingState? state = null);
 
+    /// <summary>Most local steps a task may ask for: beyond it a typo, not a plan (and int overflow in step arithmetic).</summary>
+    public const int MaxLocalSteps = 1_000_000;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad field.</summary>
-    public virtual void Validate()
+    public void Validate() => Checked().ThrowIfAny();
+
+    /// <summary>Every setting that breaks its rule, in the order checked; empty when the options are valid.</summary>
+    public IReadOnlyList<SettingViolation> Violations() => Checked().Found;
+
+    private SettingChecks Checked()
     {
-        Require(SpeedMomentum is > 0 and <= 1, nameof(SpeedMomentum), "must be in (0, 1]", SpeedMomentum);
-        Ranks?.Validate();
+        var checks = new SettingChecks($"{GetType().Name}.");
+        Check(checks);
+        return checks;
     }
 
-    protected void Require(bool ok, string field, string rule, object value)
+    /// <summary>The policy's rules, the one place they are written (the server's job validator renames, never restates, them).</summary>
+    protected virtual void Check(SettingChecks c)
     {
-        if (!ok)
-            throw new ArgumentException($"{GetType().Name}.{field} {rule}, got {value}");
+        c.Require(SpeedMomentum is > 0 and <= 1, nameof(SpeedMomentum), "must be in (0, 1]", SpeedMomentum);
+        Ranks?.Check(c.Within("rank rule: ", $"{nameof(Ranks)}."));
     }
 
     protected static TState StateOf<TState>(SchedulingState? state) where TState : SchedulingState, new() => state switch
@@ -58,13 +68,13 @@ public sealed record SynchronousOptions : SchedulerOptions
 
     public override ISchedulingPolicy CreatePolicy(SchedulingState? state = null) => new SynchronousPolicy(this, StateOf<SynchronousState>(state));
 
-    public override void Validate()
+    protected override void Check(SettingChecks c)
     {
-        base.Validate();
-        Require(ClientsPerRound >= 1, nameof(ClientsPerRound), "must be at least 1", ClientsPerRound);
-        Require(MinQuorum >= 1 && MinQuorum <= ClientsPerRound, nameof(MinQuorum), $"must be in [1, ClientsPerRound = {ClientsPerRound}]", MinQuorum);
-        Require(LocalSteps >= 1, nameof(LocalSteps), "must be at least 1", LocalSteps);
-        Require(RoundDeadlineSeconds > 0 && double.IsFinite(RoundDeadlineSeconds), nameof(RoundDeadlineSeconds), "must be a finite number > 0", RoundDeadlineSeconds);
+        base.Check(c);
+        c.Require(ClientsPerRound >= 1, nameof(ClientsPerRound), "must be at least 1", ClientsPerRound);
+        c.Require(MinQuorum >= 1 && MinQuorum <= ClientsPerRound, nameof(MinQuorum), $"must be in [1, ClientsPerRound = {ClientsPerRound}]", MinQuorum);
+        c.Require(LocalSteps >= 1, nameof(LocalSteps), "must be at least 1", LocalSteps);
+        c.Require(RoundDeadlineSeconds > 0 && double.IsFinite(RoundDeadlineSeconds), nameof(RoundDeadlineSeconds), "must be a finite number > 0", RoundDeadlineSeconds);
     }
 }
 
@@ -80,12 +90,12 @@ public sealed record FedAsyncOptions : SchedulerOptions
 
     public override ISchedulingPolicy CreatePolicy(SchedulingState? state = null) => new FedAsyncPolicy(this, StateOf<FedAsyncState>(state));
 
-    public override void Validate()
+    protected override void Check(SettingChecks c)
     {
-        base.Validate();
-        Require(LocalSteps >= 1, nameof(LocalSteps), "must be at least 1", LocalSteps);
-        Require(Alpha is > 0 and <= 1, nameof(Alpha), "must be in (0, 1]", Alpha);
-        Require(StalenessExponent is >= 0 and < 100, nameof(StalenessExponent), "must be in [0, 100)", StalenessExponent);
+        base.Check(c);
+        c.Require(LocalSteps >= 1, nameof(LocalSteps), "must be at least 1", LocalSteps);
+        c.Require(Alpha is > 0 and <= 1, nameof(Alpha), "must be in (0, 1]", Alpha);
+        c.Require(StalenessExponent is >= 0 and < 100, nameof(StalenessExponent), "must be in [0, 100)", StalenessExponent);
     }
 }
 
@@ -97,6 +107,8 @@ public sealed record FedBuffOptions : SchedulerOptions
 {
     public int LocalSteps { get; init; } = 50;
 
+    public const int MaxBufferSize = 100_000;
+
     /// <summary>K: arrivals per aggregation.</summary>
     public int BufferSize { get; init; } = 10;
 
@@ -106,12 +118,12 @@ public sealed record FedBuffOptions : SchedulerOptions
 
     public override ISchedulingPolicy CreatePolicy(SchedulingState? state = null) => new FedBuffPolicy(this, StateOf<FedBuffState>(state));
 
-    public override void Validate()
+    protected override void Check(SettingChecks c)
     {
-        base.Validate();
-        Require(LocalSteps >= 1, nameof(LocalSteps), "must be at least 1", LocalSteps);
-        Require(BufferSize >= 1, nameof(BufferSize), "must be at least 1", BufferSize);
-        Require(StalenessExponent is >= 0 and < 100, nameof(StalenessExponent), "must be in [0, 100)", StalenessExponent);
+        base.Check(c);
+        c.Require(LocalSteps >= 1, nameof(LocalSteps), "must be at least 1", LocalSteps);
+        c.Require(BufferSize is >= 1 and <= MaxBufferSize, nameof(BufferSize), $"must be between 1 and {MaxBufferSize}", BufferSize);
+        c.Require(StalenessExponent is >= 0 and < 100, nameof(StalenessExponent), "must be in [0, 100)", StalenessExponent);
     }
 }
 
@@ -129,19 +141,22 @@ public sealed record FedCompassOptions : SchedulerOptions
 
     public double StalenessExponent { get; init; } = 0.5;
 
+    public const int MaxMissedDeadlinesLimit = 1_000;
+
     /// <summary>k: deadlines missed in a row before a client is marked unavailable.</summary>
     public int MaxMissedDeadlines { get; init; } = 3;
 
     public override ISchedulingPolicy CreatePolicy(SchedulingState? state = null) => new FedCompassPolicy(this, StateOf<FedCompassState>(state));
 
-    public override void Validate()
+    protected override void Check(SettingChecks c)
     {
-        base.Validate();
-        Require(MinSteps >= 1, nameof(MinSteps), "must be at least 1", MinSteps);
-        Require(MaxSteps >= MinSteps, nameof(MaxSteps), $"must be at least MinSteps = {MinSteps}", MaxSteps);
-        Require(Latest >= 1 && double.IsFinite(Latest), nameof(Latest), "must be a finite number ≥ 1", Latest);
-        Require(Alpha is > 0 and <= 1, nameof(Alpha), "must be in (0, 1]", Alpha);
-        Require(StalenessExponent is >= 0 and < 100, nameof(StalenessExponent), "must be in [0, 100)", StalenessExponent);
-        Require(MaxMissedDeadlines >= 1, nameof(MaxMissedDeadlines), "must be at least 1", MaxMissedDeadlines);
+        base.Check(c);
+        c.Require(MinSteps >= 1, nameof(MinSteps), "must be at least 1", MinSteps);
+        c.Require(MaxSteps >= MinSteps, nameof(MaxSteps), "must be at least {0}", MaxSteps, nameof(MinSteps), MinSteps);
+        c.Require(MaxSteps <= MaxLocalSteps, nameof(MaxSteps), $"must be at most {MaxLocalSteps}", MaxSteps);
+        c.Require(Latest >= 1 && double.IsFinite(Latest), nameof(Latest), "must be a finite number ≥ 1", Latest);
+        c.Require(Alpha is > 0 and <= 1, nameof(Alpha), "must be in (0, 1]", Alpha);
+        c.Require(StalenessExponent is >= 0 and < 100, nameof(StalenessExponent), "must be in [0, 100)", StalenessExponent);
+        c.Require(MaxMissedDeadlines is >= 1 and <= MaxMissedDeadlinesLimit, nameof(MaxMissedDeadlines), $"must be between 1 and {MaxMissedDeadlinesLimit}", MaxMissedDeadlines);
     }
 }
