@@ -19,6 +19,13 @@ public interface IClientGrain : IGrainWithStringKey
     /// <summary>Whether the client may be given a task now; a draining client asking for one has finished and is removed.</summary>
     Task<bool> MayTakeTasks();
 
+    /// <summary>
+    /// Returns at once if the client is active, else when an operator changes its admission or after
+    /// <paramref name="timeout"/>: whether it is active then (so a resumed client's held poll gets work at once).
+    /// </summary>
+    [AlwaysInterleave]
+    Task<bool> WaitUntilActive(TimeSpan timeout);
+
     /// <summary>A task of this client, at this LoRA rank, was accepted; updates its speed estimate and trend.</summary>
     Task RecordTaskCompleted(string taskId, double secondsPerStep, int rank);
 

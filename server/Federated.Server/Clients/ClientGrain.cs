@@ -1,6 +1,7 @@
 using Federated.Contracts.Clients;
 using Federated.Contracts.Errors;
 using Federated.Core.Scheduling;
+using Federated.Server.Coordination;
 using Federated.Server.Hosting;
 using Federated.Server.Transport;
 
@@ -17,6 +18,7 @@ public sealed partial class ClientGrain(
     TimeProvider time,
     ILogger<ClientGrain> logger) : Grain, IClientGrain
 {
+    private readonly ChangeSignal _admissionChanged = new();
     private ClientActivityKind _activity;
     private string? _taskId;
     private double _progress;
@@ -81,6 +83,7 @@ public sealed partial class ClientGrain(
             throw FederatedException.Precondition($"client '{ClientId}' has been removed");
         state.State.Admission = admission;
         await state.WriteStateAsync();
+        _admissionChanged.Notify();
         LogAdmission(logger, ClientId, admission);
         return Published();
     }
@@ -95,6 +98,13 @@ public sealed partial class ClientGrain(
             LogAdmission(logger, ClientId, ClientAdmission.Removed);
             Published();
         }
+        return state.State.Admission == ClientAdmission.Active;
+    }
+
+    public async Task<bool> WaitUntilActive(TimeSpan timeout)
+    {
+        if (state.State.Admission != ClientAdmission.Active)
+            await _admissionChanged.WaitAsync(timeout, time);
         return state.State.Admission == ClientAdmission.Active;
     }
 

@@ -20,14 +20,15 @@ public sealed class ChangeSignal
     }
 
     /// <summary>Completes at once if a notification came after <paramref name="knownCount"/>, else as <see cref="WaitAsync(TimeSpan)"/>.</summary>
-    public Task WaitAsync(long knownCount, TimeSpan timeout) => Count > knownCount ? Task.CompletedTask : WaitAsync(timeout);
+    public Task WaitAsync(long knownCount, TimeSpan timeout, TimeProvider? time = null) => Count > knownCount ? Task.CompletedTask : WaitAsync(timeout, time);
 
     /// <summary>Completes at the next <see cref="Notify"/> or after <paramref name="timeout"/>, whichever is first.</summary>
-    public async Task WaitAsync(TimeSpan timeout)
+    /// <param name="time">The clock the timeout runs on (the real one when null).</param>
+    public async Task WaitAsync(TimeSpan timeout, TimeProvider? time = null)
     {
         var next = _next.Task;
         using var cancel = new CancellationTokenSource();
-        var winner = await Task.WhenAny(next, Task.Delay(timeout, cancel.Token)).ConfigureAwait(true);
+        var winner = await Task.WhenAny(next, Task.Delay(timeout, time ?? TimeProvider.System, cancel.Token)).ConfigureAwait(true);
         if (winner == next)
             await cancel.CancelAsync().ConfigureAwait(true);
     }

@@ -58,13 +58,18 @@ public sealed partial class CoordinatorService(
     {
         var clientId = await RequireEnrolled(request.ClientId);
         var wait = TimeSpan.FromSeconds(Math.Clamp(request.WaitSeconds, 0, options.Value.MaxPollWaitSeconds));
-        if (!await grains.GetGrain<IClientGrain>(clientId).MayTakeTasks())
-        {
-            // Paused, draining or removed by an operator: hold the poll as if no work came, then say why.
-            await Task.Delay(wait, time, context.CancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
-            return new PollTaskReply { NoTask = new NoTask { RetryAfterMs = 0, Reason = $"client '{clientId}' is {(await grains.GetGrain<IClientGrain>(clientId).GetSnapshot()).Admission.ToString().ToLowerInvariant()} by an operator" } };
-        }
         var deadline = time.GetUtcNow() + wait;
+        var client = grains.GetGrain<IClientGrain>(clientId);
+        if (!await client.MayTakeTasks())
+        {
+            // Paused, draining or removed by an operator: hold the poll as if no work came (in slices, as a grain
+            // call must stay short), then say why; a client resumed meanwhile goes on to look for work at once.
+            var active = false;
+            for (var left = wait; !active && left > TimeSpan.Zero && !context.CancellationToken.IsCancellationRequested; left = deadline - time.GetUtcNow())
+                active = await client.WaitUntilActive(Min(left, MaxWaitSlice));
+            if (!active)
+                return new PollTaskReply { NoTask = new NoTask { RetryAfterMs = 0, Reason = $"client '{clientId}' is {(await client.GetSnapshot()).Admission.ToString().ToLowerInvariant()} by an operator" } };
+        }
         var directory = grains.GetGrain<IJobDirectoryGrain>(0);
         var reason = "no job is running";
         while (true)

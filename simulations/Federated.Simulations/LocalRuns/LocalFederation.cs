@@ -43,8 +43,10 @@ public static class LocalFederation
                 var joined = await WatchAsync(operatorClient, settings.JobId, onStatus, cancellationToken, until: s => s.CompletedRounds >= settings.LateJoinRound || s.State != JobState.Running);
                 if (joined.State == JobState.Running)
                 {
+                    await using var hold = await EarlyClientsHeld.StartAsync(server, settings.JobId, Enumerable.Range(0, early).Select(ClientName));
                     for (int i = early; i < settings.Clients; i++)
                         await Start(i);
+                    await hold.UntilHoldingTasksAsync(Enumerable.Range(early, settings.LateClients).Select(ClientName), cancellationToken);
                 }
             }
             var final = await WatchAsync(operatorClient, settings.JobId, onStatus, cancellationToken);
