@@ -21,6 +21,7 @@ public sealed partial class ClientDaemon(
     DaemonHealth health,
     IOptions<ClientOptions> options,
     IHostApplicationLifetime lifetime,
+    TimeProvider time,
     ILogger<ClientDaemon> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -88,14 +89,14 @@ public sealed partial class ClientDaemon(
         }
     }
 
-    private static Task Delay(TimeSpan wait, CancellationToken cancellationToken)
-        => Task.Delay(wait, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+    private Task Delay(TimeSpan wait, CancellationToken cancellationToken)
+        => Task.Delay(wait, time, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
 
     private async Task<EnrolReply> Enrol(string clientId, DeviceProfile profile, CancellationToken cancellationToken)
     {
         var request = new EnrolRequest { ClientId = clientId, Device = profile, ClientVersion = typeof(ClientDaemon).Assembly.GetName().Version?.ToString() ?? "" };
         request.Labels.Add(options.Value.Labels);
-        return await connection.Client.EnrolAsync(request, deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken);
+        return await connection.Client.EnrolAsync(request, deadline: CallDeadline.After(TimeSpan.FromSeconds(30)), cancellationToken: cancellationToken);
     }
 
     private async Task Work(string clientId, int chunkBytes, CancellationToken cancellationToken)
@@ -106,25 +107,25 @@ public sealed partial class ClientDaemon(
         {
             var reply = await connection.Client.PollTaskAsync(
                 new PollTaskRequest { ClientId = clientId, WaitSeconds = wait },
-                deadline: DateTime.UtcNow.AddSeconds(wait + 30),
+                deadline: CallDeadline.After(TimeSpan.FromSeconds(wait + 30)),
                 cancellationToken: cancellationToken);
             if (reply.OutcomeCase == PollTaskReply.OutcomeOneofCase.Task)
                 await runner.RunAsync(clientId, reply.Task, chunkBytes, cancellationToken);
             else if (reply.NoTask.RetryAfterMs > 0)
-                await Task.Delay(reply.NoTask.RetryAfterMs, cancellationToken);
+                await Task.Delay(TimeSpan.FromMilliseconds(reply.NoTask.RetryAfterMs), time, cancellationToken);
         }
     }
 
     private async Task Heartbeats(string clientId, TimeSpan interval, CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(interval);
+        using var timer = new PeriodicTimer(interval, time);
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
                 try
                 {
-                    await connection.Client.HeartbeatAsync(activity.Heartbeat(clientId), deadline: DateTime.UtcNow.Add(interval), cancellationToken: cancellationToken);
+                    await connection.Client.HeartbeatAsync(activity.Heartbeat(clientId), deadline: CallDeadline.After(interval), cancellationToken: cancellationToken);
                 }
                 catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
                 {
