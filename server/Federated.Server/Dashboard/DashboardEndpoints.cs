@@ -1,6 +1,5 @@
 using System.IO.Compression;
 using System.Runtime.CompilerServices;
-using System.Security.Claims;
 using System.Security.Cryptography;
 using Federated.Contracts;
 using Federated.Contracts.Clients;
@@ -10,12 +9,14 @@ using Federated.Contracts.Jobs;
 using Federated.Core.Adapters;
 using Federated.Core.Adapters.Peft;
 using Federated.Protos.V1;
+using Federated.Server.Hosting;
 using Federated.Server.Jobs;
 using Federated.Server.Storage;
 using Federated.Server.Transport;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.Extensions.Options;
 using Orleans.Dashboard;
@@ -49,7 +50,9 @@ public static partial class DashboardEndpoints
         }
         builder.Services.AddSingleton(new OperatorCredentials(options, generated));
         builder.Services.AddSingleton(new GeneratedPassword(generated));
-        builder.Services.AddSingleton(services => new SignInThrottle(options, services.GetRequiredService<TimeProvider>()));
+        // Cookies stay valid across a restart only if their keys do: kept with the server's data, not in $HOME.
+        var data = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>()?.DataPath ?? new ServerOptions().DataPath;
+        builder.Services.AddDataProtection().SetApplicationName("federated").PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(data, "keys")));
         builder.Services.AddOptions<DashboardOptions>().BindConfiguration(DashboardOptions.Section);
         builder.Services.AddSingleton<DashboardFeed>();
         builder.Services.AddHostedService(s => s.GetRequiredService<DashboardFeed>());
@@ -68,6 +71,7 @@ public static partial class DashboardEndpoints
             // API calls get 401/403 to act on; pages (Orleans' dashboard) are sent to the sign-in page.
             cookie.Events.OnRedirectToLogin = context => Redirect(context, StatusCodes.Status401Unauthorized);
             cookie.Events.OnRedirectToAccessDenied = context => Redirect(context, StatusCodes.Status403Forbidden);
+            cookie.Events.OnValidatePrincipal = DashboardSignIn.ValidatePrincipal;
         });
         builder.Services.AddAuthorization();
         builder.Services.AddAntiforgery(antiforgery =>
@@ -96,8 +100,8 @@ public static partial class DashboardEndpoints
 
         var api = app.MapGroup($"{Prefix}/api");
         api.MapGet("/session", Session);
-        api.MapPost("/login", Login).AddEndpointFilter(ValidateAntiforgery);
-        api.MapPost("/logout", (Delegate)Logout).AddEndpointFilter(ValidateAntiforgery).RequireAuthorization();
+        api.MapPost("/login", DashboardSignIn.Login).AddEndpointFilter(ValidateAntiforgery);
+        api.MapPost("/logout", (Delegate)DashboardSignIn.Logout).AddEndpointFilter(ValidateAntiforgery).RequireAuthorization();
 
         var read = api.MapGroup("").RequireAuthorization();
         read.MapGet("/overview", (DashboardFeed feed, CancellationToken ct) => Stream(feed.Overview, o => o, ct));
@@ -139,33 +143,6 @@ public static partial class DashboardEndpoints
         var tokens = antiforgery.GetAndStoreTokens(context);
         var user = context.User.Identity?.IsAuthenticated == true ? context.User.Identity.Name : null;
         return Results.Ok(new SessionView(user, tokens.RequestToken!, options.Value.OrleansPath.TrimEnd('/')));
-    }
-
-    private static async Task<IResult> Login(HttpContext context, LoginRequest request, OperatorCredentials credentials, SignInThrottle throttle, IOptions<DashboardOptions> options)
-    {
-        var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        if (throttle.RetryAfter(address) is { } wait)
-        {
-            var seconds = (int)Math.Ceiling(wait.TotalSeconds);
-            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Results.Json(new ErrorView($"too many wrong passwords from this address ({options.Value.SignInAttempts} within {options.Value.SignInWindowSeconds} s): try again in {seconds} s", "password"), statusCode: StatusCodes.Status429TooManyRequests);
-        }
-        var user = string.IsNullOrWhiteSpace(request.User) ? OperatorCredentials.DefaultUser : request.User.Trim();
-        if (!credentials.Check(user, request.Password))
-        {
-            throttle.Failed(address);
-            return Results.Json(new ErrorView("wrong user name or password", "password"), statusCode: StatusCodes.Status401Unauthorized);
-        }
-        throttle.Succeeded(address);
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, user)], CookieAuthenticationDefaults.AuthenticationScheme);
-        await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
-        return Results.Ok(new { user });
-    }
-
-    private static async Task<IResult> Logout(HttpContext context)
-    {
-        await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
-        return Results.Ok();
     }
 
     private static async Task<IResult> JobEvents(string id, DashboardFeed feed, CancellationToken ct)

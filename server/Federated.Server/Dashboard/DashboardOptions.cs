@@ -33,6 +33,14 @@ public sealed class DashboardOptions
     [Range(1, 1000)]
     public int SignInAttempts { get; set; } = 5;
 
+    /// <summary>
+    /// Wrong passwords an account may be given, from any addresses, within <see cref="SignInWindowSeconds"/> before
+    /// sign-in to it is refused: larger than the per-address limit, as every address shares it (and an attacker
+    /// could otherwise lock an operator out cheaply).
+    /// </summary>
+    [Range(1, 10_000)]
+    public int SignInAttemptsPerAccount { get; set; } = 20;
+
     /// <summary>The sliding window over which <see cref="SignInAttempts"/> counts, and so the longest an address waits.</summary>
     [Range(1, 24 * 60 * 60)]
     public int SignInWindowSeconds { get; set; } = 300;

@@ -1,66 +1,68 @@
-using System.Collections.Concurrent;
+using Federated.Contracts.Dashboard;
 
 namespace Federated.Server.Dashboard;
 
-/// <summary>
-/// Refuses sign-in from an address that gave <see cref="DashboardOptions.SignInAttempts"/> wrong passwords within
-/// the last <see cref="DashboardOptions.SignInWindowSeconds"/> (a sliding window per address), until the oldest
-/// of them leaves the window; a successful sign-in clears the address. Behind a proxy every operator shares the
-/// proxy's address.
-/// </summary>
-public sealed class SignInThrottle(DashboardOptions options, TimeProvider time)
-{
-    /// <summary>Past this many addresses, ones with no failure left in the window are forgotten.</summary>
-    private const int SweepAbove = 4096;
+/// <summary>A wrong password: when, from where, for which account.</summary>
+public sealed record SignInFailure(DateTimeOffset At, string Address, string Account);
 
-    private readonly ConcurrentDictionary<string, Queue<DateTimeOffset>> _failures = new(StringComparer.Ordinal);
+/// <summary>The throttle's persisted part: the wrong passwords still inside the window, oldest first.</summary>
+public sealed class SignInThrottleState
+{
+    public List<SignInFailure> Failures { get; set; } = [];
+}
+
+/// <summary>
+/// Refuses sign-in from an address that gave <see cref="DashboardOptions.SignInAttempts"/> wrong passwords, or to an
+/// account that was given <see cref="DashboardOptions.SignInAttemptsPerAccount"/>, within the last
+/// <see cref="DashboardOptions.SignInWindowSeconds"/> (sliding windows), until the oldest of them leaves the window.
+/// A successful sign-in clears only that account's failures from that address: an attacker's good sign-ins to an
+/// account of their own reset nothing about another's. Behind a proxy every operator shares the proxy's address,
+/// which is why the account limit is separate (and larger: the account is shared by every address).
+/// </summary>
+public sealed class SignInThrottle(DashboardOptions options, TimeProvider time, SignInThrottleState state)
+{
+    /// <summary>At most this many failures are kept (the oldest go first), so a flood from many addresses stays bounded.</summary>
+    public const int MaxKept = 100_000;
 
     private TimeSpan Window => TimeSpan.FromSeconds(options.SignInWindowSeconds);
 
-    /// <summary>Null when the address may try to sign in; otherwise how long until it may.</summary>
-    public TimeSpan? RetryAfter(string address)
+    public SignInRefusal? Refusal(string address, string account)
     {
-        if (!_failures.TryGetValue(address, out var failures))
+        var now = time.GetUtcNow();
+        Prune(now);
+        var byAddress = Wait(state.Failures.Where(f => f.Address == address), options.SignInAttempts, now);
+        var byAccount = Wait(state.Failures.Where(f => f.Account == account), options.SignInAttemptsPerAccount, now);
+        if (byAddress is null && byAccount is null)
             return null;
+        return byAddress >= (byAccount ?? TimeSpan.Zero)
+            ? new SignInRefusal(byAddress.Value, $"too many wrong passwords from this address ({options.SignInAttempts} within {options.SignInWindowSeconds} s)")
+            : new SignInRefusal(byAccount!.Value, $"too many wrong passwords for this account ({options.SignInAttemptsPerAccount} within {options.SignInWindowSeconds} s)");
+    }
+
+    /// <summary>Records a wrong password.</summary>
+    public void Failed(string address, string account)
+    {
         var now = time.GetUtcNow();
-        lock (failures)
-        {
-            Prune(failures, now);
-            return failures.Count < options.SignInAttempts ? null : failures.Peek() + Window - now;
-        }
+        Prune(now);
+        state.Failures.Add(new SignInFailure(now, address, account));
+        if (state.Failures.Count > MaxKept)
+            state.Failures.RemoveRange(0, state.Failures.Count - MaxKept);
     }
 
-    public void Failed(string address)
+    /// <summary>Clears this account's failures from this address; false when there were none (nothing to save).</summary>
+    public bool Succeeded(string address, string account)
+        => state.Failures.RemoveAll(f => f.Address == address && f.Account == account) > 0;
+
+    /// <summary>How long until fewer than <paramref name="limit"/> of <paramref name="failures"/> (oldest first) are in the window.</summary>
+    private TimeSpan? Wait(IEnumerable<SignInFailure> failures, int limit, DateTimeOffset now)
     {
-        var failures = _failures.GetOrAdd(address, _ => new Queue<DateTimeOffset>());
-        var now = time.GetUtcNow();
-        lock (failures)
-        {
-            Prune(failures, now);
-            failures.Enqueue(now);
-        }
-        if (_failures.Count > SweepAbove)
-            Sweep(now);
+        var inWindow = failures.ToList();
+        return inWindow.Count < limit ? null : inWindow[inWindow.Count - limit].At + Window - now;
     }
 
-    public void Succeeded(string address) => _failures.TryRemove(address, out _);
-
-    private void Prune(Queue<DateTimeOffset> failures, DateTimeOffset now)
+    private void Prune(DateTimeOffset now)
     {
-        while (failures.Count > 0 && failures.Peek() <= now - Window)
-            failures.Dequeue();
-    }
-
-    private void Sweep(DateTimeOffset now)
-    {
-        foreach (var (address, failures) in _failures)
-        {
-            lock (failures)
-            {
-                Prune(failures, now);
-                if (failures.Count == 0)
-                    _failures.TryRemove(address, out _);
-            }
-        }
+        var expired = state.Failures.FindIndex(f => f.At > now - Window);
+        state.Failures.RemoveRange(0, expired < 0 ? state.Failures.Count : expired);
     }
 }
