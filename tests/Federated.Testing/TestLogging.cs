@@ -8,8 +8,9 @@ namespace Federated.Testing;
 /// <summary>Serilog loggers that write into the xunit output of the running test.</summary>
 public static class TestLogging
 {
-    public static Serilog.Core.Logger For(ITestOutputHelper output) => new LoggerConfiguration()
-        .MinimumLevel.Information()
+    /// <param name="minimum">The least level written (a test sending thousands of refused calls keeps to warnings).</param>
+    public static Serilog.Core.Logger For(ITestOutputHelper output, LogEventLevel minimum = LogEventLevel.Information) => new LoggerConfiguration()
+        .MinimumLevel.Is(minimum)
         .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
         .MinimumLevel.Override("Orleans", LogEventLevel.Warning)
         .MinimumLevel.Override("Orleans.Runtime.Silo", LogEventLevel.Error)
