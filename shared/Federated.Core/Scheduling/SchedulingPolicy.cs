@@ -38,6 +38,7 @@ public abstract class SchedulingPolicy<TOptions, TState> : ISchedulingPolicy
         var decision = Begin(now);
         if (!State.Clients.TryGetValue(clientId, out var client))
             State.Clients[clientId] = client = new ClientRecord { ClientId = clientId };
+        client.Removed = false;
         if (memoryGiB is not null)
             client.MemoryGiB = memoryGiB;
         if (client.Task is { } open)
@@ -76,6 +77,7 @@ public abstract class SchedulingPolicy<TOptions, TState> : ISchedulingPolicy
         }
         client.Task = null;
         client.UpdatesReceived++;
+        client.Samples = report.Samples;
         Measure(client, task, report);
         var update = new PendingUpdate
         {
@@ -95,7 +97,16 @@ public abstract class SchedulingPolicy<TOptions, TState> : ISchedulingPolicy
     {
         if (!State.Clients.TryGetValue(clientId, out var client))
             throw new ArgumentException($"unknown client '{clientId}' reported lost", nameof(clientId));
+        return Lose(client, now, removed: false);
+    }
+
+    public ScheduleDecision ClientRemoved(string clientId, double now)
+        => State.Clients.TryGetValue(clientId, out var client) ? Lose(client, now, removed: true) : Begin(now).Build();
+
+    private ScheduleDecision Lose(ClientRecord client, double now, bool removed)
+    {
         var decision = Begin(now);
+        client.Removed |= removed;
         client.Available = false;
         client.Waiting = false;
         var task = client.Task;
@@ -160,17 +171,49 @@ public abstract class SchedulingPolicy<TOptions, TState> : ISchedulingPolicy
         decision.Waiting.Add(client.ClientId);
     }
 
-    /// <summary>Orders one aggregation: staleness = version before it − start version; weight from the policy's rule.</summary>
+    /// <summary>
+    /// Orders one aggregation: staleness = version before it − start version; weight from the policy's rule, given the
+    /// staleness and the update's sample factor w_k = n_k / N (<see cref="UpdateWeighting"/>: N over the federation or
+    /// over these updates; a job's client weight replaces n_k).
+    /// </summary>
     private protected void Aggregate(IReadOnlyList<PendingUpdate> updates, double now, long? groupId, Func<long, double, double> weight, DecisionBuilder decision)
     {
-        var total = updates.Sum(u => (double)u.Samples); // in floating point: sample counts that sum past long.MaxValue cannot overflow it
+        // In floating point: sample counts that sum past long.MaxValue cannot overflow it.
+        var total = Options.Weighting == UpdateWeighting.Batch ? updates.Sum(u => MassOf(u.ClientId, u.Samples)) : FederationMass(updates);
         var weighted = updates.Select(u =>
         {
             var staleness = State.Version - u.StartVersion;
-            return new WeightedUpdate(u.TaskId, u.ClientId, u.StartVersion, staleness, u.Samples, weight(staleness, u.Samples / total));
+            return new WeightedUpdate(u.TaskId, u.ClientId, u.StartVersion, staleness, u.Samples, weight(staleness, MassOf(u.ClientId, u.Samples) / total));
         }).ToList();
         State.Version++;
         decision.Aggregations.Add(new AggregationOrder(State.Version, now, groupId, weighted));
+    }
+
+    private double MassOf(string clientId, long samples) => Options.ClientWeights.TryGetValue(clientId, out var w) ? w : samples;
+
+    /// <summary>
+    /// N: the masses of every client the policy knows and was not removed, and of the clients of <paramref name="updates"/>
+    /// (a removed client's update still in a buffer stays within its own N). A client not reported yet counts at the mean
+    /// of those that have, as the reference knows every client's size from the start (APPFL's clients send it first).
+    /// </summary>
+    private double FederationMass(IReadOnlyList<PendingUpdate> updates)
+    {
+        var inBatch = updates.Select(u => u.ClientId).ToHashSet(StringComparer.Ordinal);
+        double known = 0;
+        int knownCount = 0, unknownCount = 0;
+        foreach (var client in State.Clients.Values)
+        {
+            if (client.Removed && !inBatch.Contains(client.ClientId))
+                continue;
+            if (Options.ClientWeights.TryGetValue(client.ClientId, out var w))
+                (known, knownCount) = (known + w, knownCount + 1);
+            else if (client.Samples is { } n)
+                (known, knownCount) = (known + n, knownCount + 1);
+            else
+                unknownCount++;
+        }
+        // Every client in the batch has reported (its update carries its samples), so knownCount ≥ 1.
+        return known + unknownCount * (known / knownCount);
     }
 
     /// <summary>Withdraws a client's open task and marks it unavailable until it asks again.</summary>
