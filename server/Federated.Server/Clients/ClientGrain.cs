@@ -1,5 +1,7 @@
 using Federated.Contracts.Clients;
 using Federated.Contracts.Errors;
+using Federated.Contracts.Jobs;
+using Federated.Contracts.Scheduling;
 using Federated.Core.Scheduling;
 using Federated.Server.Hosting;
 using Federated.Server.Transport;
@@ -82,6 +84,8 @@ public sealed partial class ClientGrain(
         state.State.Admission = admission;
         await state.WriteStateAsync();
         LogAdmission(logger, ClientId, admission);
+        if (admission == ClientAdmission.Removed)
+            await TellSchedulersRemoved();
         return Published();
     }
 
@@ -94,8 +98,16 @@ public sealed partial class ClientGrain(
             await state.WriteStateAsync();
             LogAdmission(logger, ClientId, ClientAdmission.Removed);
             Published();
+            await TellSchedulersRemoved();
         }
         return state.State.Admission == ClientAdmission.Active;
+    }
+
+    /// <summary>Every running job stops counting the client in its federation weighting (one-way calls: no wait on the schedulers).</summary>
+    private async Task TellSchedulersRemoved()
+    {
+        foreach (var jobId in await GrainFactory.GetGrain<IJobDirectoryGrain>(0).ListActiveJobs())
+            await GrainFactory.GetGrain<ISchedulerGrain>(jobId).ClientRemoved(ClientId);
     }
 
     public async Task RecordTaskCompleted(string taskId, double secondsPerStep, int rank)

@@ -11,7 +11,7 @@ public static class SchedulerPolicies
 {
     private static readonly JsonSerializerOptions Json = new();
 
-    /// <summary>The policy options of <paramref name="config"/>; throws <see cref="ArgumentException"/> for an unknown policy.</summary>
+    /// <summary>The policy options of <paramref name="config"/>; throws <see cref="ArgumentException"/> for an unknown policy or weighting.</summary>
     public static SchedulerOptions OptionsFor(JobConfig config)
     {
         var s = config.Scheduler ?? new SchedulerConfig { Policy = SchedulerConfig.Synchronous };
@@ -37,6 +37,7 @@ public static class SchedulerPolicies
                 SpeedMomentum = s.SpeedMomentum,
                 LocalSteps = config.LocalSteps,
                 BufferSize = s.BufferSize,
+                Alpha = s.StalenessAlpha,
                 StalenessExponent = s.StalenessExponent,
             },
             SchedulerConfig.FedCompass => new FedCompassOptions
@@ -51,6 +52,9 @@ public static class SchedulerPolicies
             },
             _ => throw new ArgumentException($"'{s.Policy}' is not known; choose one of {string.Join(", ", SchedulerConfig.Names)}"),
         };
+        options = options with { ClientWeights = config.ClientWeights };
+        if (s.Weighting.Length > 0)
+            options = options with { Weighting = UpdateWeightings.Parse(s.Weighting) }; // synchronous refuses federation in Validate
         return s.RankTiers.Length == 0 ? options : options with { Ranks = RankRuleOf(s, config) };
     }
 
@@ -67,7 +71,6 @@ public static class SchedulerPolicies
         ClientRanks = job.Config.ClientRanks,
         LoraAlphaPerRank = job.Config.LoraAlphaPerRank,
         TaskTimeout = job.Config.TaskTimeout,
-        ClientWeights = job.Config.ClientWeights,
     };
 
     /// <summary>The job's ledger over its saved scheduler state (a fresh policy when none was saved).</summary>

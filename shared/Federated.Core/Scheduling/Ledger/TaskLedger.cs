@@ -159,11 +159,11 @@ public sealed class TaskLedger<TUpdate>
 
     /// <summary>
     /// An operator removed the client: its open task is withdrawn and the policy stops counting it in federation
-    /// weighting's N. A client that never asked this job is ignored.
+    /// weighting's N. A client that never asked this job, or was removed before, is ignored.
     /// </summary>
     public void ClientRemoved(string clientId)
     {
-        if (!Policy.State.Clients.ContainsKey(clientId))
+        if (!Policy.State.Clients.TryGetValue(clientId, out var known) || known.Removed)
             return;
         foreach (var task in TasksOf(clientId).Where(t => t.Status == LedgerTaskStatus.Open).ToList())
         {
