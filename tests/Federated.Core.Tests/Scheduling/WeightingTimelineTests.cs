@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Federated.Core.Scheduling;
 
 namespace Federated.Core.Tests.Scheduling;
@@ -83,6 +84,29 @@ public class WeightingTimelineTests
 
         // A client the policy never saw is ignored.
         Assert.Same(ScheduleDecision.None, p.ClientRemoved("nobody", 41));
+    }
+
+    [Fact]
+    public void A_policy_restored_from_its_saved_state_counts_the_same_federation()
+    {
+        // The policy keeps N as running totals; a restored one rebuilds them from the state and must agree.
+        var options = new FedAsyncOptions { LocalSteps = 5, ClientWeights = new Dictionary<string, double> { ["A"] = 0.3 } };
+        var p = options.CreatePolicy();
+        foreach (var client in new[] { "A", "B", "C" })
+            p.ClientReady(client, 0);
+        // t=1: A (weight 0.3 in place of its 10 samples); B and C count at the mean 0.3: N = 0.9, w = 0.9·0.3/0.9 = 0.3.
+        Timeline.Near(0.3, p.Arrive("A", 1).SingleAggregation().Update("A").Weight);
+        p.Arrive("B", 2, samples: 20);
+        p.ClientRemoved("C", 3);
+        p.ClientReady("C", 4);
+        p.ClientRemoved("B", 5);
+        var restored = options.CreatePolicy(JsonSerializer.Deserialize<SchedulingState>(JsonSerializer.Serialize(p.State)));
+
+        // t=6: A from v1 at V = 2 (τ 1). Members A (0.3) and C (back, not reported: the mean 0.3); B removed: N = 0.6,
+        // w = 0.9·2^−0.5·0.3/0.6 = 0.318198, in both.
+        var live = p.Arrive("A", 6).SingleAggregation().Update("A").Weight;
+        Timeline.Near(0.318198, live);
+        Assert.Equal(live, restored.Arrive("A", 6).SingleAggregation().Update("A").Weight);
     }
 
     /// <summary>FedBuff, K = 2, clients A (client weight 1), B and C: A 10 and B 30 samples, then C 20 and A 10.</summary>
