@@ -29,12 +29,12 @@ public static class UpdateWeightings
 
     public static IReadOnlyList<string> Names { get; } = [Federation, Batch];
 
-    /// <summary>The weighting named <paramref name="name"/> (case-insensitive); throws <see cref="ArgumentException"/> naming the choices.</summary>
-    public static UpdateWeighting Parse(string name) => name.Trim().ToLowerInvariant() switch
+    /// <summary>The weighting named <paramref name="name"/> (case-insensitive); throws <see cref="ArgumentException"/> naming <paramref name="field"/> and the choices.</summary>
+    public static UpdateWeighting Parse(string name, string field = "scheduler.weighting") => name.Trim().ToLowerInvariant() switch
     {
         Federation => UpdateWeighting.Federation,
         Batch => UpdateWeighting.Batch,
-        _ => throw new ArgumentException($"scheduler.weighting '{name}' is not known; choose {Federation} or {Batch}"),
+        _ => throw new ArgumentException($"{field} '{name}' is not known; choose {Federation} or {Batch}"),
     };
 
     public static string Name(UpdateWeighting weighting) => weighting == UpdateWeighting.Batch ? Batch : Federation;

@@ -75,7 +75,7 @@ public static class CompareCommand
                     MinSteps = parse.GetValue(minSteps),
                     MaxSteps = parse.GetValue(maxSteps),
                     BufferSize = parse.GetValue(buffer),
-                    Weighting = UpdateWeightings.Parse(parse.GetValue(weighting)!),
+                    Weighting = UpdateWeightings.Parse(parse.GetValue(weighting)!, "--weighting"),
                     RoundDeadlineSeconds = parse.GetValue(deadline),
                     TaskTimeoutSeconds = parse.GetValue(taskTimeout),
                     Model = parse.GetValue(model)!,
