@@ -32,11 +32,11 @@ public sealed record SchedulerConfig
     [Id(3)]
     public double LatestFactor { get; init; } = 1.5;
 
-    /// <summary>α in the weight α·(staleness + 1)^(−a) (fedcompass, fedasync).</summary>
+    /// <summary>α in the weight α·(τ + 1)^(−a)·n_k/N (fedcompass, fedasync; fedbuff under federation weighting).</summary>
     [Id(4)]
     public double StalenessAlpha { get; init; } = 0.9;
 
-    /// <summary>a in (staleness + 1)^(−a) (fedcompass, fedasync, fedbuff).</summary>
+    /// <summary>a ≥ 0 in S(τ) = (τ + 1)^(−a), τ the staleness (fedcompass, fedasync, fedbuff).</summary>
     [Id(5)]
     public double StalenessExponent { get; init; } = 0.5;
 
@@ -55,6 +55,14 @@ public sealed record SchedulerConfig
     /// <summary>Rank from each client's device: the first tier it meets; none met: the job's first rank. Empty: ranks cycle.</summary>
     [Id(9)]
     public RankTierConfig[] RankTiers { get; init; } = [];
+
+    /// <summary>
+    /// Update weights of fedasync, fedbuff and fedcompass: "federation" (α·S(τ)·n_k/N over all the job's clients, as
+    /// the FedCompass authors' APPFL code) or "batch" (n_k over the aggregation's own updates, the earlier rule).
+    /// Empty: the policy's default (federation; synchronous rounds always weigh by the round's samples).
+    /// </summary>
+    [Id(10)]
+    public string Weighting { get; init; } = "";
 }
 
 /// <summary>A client with at least this much memory (GiB) and, once measured, at most this many seconds per step gets <see cref="Rank"/>.</summary>

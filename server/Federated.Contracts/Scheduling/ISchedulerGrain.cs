@@ -25,6 +25,13 @@ public interface ISchedulerGrain : IGrainWithStringKey
     /// <summary>The client gives its open task back; its place goes to another client.</summary>
     Task AbandonTask(string clientId, string taskId, int round, string reason);
 
+    /// <summary>
+    /// An operator removed the client: its open task in this job is withdrawn and its samples leave the job's
+    /// federation weighting. One-way, so the client grain that calls it never waits on this grain (which calls clients).
+    /// </summary>
+    [OneWay]
+    Task ClientRemoved(string clientId);
+
     /// <summary>Tells the server's client index which clients hold an open task of this job or were dropped by it (after a restart).</summary>
     Task PublishClients();
 

@@ -1,5 +1,7 @@
 using Federated.Contracts.Clients;
 using Federated.Contracts.Errors;
+using Federated.Contracts.Jobs;
+using Federated.Contracts.Scheduling;
 using Federated.Core.Scheduling;
 using Federated.Server.Coordination;
 using Federated.Server.Hosting;
@@ -85,6 +87,8 @@ public sealed partial class ClientGrain(
         await state.WriteStateAsync();
         _admissionChanged.Notify();
         LogAdmission(logger, ClientId, admission);
+        if (admission == ClientAdmission.Removed)
+            await TellSchedulersRemoved();
         return Published();
     }
 
@@ -97,6 +101,7 @@ public sealed partial class ClientGrain(
             await state.WriteStateAsync();
             LogAdmission(logger, ClientId, ClientAdmission.Removed);
             Published();
+            await TellSchedulersRemoved();
         }
         return state.State.Admission == ClientAdmission.Active;
     }
@@ -106,6 +111,13 @@ public sealed partial class ClientGrain(
         if (state.State.Admission != ClientAdmission.Active)
             await _admissionChanged.WaitAsync(timeout, time);
         return state.State.Admission == ClientAdmission.Active;
+    }
+
+    /// <summary>Every running job stops counting the client in its federation weighting (one-way calls: no wait on the schedulers).</summary>
+    private async Task TellSchedulersRemoved()
+    {
+        foreach (var jobId in await GrainFactory.GetGrain<IJobDirectoryGrain>(0).ListActiveJobs())
+            await GrainFactory.GetGrain<ISchedulerGrain>(jobId).ClientRemoved(ClientId);
     }
 
     public async Task RecordTaskCompleted(string taskId, double secondsPerStep, int rank)

@@ -87,6 +87,14 @@ public sealed class SchedulerGrain(
         await Settled(() => { Ledger(job).Abandon(clientId, taskId, round, reason); return true; });
     }
 
+    public async Task ClientRemoved(string clientId)
+    {
+        if (await SyncWithJob() is not { Status: JobStatusKind.Running } job)
+            return;
+        Ledger(job).ClientRemoved(clientId);
+        await Settle();
+    }
+
     public async Task PublishClients()
     {
         var ledger = await SyncWithJob() is { Status: not JobStatusKind.Failed } job ? Ledger(job) : null;

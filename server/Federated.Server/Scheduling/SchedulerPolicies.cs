@@ -23,6 +23,7 @@ public static partial class SchedulerPolicies
         [nameof(FedCompassOptions.StalenessExponent)] = "scheduler.staleness_exponent",
         [nameof(FedCompassOptions.MaxMissedDeadlines)] = "scheduler.max_missed_deadlines",
         [nameof(FedBuffOptions.BufferSize)] = "scheduler.buffer_size",
+        [nameof(SchedulerOptions.Weighting)] = "scheduler.weighting",
         [nameof(SynchronousOptions.ClientsPerRound)] = "clients_per_round",
         [nameof(SynchronousOptions.MinQuorum)] = "min_clients_per_round",
         [nameof(SynchronousOptions.LocalSteps)] = "local_steps",
@@ -44,11 +45,33 @@ public static partial class SchedulerPolicies
         var scheduler = config.Scheduler ?? new SchedulerConfig { Policy = SchedulerConfig.Synchronous };
         foreach (var policy in SchedulerConfig.Names.OrderBy(p => p == scheduler.Policy ? 0 : 1))
         {
-            foreach (var v in OptionsFor(config with { Scheduler = scheduler with { Policy = policy } }).Violations())
+            // The weighting is the chosen policy's alone (synchronous rounds take only batch).
+            var chosen = policy == scheduler.Policy;
+            if (TryOptionsFor(config with { Scheduler = scheduler with { Policy = policy, Weighting = chosen ? scheduler.Weighting : "" } }, out var options) is { } unparsable)
+            {
+                yield return ("scheduler.weighting", unparsable);
+                yield break;
+            }
+            foreach (var v in options!.Violations())
             {
                 var rule = v.RuleWith(bound => $"{JobField(bound)[(JobField(bound).LastIndexOf('.') + 1)..]} ({v.BoundValue})");
                 yield return (JobField(v.Path), $"{rule}, got {v.Value}");
             }
+        }
+    }
+
+    /// <summary><see cref="OptionsFor"/>, or the message of the weighting name it could not read (the policy is checked before).</summary>
+    private static string? TryOptionsFor(JobConfig config, out SchedulerOptions? options)
+    {
+        options = null;
+        try
+        {
+            options = OptionsFor(config);
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return e.Message;
         }
     }
 
@@ -57,6 +80,8 @@ public static partial class SchedulerPolicies
     {
         if (JobFields.TryGetValue(path, out var field))
             return field;
+        if (path.StartsWith($"{nameof(SchedulerOptions.ClientWeights)}[", StringComparison.Ordinal))
+            return $"client_weights{path[nameof(SchedulerOptions.ClientWeights).Length..]}";
         if (TierSetting().Match(path) is { Success: true } tier && JobFields.TryGetValue(tier.Groups[2].Value, out var setting))
             return $"scheduler.rank_tiers[{tier.Groups[1].Value}].{setting}";
         throw new InvalidOperationException($"scheduler setting '{path}' has no job field: add it to {nameof(JobFields)}");
@@ -65,7 +90,7 @@ public static partial class SchedulerPolicies
     [GeneratedRegex(@"^Ranks\.Tiers\[(\d+)\]\.(\w+)$")]
     private static partial Regex TierSetting();
 
-    /// <summary>The policy options of <paramref name="config"/>; throws <see cref="ArgumentException"/> for an unknown policy.</summary>
+    /// <summary>The policy options of <paramref name="config"/>; throws <see cref="ArgumentException"/> for an unknown policy or weighting.</summary>
     public static SchedulerOptions OptionsFor(JobConfig config)
     {
         var s = config.Scheduler ?? new SchedulerConfig { Policy = SchedulerConfig.Synchronous };
@@ -91,6 +116,7 @@ public static partial class SchedulerPolicies
                 SpeedMomentum = s.SpeedMomentum,
                 LocalSteps = config.LocalSteps,
                 BufferSize = s.BufferSize,
+                Alpha = s.StalenessAlpha,
                 StalenessExponent = s.StalenessExponent,
             },
             SchedulerConfig.FedCompass => new FedCompassOptions
@@ -105,6 +131,9 @@ public static partial class SchedulerPolicies
             },
             _ => throw new ArgumentException($"'{s.Policy}' is not known; choose one of {string.Join(", ", SchedulerConfig.Names)}"),
         };
+        options = options with { ClientWeights = config.ClientWeights };
+        if (s.Weighting.Length > 0)
+            options = options with { Weighting = UpdateWeightings.Parse(s.Weighting) }; // synchronous refuses federation in Validate
         return s.RankTiers.Length == 0 ? options : options with { Ranks = RankRuleOf(s, config) };
     }
 
@@ -121,7 +150,6 @@ public static partial class SchedulerPolicies
         ClientRanks = job.Config.ClientRanks,
         LoraAlphaPerRank = job.Config.LoraAlphaPerRank,
         TaskTimeout = job.Config.TaskTimeout,
-        ClientWeights = job.Config.ClientWeights,
     };
 
     /// <summary>The job's ledger over its saved scheduler state (a fresh policy when none was saved).</summary>

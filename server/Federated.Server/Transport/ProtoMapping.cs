@@ -150,6 +150,7 @@ public static class ProtoMapping
             MaxMissedDeadlines = s.HasMaxMissedDeadlines ? s.MaxMissedDeadlines : d.MaxMissedDeadlines,
             SpeedMomentum = s.HasSpeedMomentum ? s.SpeedMomentum : d.SpeedMomentum,
             RankTiers = s.RankTiers.Select(t => new RankTierConfig(t.Rank, t.MinMemoryGib, t.HasMaxSecondsPerStep ? t.MaxSecondsPerStep : null)).ToArray(),
+            Weighting = s.HasWeighting ? s.Weighting.Trim().ToLowerInvariant() : d.Weighting,
         };
     }
 
@@ -168,6 +169,8 @@ public static class ProtoMapping
             MaxMissedDeadlines = c.MaxMissedDeadlines,
             SpeedMomentum = c.SpeedMomentum,
         };
+        if (c.Weighting.Length > 0)
+            spec.Weighting = c.Weighting;
         foreach (var tier in c.RankTiers)
         {
             var proto = new RankTier { Rank = tier.Rank, MinMemoryGib = tier.MinMemoryGiB };

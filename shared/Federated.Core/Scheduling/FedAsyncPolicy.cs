@@ -1,6 +1,9 @@
 namespace Federated.Core.Scheduling;
 
-/// <summary>FedAsync: each update becomes a new version on arrival, weight α·(staleness + 1)^(−a); its client gets a new task at once.</summary>
+/// <summary>
+/// FedAsync: each update becomes a new version on arrival, weight α·(τ + 1)^(−a)·w_k with w_k = n_k/N (federation
+/// weighting) or 1 (batch weighting: the update is its whole batch); its client gets a new task at once.
+/// </summary>
 public sealed class FedAsyncPolicy : SchedulingPolicy<FedAsyncOptions, FedAsyncState>
 {
     internal FedAsyncPolicy(FedAsyncOptions options, FedAsyncState state)
@@ -17,7 +20,7 @@ public sealed class FedAsyncPolicy : SchedulingPolicy<FedAsyncOptions, FedAsyncS
 
     private protected override void OnUpdate(ClientRecord client, OpenTask task, PendingUpdate update, double now, DecisionBuilder decision)
     {
-        Aggregate([update], now, groupId: null, (staleness, _) => Options.Alpha * Staleness.Polynomial(staleness, Options.StalenessExponent), decision);
+        Aggregate([update], now, groupId: null, (staleness, share) => Options.Alpha * Staleness.Polynomial(staleness, Options.StalenessExponent) * share, decision);
         Assign(client, Options.LocalSteps, now, deadline: null, groupId: null, decision);
     }
 }

@@ -2,8 +2,8 @@ namespace Federated.Core.Scheduling;
 
 /// <summary>
 /// FedBuff: arriving updates are buffered and their clients given new tasks at once; every K arrivals the buffer
-/// becomes one version, each update weighted by its share of the buffer's samples (× (staleness + 1)^(−a) when
-/// discounting).
+/// becomes one version. Each update weighs α·S(τ)·n_k/N under federation weighting (APPFL's FedBuff), or S(τ)·(its
+/// share of the buffer's samples) under batch weighting; S(τ) = (τ + 1)^(−a) when discounting, else 1.
 /// </summary>
 public sealed class FedBuffPolicy : SchedulingPolicy<FedBuffOptions, FedBuffState>
 {
@@ -31,7 +31,10 @@ public sealed class FedBuffPolicy : SchedulingPolicy<FedBuffOptions, FedBuffStat
     }
 
     private double Weight(long staleness, double share)
-        => Options.DiscountStaleness ? share * Staleness.Polynomial(staleness, Options.StalenessExponent) : share;
+    {
+        var discounted = Options.DiscountStaleness ? share * Staleness.Polynomial(staleness, Options.StalenessExponent) : share;
+        return Options.Weighting == UpdateWeighting.Federation ? Options.Alpha * discounted : discounted;
+    }
 }
 
 /// <summary>State of <see cref="FedBuffPolicy"/>.</summary>

@@ -7,7 +7,8 @@ namespace Federated.Core.Scheduling;
 /// [Q_min, Q_max] (n: its network seconds, 0 unless it reports compute time), or creates one sized to meet the
 /// fastest member of an open group after that group's next aggregation. A group is aggregated when its last
 /// member arrives or at its latest time T_max; members arriving after T_max get a new task at once and their
-/// update waits for the next group aggregation. Weights are α·(staleness + 1)^(−a)·sample share.
+/// update waits for the next group aggregation. Weights are α·(τ + 1)^(−a)·w_k, w_k = n_k/N over the federation (as
+/// the authors' APPFL aggregator) or over the aggregated updates (batch weighting); a group's update is their sum.
 /// Beyond the paper: a client missing k deadlines in a row (its group's T_max, then λ × its task time again
 /// while late) is marked unavailable.
 /// </summary>

@@ -30,4 +30,8 @@ public interface ISchedulingPolicy
 
     /// <summary>The caller knows the client is gone: its open task is withdrawn and it is unavailable until it asks again.</summary>
     ScheduleDecision ClientLost(string clientId, double now);
+
+    /// <summary>An operator removed the client from the federation: as <see cref="ClientLost"/>, and its samples no longer
+    /// count in federation weighting's N (until it asks again). Unknown clients are ignored.</summary>
+    ScheduleDecision ClientRemoved(string clientId, double now);
 }

@@ -19,6 +19,12 @@ public abstract record SchedulerOptions
     /// <summary>Per-client ranks; null leaves <see cref="ScheduledTask.Rank"/> empty (the caller decides).</summary>
     public RankRule? Ranks { get; init; }
 
+    /// <summary>How an update's sample factor is sized (see <see cref="UpdateWeighting"/>); synchronous rounds take only <see cref="UpdateWeighting.Batch"/>.</summary>
+    public UpdateWeighting Weighting { get; init; } = UpdateWeighting.Federation;
+
+    /// <summary>Per-client weights that replace a client's sample count n_k wherever it is counted (the job's client_weights).</summary>
+    public IReadOnlyDictionary<string, double> ClientWeights { get; init; } = new Dictionary<string, double>();
+
     /// <summary>A policy with these options, fresh or continuing from a saved <paramref name="state"/>.</summary>
     public abstract ISchedulingPolicy CreatePolicy(SchedulingState? state = null);
 
@@ -42,6 +48,9 @@ public abstract record SchedulerOptions
     protected virtual void Check(SettingChecks c)
     {
         c.Require(SpeedMomentum is > 0 and <= 1, nameof(SpeedMomentum), "must be in (0, 1]", SpeedMomentum);
+        c.Require(Enum.IsDefined(Weighting), nameof(Weighting), $"must be {UpdateWeightings.Federation} or {UpdateWeightings.Batch}", Weighting);
+        foreach (var (client, weight) in ClientWeights)
+            c.Require(weight > 0 && double.IsFinite(weight), $"{nameof(ClientWeights)}[{client}]", "must be a finite number > 0", weight);
         Ranks?.Check(c.Within("rank rule: ", $"{nameof(Ranks)}."));
     }
 
@@ -53,9 +62,11 @@ public abstract record SchedulerOptions
     };
 }
 
-/// <summary>Synchronous FedAvg rounds with a per-round deadline and a minimum quorum.</summary>
+/// <summary>Synchronous FedAvg rounds with a per-round deadline and a minimum quorum; updates weigh by their share of the round's samples.</summary>
 public sealed record SynchronousOptions : SchedulerOptions
 {
+    public SynchronousOptions() => Weighting = UpdateWeighting.Batch;
+
     public int ClientsPerRound { get; init; } = 10;
 
     /// <summary>Fewest updates a round closes with once its deadline has passed.</summary>
@@ -71,6 +82,7 @@ public sealed record SynchronousOptions : SchedulerOptions
     protected override void Check(SettingChecks c)
     {
         base.Check(c);
+        c.Require(Weighting == UpdateWeighting.Batch, nameof(Weighting), $"must be {UpdateWeightings.Batch}: a synchronous round is a FedAvg mean over its own updates", UpdateWeightings.Name(Weighting));
         c.Require(ClientsPerRound >= 1, nameof(ClientsPerRound), "must be at least 1", ClientsPerRound);
         c.Require(MinQuorum >= 1 && MinQuorum <= ClientsPerRound, nameof(MinQuorum), $"must be in [1, ClientsPerRound = {ClientsPerRound}]", MinQuorum);
         c.Require(LocalSteps >= 1, nameof(LocalSteps), "must be at least 1", LocalSteps);
@@ -78,14 +90,14 @@ public sealed record SynchronousOptions : SchedulerOptions
     }
 }
 
-/// <summary>FedAsync (Xie et al., 2019): every update is applied on arrival with weight α·(staleness + 1)^(−a).</summary>
+/// <summary>FedAsync (Xie et al., 2019): every update is applied on arrival with weight α·(staleness + 1)^(−a)·w_k (see <see cref="UpdateWeighting"/>).</summary>
 public sealed record FedAsyncOptions : SchedulerOptions
 {
     public int LocalSteps { get; init; } = 50;
 
     public double Alpha { get; init; } = 0.9;
 
-    /// <summary>a in S(u) = (u + 1)^(−a).</summary>
+    /// <summary>a in S(τ) = (τ + 1)^(−a).</summary>
     public double StalenessExponent { get; init; } = 0.5;
 
     public override ISchedulingPolicy CreatePolicy(SchedulingState? state = null) => new FedAsyncPolicy(this, StateOf<FedAsyncState>(state));
@@ -100,8 +112,9 @@ public sealed record FedAsyncOptions : SchedulerOptions
 }
 
 /// <summary>
-/// FedBuff (Nguyen et al., 2022): updates are buffered and applied K at a time, each weighted by its share of
-/// the buffer's samples, times (staleness + 1)^(−a) when <see cref="DiscountStaleness"/> is on.
+/// FedBuff (Nguyen et al., 2022): updates are buffered and applied K at a time. Federation weighting (as APPFL's
+/// fedbuff_aggregator.py): α·S(τ)·n_k/N each; batch weighting (the earlier rule): S(τ)·(share of the buffer's
+/// samples), no α. S(τ) = (τ + 1)^(−a) when <see cref="DiscountStaleness"/> is on, else 1.
 /// </summary>
 public sealed record FedBuffOptions : SchedulerOptions
 {
@@ -112,8 +125,12 @@ public sealed record FedBuffOptions : SchedulerOptions
     /// <summary>K: arrivals per aggregation.</summary>
     public int BufferSize { get; init; } = 10;
 
+    /// <summary>α, the reference's mixing rate; used by federation weighting only (batch applies the buffer whole).</summary>
+    public double Alpha { get; init; } = 0.9;
+
     public bool DiscountStaleness { get; init; } = true;
 
+    /// <summary>a in S(τ) = (τ + 1)^(−a).</summary>
     public double StalenessExponent { get; init; } = 0.5;
 
     public override ISchedulingPolicy CreatePolicy(SchedulingState? state = null) => new FedBuffPolicy(this, StateOf<FedBuffState>(state));
@@ -123,6 +140,7 @@ public sealed record FedBuffOptions : SchedulerOptions
         base.Check(c);
         c.Require(LocalSteps >= 1, nameof(LocalSteps), "must be at least 1", LocalSteps);
         c.Require(BufferSize is >= 1 and <= MaxBufferSize, nameof(BufferSize), $"must be between 1 and {MaxBufferSize}", BufferSize);
+        c.Require(Alpha is > 0 and <= 1, nameof(Alpha), "must be in (0, 1]", Alpha);
         c.Require(StalenessExponent is >= 0 and < 100, nameof(StalenessExponent), "must be in [0, 100)", StalenessExponent);
     }
 }
@@ -139,6 +157,7 @@ public sealed record FedCompassOptions : SchedulerOptions
 
     public double Alpha { get; init; } = 0.9;
 
+    /// <summary>a in S(τ) = (τ + 1)^(−a).</summary>
     public double StalenessExponent { get; init; } = 0.5;
 
     public const int MaxMissedDeadlinesLimit = 1_000;

@@ -9,6 +9,9 @@ public abstract class SchedulingPolicy<TOptions, TState> : ISchedulingPolicy
     where TOptions : SchedulerOptions
     where TState : SchedulingState
 {
+    // Running totals of federation weighting's N; not persisted, rebuilt from the state on first use.
+    private FederationTotals? _federation;
+
     private protected SchedulingPolicy(TOptions options, TState state)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -37,7 +40,12 @@ public abstract class SchedulingPolicy<TOptions, TState> : ISchedulingPolicy
             throw new ArgumentOutOfRangeException(nameof(memoryGiB), memory, $"client '{clientId}': memory must be a finite number of GiB > 0");
         var decision = Begin(now);
         if (!State.Clients.TryGetValue(clientId, out var client))
+        {
             State.Clients[clientId] = client = new ClientRecord { ClientId = clientId };
+            _federation?.Add(client, Options.ClientWeights, +1);
+        }
+        if (client.Removed)
+            Change(client, c => c.Removed = false);
         if (memoryGiB is not null)
             client.MemoryGiB = memoryGiB;
         if (client.Task is { } open)
@@ -76,6 +84,7 @@ public abstract class SchedulingPolicy<TOptions, TState> : ISchedulingPolicy
         }
         client.Task = null;
         client.UpdatesReceived++;
+        Change(client, c => c.Samples = report.Samples);
         Measure(client, task, report);
         var update = new PendingUpdate
         {
@@ -95,7 +104,17 @@ public abstract class SchedulingPolicy<TOptions, TState> : ISchedulingPolicy
     {
         if (!State.Clients.TryGetValue(clientId, out var client))
             throw new ArgumentException($"unknown client '{clientId}' reported lost", nameof(clientId));
+        return Lose(client, now, removed: false);
+    }
+
+    public ScheduleDecision ClientRemoved(string clientId, double now)
+        => State.Clients.TryGetValue(clientId, out var client) ? Lose(client, now, removed: true) : Begin(now).Build();
+
+    private ScheduleDecision Lose(ClientRecord client, double now, bool removed)
+    {
         var decision = Begin(now);
+        if (removed && !client.Removed)
+            Change(client, c => c.Removed = true);
         client.Available = false;
         client.Waiting = false;
         var task = client.Task;
@@ -160,17 +179,112 @@ public abstract class SchedulingPolicy<TOptions, TState> : ISchedulingPolicy
         decision.Waiting.Add(client.ClientId);
     }
 
-    /// <summary>Orders one aggregation: staleness = version before it − start version; weight from the policy's rule.</summary>
+    /// <summary>
+    /// Orders one aggregation: staleness = version before it − start version; weight from the policy's rule, given the
+    /// staleness and the update's sample factor w_k = n_k / N (<see cref="UpdateWeighting"/>: N over the federation or
+    /// over these updates; a job's client weight replaces n_k).
+    /// </summary>
     private protected void Aggregate(IReadOnlyList<PendingUpdate> updates, double now, long? groupId, Func<long, double, double> weight, DecisionBuilder decision)
     {
-        var total = updates.Sum(u => (double)u.Samples); // in floating point: sample counts that sum past long.MaxValue cannot overflow it
+        // In floating point: sample counts that sum past long.MaxValue cannot overflow it.
+        var total = Options.Weighting == UpdateWeighting.Batch ? updates.Sum(u => MassOf(u.ClientId, u.Samples)) : FederationMass(updates);
         var weighted = updates.Select(u =>
         {
             var staleness = State.Version - u.StartVersion;
-            return new WeightedUpdate(u.TaskId, u.ClientId, u.StartVersion, staleness, u.Samples, weight(staleness, u.Samples / total));
+            return new WeightedUpdate(u.TaskId, u.ClientId, u.StartVersion, staleness, u.Samples, weight(staleness, MassOf(u.ClientId, u.Samples) / total));
         }).ToList();
         State.Version++;
         decision.Aggregations.Add(new AggregationOrder(State.Version, now, groupId, weighted));
+    }
+
+    private double MassOf(string clientId, long samples) => Options.ClientWeights.TryGetValue(clientId, out var w) ? w : samples;
+
+    /// <summary>
+    /// N: the masses of every client the policy knows and was not removed, and of the clients of <paramref name="updates"/>
+    /// (a removed client's update still in a buffer stays within its own N). A client not reported yet counts at the mean
+    /// of those that have, as the reference knows every client's size from the start (APPFL's clients send it first).
+    /// Kept as running totals, so an aggregation costs its own updates, not a pass over 10,000 clients; they are exact
+    /// (sample counts in an Int128, client weights summed afresh in one order), so a restored policy weighs the same.
+    /// </summary>
+    private double FederationMass(IReadOnlyList<PendingUpdate> updates)
+    {
+        var totals = Federation;
+        double known = (double)totals.Samples + totals.CustomSum(State.Clients, Options.ClientWeights);
+        var knownCount = totals.Reported + totals.CustomCount;
+        foreach (var clientId in updates.Select(u => u.ClientId).Distinct(StringComparer.Ordinal))
+        {
+            var client = State.Clients[clientId];
+            if (client.Removed)
+                (known, knownCount) = (known + MassOf(clientId, client.Samples!.Value), knownCount + 1);
+        }
+        // Every client in the batch has reported (its update carries its samples), so knownCount ≥ 1.
+        return known + totals.Unknown * (known / knownCount);
+    }
+
+    /// <summary>The running totals behind N, rebuilt from the state on first use (they are not persisted).</summary>
+    private FederationTotals Federation
+    {
+        get
+        {
+            if (_federation is null)
+            {
+                _federation = new FederationTotals();
+                foreach (var client in State.Clients.Values)
+                    _federation.Add(client, Options.ClientWeights, +1);
+            }
+            return _federation;
+        }
+    }
+
+    /// <summary>Changes what a client contributes to N and keeps the running totals in step.</summary>
+    private void Change(ClientRecord client, Action<ClientRecord> change)
+    {
+        _federation?.Add(client, Options.ClientWeights, -1);
+        change(client);
+        _federation?.Add(client, Options.ClientWeights, +1);
+    }
+
+    /// <summary>
+    /// Members (known, not removed) without a client weight: Σ reported samples, how many reported, how many not yet;
+    /// and the members with one, summed again only after a member with a client weight joined or left.
+    /// </summary>
+    private sealed class FederationTotals
+    {
+        private double? _customSum;
+
+        public Int128 Samples { get; private set; }
+
+        public int Reported { get; private set; }
+
+        public int Unknown { get; private set; }
+
+        public int CustomCount { get; private set; }
+
+        public void Add(ClientRecord client, IReadOnlyDictionary<string, double> weights, int sign)
+        {
+            if (client.Removed)
+                return;
+            if (weights.ContainsKey(client.ClientId))
+                _customSum = null;
+            else if (client.Samples is { } n)
+                (Samples, Reported) = (Samples + sign * (Int128)n, Reported + sign);
+            else
+                Unknown += sign;
+        }
+
+        public double CustomSum(Dictionary<string, ClientRecord> clients, IReadOnlyDictionary<string, double> weights)
+        {
+            if (_customSum is { } sum)
+                return sum;
+            (sum, CustomCount) = (0, 0);
+            foreach (var (clientId, weight) in weights)
+            {
+                if (clients.TryGetValue(clientId, out var client) && !client.Removed)
+                    (sum, CustomCount) = (sum + weight, CustomCount + 1);
+            }
+            _customSum = sum;
+            return sum;
+        }
     }
 
     /// <summary>Withdraws a client's open task and marks it unavailable until it asks again.</summary>

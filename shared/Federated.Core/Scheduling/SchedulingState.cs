@@ -56,6 +56,12 @@ public sealed class ClientRecord
     public int MissedDeadlines { get; set; }
 
     public long UpdatesReceived { get; set; }
+
+    /// <summary>Samples of the client's last accepted update; null until its first. Its n_k in federation weighting's N.</summary>
+    public long? Samples { get; set; }
+
+    /// <summary>An operator removed the client: it leaves federation weighting's N until it asks again.</summary>
+    public bool Removed { get; set; }
 }
 
 /// <summary>A task handed out and not yet returned.</summary>

@@ -69,6 +69,8 @@ public static class SchedulerBenchmark
 
         public ScheduleDecision ClientLost(string clientId, double now) => inner.ClientLost(clientId, now);
 
+        public ScheduleDecision ClientRemoved(string clientId, double now) => inner.ClientRemoved(clientId, now);
+
         private ScheduleDecision Timed(Func<ScheduleDecision> call)
         {
             var start = Stopwatch.GetTimestamp();

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Federated.Core.Aggregation;
 using Federated.Core.Model;
+using Federated.Core.Scheduling;
 using Federated.Simulations.Compare;
 using Federated.Simulations.Plotting;
 using Spectre.Console;
@@ -31,6 +32,7 @@ public static class CompareCommand
         var minSteps = new Option<int>("--min-steps") { Description = "FedCompass Q_min", DefaultValueFactory = _ => d.MinSteps };
         var maxSteps = new Option<int>("--max-steps") { Description = "FedCompass Q_max, and the local steps of the other schedulers", DefaultValueFactory = _ => d.MaxSteps };
         var buffer = new Option<int?>("--buffer-size") { Description = "FedBuff K (default: a quarter of the clients, at least 2)" };
+        var weighting = new Option<string>("--weighting") { Description = $"Update weights of fedasync, fedbuff and fedcompass: {UpdateWeightings.Federation} (α·S(τ)·n_k/N over all clients, the default) or {UpdateWeightings.Batch} (share of each aggregation, the earlier rule)", DefaultValueFactory = _ => UpdateWeightings.Federation };
         var taskTimeout = new Option<double>("--task-timeout") { Description = "Virtual seconds a task may take before it expires, as the server's task_timeout_seconds", DefaultValueFactory = _ => d.TaskTimeoutSeconds };
         var deadline = new Option<double>("--round-deadline") { Description = "Synchronous rounds: virtual seconds to a round's deadline", DefaultValueFactory = _ => d.RoundDeadlineSeconds };
         var model = new Option<string>("--model") { Description = $"Built-in model ({string.Join(", ", BuiltinModels.Names)})", DefaultValueFactory = _ => d.Model };
@@ -44,7 +46,7 @@ public static class CompareCommand
         var command = new Command("compare", "Compare schedulers × aggregation strategies in virtual time on the same seeds, partitions and client speeds")
         {
             clients, schedulers, strategies, seeds, speed, spread, secondsPerStep, trace, alpha, ranks, target, virtualTime, aggregations, costModel,
-            minSteps, maxSteps, buffer, deadline, taskTimeout, model, examples, evaluation, learningRate, batchSize, threads, output,
+            minSteps, maxSteps, buffer, weighting, deadline, taskTimeout, model, examples, evaluation, learningRate, batchSize, threads, output,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(Handle(parse, cancellationToken)));
         return command;
@@ -73,6 +75,7 @@ public static class CompareCommand
                     MinSteps = parse.GetValue(minSteps),
                     MaxSteps = parse.GetValue(maxSteps),
                     BufferSize = parse.GetValue(buffer),
+                    Weighting = UpdateWeightings.Parse(parse.GetValue(weighting)!, "--weighting"),
                     RoundDeadlineSeconds = parse.GetValue(deadline),
                     TaskTimeoutSeconds = parse.GetValue(taskTimeout),
                     Model = parse.GetValue(model)!,

@@ -63,10 +63,11 @@ public static class JobCommands
         var minSteps = new Option<int?>("--min-steps") { Description = "fedcompass: fewest steps of a task (default 20)" };
         var maxSteps = new Option<int?>("--max-steps") { Description = "fedcompass: most steps of a task (default 100)" };
         var bufferSize = new Option<int?>("--buffer-size") { Description = "fedbuff: updates per aggregation (default 10)" };
+        var weighting = new Option<string?>("--weighting") { Description = "Update weights of fedasync, fedbuff and fedcompass: federation (α·S(τ)·n_k/N over all clients, the default) or batch (share of each aggregation, the earlier rule)" };
         var rankTiers = new Option<string?>("--rank-tiers") { Description = "Ranks from each client's device, first match wins: RANK:MIN_GIB[:MAX_SECONDS_PER_STEP],… e.g. 16:16,8:8:2.5 (others take the first of --ranks)" };
         var command = new Command("create", "Start a job")
         {
-            id, model, rounds, ranks, targets, minClients, perRound, steps, learningRate, batchSize, accumulation, precision, checkpointing, maxLength, evaluation, timeout, strategy, compaction, scheduler, minSteps, maxSteps, bufferSize, rankTiers,
+            id, model, rounds, ranks, targets, minClients, perRound, steps, learningRate, batchSize, accumulation, precision, checkpointing, maxLength, evaluation, timeout, strategy, compaction, scheduler, minSteps, maxSteps, bufferSize, weighting, rankTiers,
         };
         command.SetAction(async (parse, cancellationToken) => await Call(parse, async client =>
         {
@@ -88,6 +89,8 @@ public static class JobCommands
                 spec.Scheduler.MaxSteps = qMax;
             if (parse.GetValue(bufferSize) is { } k)
                 spec.Scheduler.BufferSize = k;
+            if (parse.GetValue(weighting) is { } w)
+                spec.Scheduler.Weighting = w; // the server checks the name
             spec.Scheduler.RankTiers.AddRange(RankTiers.Parse(parse.GetValue(rankTiers)));
             if (parse.GetValue(compaction) is { } budget)
                 spec.CompactionRankBudget = budget;

@@ -44,11 +44,12 @@ public static class RunCommand
         var minSteps = new Option<int?>("--min-steps") { Description = "fedcompass: fewest steps of a task (default: --steps / 5)" };
         var maxSteps = new Option<int?>("--max-steps") { Description = "fedcompass: most steps of a task (default: --steps)" };
         var bufferSize = new Option<int?>("--buffer-size") { Description = "fedbuff: updates per aggregation (default: half the clients)" };
+        var weighting = new Option<string?>("--weighting") { Description = "Update weights of fedasync, fedbuff and fedcompass: federation (α·S(τ)·n_k/N over all clients, the default) or batch (share of each aggregation, the earlier rule)" };
         var output = new Option<string?>("--out") { Description = "Folder for data, logs and results (default: runs/run-<time>)" };
 
         var command = new Command("run", "Run a federated LoRA job on this machine: an in-process server and client daemons over loopback gRPC, on the built-in task or your JSONL data")
         {
-            clients, rounds, ranks, steps, examples, evaluation, model, data, evaluationData, partition, alpha, maxLength, learningRate, batchSize, accumulation, precision, checkpointing, seed, device, strategy, lateClients, lateJoin, scheduler, minSteps, maxSteps, bufferSize, output,
+            clients, rounds, ranks, steps, examples, evaluation, model, data, evaluationData, partition, alpha, maxLength, learningRate, batchSize, accumulation, precision, checkpointing, seed, device, strategy, lateClients, lateJoin, scheduler, minSteps, maxSteps, bufferSize, weighting, output,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -90,6 +91,7 @@ public static class RunCommand
                 MinSteps = parse.GetValue(minSteps),
                 MaxSteps = parse.GetValue(maxSteps),
                 BufferSize = parse.GetValue(bufferSize),
+                Weighting = parse.GetValue(weighting),
                 OutputDirectory = parse.GetValue(output) ?? Path.Combine("runs", $"run-{DateTime.Now:yyyyMMdd-HHmmss}"),
             };
             return await Execute(settings, cancellationToken);

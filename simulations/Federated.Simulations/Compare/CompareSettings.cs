@@ -64,6 +64,9 @@ public sealed record CompareSettings
     /// <summary>FedBuff K; null: a quarter of the clients (at least 2).</summary>
     public int? BufferSize { get; init; }
 
+    /// <summary>How fedasync, fedbuff and fedcompass weigh updates (synchronous rounds always by the round's samples).</summary>
+    public UpdateWeighting Weighting { get; init; } = UpdateWeighting.Federation;
+
     /// <summary>Synchronous rounds: seconds from a round's first task to its deadline.</summary>
     public double RoundDeadlineSeconds { get; init; } = 1e6;
 
@@ -176,9 +179,9 @@ public sealed record CompareSettings
     public SchedulerOptions SchedulerOptions(string name) => name switch
     {
         "synchronous" => new SynchronousOptions { ClientsPerRound = Clients, MinQuorum = Clients, LocalSteps = MaxSteps, RoundDeadlineSeconds = RoundDeadlineSeconds },
-        "fedasync" => new FedAsyncOptions { LocalSteps = MaxSteps },
-        "fedbuff" => new FedBuffOptions { LocalSteps = MaxSteps, BufferSize = EffectiveBufferSize },
-        "fedcompass" => new FedCompassOptions { MinSteps = MinSteps, MaxSteps = MaxSteps },
+        "fedasync" => new FedAsyncOptions { LocalSteps = MaxSteps, Weighting = Weighting },
+        "fedbuff" => new FedBuffOptions { LocalSteps = MaxSteps, BufferSize = EffectiveBufferSize, Weighting = Weighting },
+        "fedcompass" => new FedCompassOptions { MinSteps = MinSteps, MaxSteps = MaxSteps, Weighting = Weighting },
         _ => throw new ArgumentException($"unknown scheduler '{name}'; choose from {string.Join(", ", SchedulerNames)}"),
     };
 

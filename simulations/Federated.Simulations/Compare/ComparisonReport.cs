@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Federated.Core.Scheduling;
 using Federated.Simulations.Plotting;
 
 namespace Federated.Simulations.Compare;
@@ -70,7 +71,7 @@ public static class ComparisonReport
         text.AppendLine();
         text.AppendLine($"- Training: {result.Training}.");
         text.AppendLine($"- {s.Clients} clients; speeds {s.Speed}, spread {F(s.Spread)}×, fastest {F(s.FastestSecondsPerStep)} s/step; Dirichlet α = {F(s.Alpha)} over skills; ranks {string.Join(", ", s.Ranks)}; seeds {string.Join(", ", s.Seeds)}.");
-        text.AppendLine($"- Steps: FedCompass Q_min = {s.MinSteps}, Q_max = {s.MaxSteps}; the others {s.MaxSteps} per task; FedBuff K = {s.EffectiveBufferSize}; synchronous rounds wait for all {s.Clients} clients.");
+        text.AppendLine($"- Steps: FedCompass Q_min = {s.MinSteps}, Q_max = {s.MaxSteps}; the others {s.MaxSteps} per task; FedBuff K = {s.EffectiveBufferSize}; synchronous rounds wait for all {s.Clients} clients; asynchronous updates weighted by {UpdateWeightings.Name(s.Weighting)} share.");
         text.AppendLine($"- Budget: {(result.VirtualTimeBudget is { } b ? $"{F(b)} s of virtual time" : "")}{(s.Aggregations is { } n ? $"{(result.VirtualTimeBudget is null ? "" : ", or ")}{n} aggregations" : "")} per run.");
         text.AppendLine($"- Target: held-out token accuracy ≥ {F(s.TargetAccuracy)}. Figures are mean ± sample standard deviation over seeds; time to target over the seeds that reached it; × synchronous is paired by seed.");
         text.AppendLine();

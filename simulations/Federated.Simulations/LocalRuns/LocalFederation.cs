@@ -108,6 +108,8 @@ public static class LocalFederation
                 BufferSize = settings.BufferSize ?? Math.Max(1, settings.Clients / 2),
             },
         };
+        if (settings.Weighting is { } weighting)
+            spec.Scheduler.Weighting = weighting;
         if (settings.MaxSequenceLength is { } length)
             spec.Hyperparameters.MaxSequenceLength = length;
         spec.Ranks.AddRange(settings.Ranks);

@@ -3,6 +3,7 @@ using Federated.Core.Aggregation;
 using Federated.Core.Data;
 using Federated.Core.Model;
 using Federated.Core.Runtime;
+using Federated.Core.Scheduling;
 
 namespace Federated.Simulations.LocalRuns;
 
@@ -81,6 +82,9 @@ public sealed record LocalRunSettings
     /// <summary>FedBuff K; null: half the clients.</summary>
     public int? BufferSize { get; init; }
 
+    /// <summary>scheduler.weighting (Federated.Core.Scheduling.UpdateWeightings); null: the policy's default.</summary>
+    public string? Weighting { get; init; }
+
     /// <summary>Folder for the server's data, each client's data and work folders, logs and results.</summary>
     public required string OutputDirectory { get; init; }
 
@@ -123,6 +127,10 @@ public sealed record LocalRunSettings
             yield return $"--min-steps must be at least 1 and --max-steps at least --min-steps, got {MinSteps} and {MaxSteps}";
         if (BufferSize < 1)
             yield return $"--buffer-size must be at least 1, got {BufferSize}";
+        if (Weighting is { } weighting && !UpdateWeightings.Names.Contains(weighting))
+            yield return $"--weighting '{weighting}' is not known; choose {UpdateWeightings.Federation} or {UpdateWeightings.Batch}";
+        else if (Weighting == UpdateWeightings.Federation && Scheduler == SchedulerConfig.Synchronous)
+            yield return "--weighting federation applies to fedasync, fedbuff and fedcompass; synchronous rounds weigh by the round's samples";
         if (BatchSize < 1)
             yield return $"--batch-size must be at least 1, got {BatchSize}";
         if (!(Alpha > 0) || double.IsInfinity(Alpha))

@@ -4,7 +4,8 @@ namespace Federated.Core.Tests.Scheduling;
 
 /// <summary>
 /// FedCompass walked step by step; every expected number is worked out by hand in the comments
-/// (defaults: Q_min 20, Q_max 100, λ 1.5, m 0.9, α 0.9, a 0.5).
+/// (defaults: Q_min 20, Q_max 100, λ 1.5, m 0.9, α 0.9, a 0.5, federation weighting: w = α·(τ + 1)^(−a)·n_k/N with N
+/// the last reported samples of every known client, one not reported yet counting at the mean of those that have).
 /// </summary>
 public class FedCompassTimelineTests
 {
@@ -28,33 +29,36 @@ public class FedCompassTimelineTests
         }
         Assert.Null(p.NextDeadline);
 
-        // t=100: A's first update, s_A = 100 s / 100 steps = 1.0, applied alone: staleness 0, weight 0.9·1·1 = 0.9 → v1.
+        // t=100: A's first update (10 samples), s_A = 100 s / 100 steps = 1.0, applied alone: staleness 0. B, C, D count
+        // at A's 10: N = 40, weight 0.9·1·10/40 = 0.225 → v1.
         // No group exists, so Q_max: group 1 with q = 100, T_exp = 100 + 100 = 200, T_max = 100 + 1.5·100 = 250.
         var d = p.Arrive("A", 100);
         var alone = d.SingleAggregation();
         Assert.Equal(1, alone.NewVersion);
         Assert.Null(alone.GroupId);
         Assert.Equal(0, alone.Update("A").Staleness);
-        Timeline.Near(0.9, alone.Update("A").Weight);
+        Timeline.Near(0.225, alone.Update("A").Weight);
         var a = d.Single("A");
         Assert.Equal((100, 1L, 1L), (a.LocalSteps, a.StartVersion, a.GroupId!.Value));
         Timeline.Near(250, a.Deadline!.Value);
         Assert.Equal(250, p.NextDeadline);
 
-        // t=120: B's first update, s_B = 1.2, staleness 1 − 0 = 1: weight 0.9·2^−0.5 = 0.636396 → v2.
+        // t=120: B's first update (30 samples), s_B = 1.2, staleness 1 − 0 = 1. C, D count at the mean (10 + 30)/2 = 20:
+        // N = 80, weight 0.9·2^−0.5·30/80 = 0.636396·0.375 = 0.238649 → v2.
         // Join group 1: q = ⌊(200 − 120)/1.2⌋ = ⌊66.7⌋ = 66 in [20, 100]; T_exp stays 200.
         d = p.Arrive("B", 120, samples: 30);
-        Timeline.Near(0.636396, d.SingleAggregation().Update("B").Weight);
+        Timeline.Near(0.238649, d.SingleAggregation().Update("B").Weight);
         var b = d.Single("B");
         Assert.Equal((66, 2L, 1L), (b.LocalSteps, b.StartVersion, b.GroupId!.Value));
         Assert.Equal(200, StateOf(p).Groups[1].ExpectedTime);
 
-        // t=190: C's first update, s_C = 1.9, staleness 2: weight 0.9·3^−0.5 = 0.519615 → v3.
+        // t=190: C's first update, s_C = 1.9, staleness 2. D counts at 50/3: N = 50 + 16.667 = 66.667,
+        // weight 0.9·3^−0.5·10/66.667 = 0.519615·0.15 = 0.077942 → v3.
         // Join group 1: q = ⌊(200 − 190)/1.9⌋ = 5 < Q_min, so no group fits. Create: group 1 is before its T_max 250 and
         // its fastest member is A (1.0): q = ⌊(250 + 1.0·100 − 190)/1.9⌋ = ⌊84.2⌋ = 84 ≤ Q_max.
         // Group 2: T_exp = 190 + 84·1.9 = 349.6, T_max = 190 + 1.5·159.6 = 429.4.
         d = p.Arrive("C", 190);
-        Timeline.Near(0.519615, d.SingleAggregation().Update("C").Weight);
+        Timeline.Near(0.077942, d.SingleAggregation().Update("C").Weight);
         var c = d.Single("C");
         Assert.Equal((84, 3L, 2L), (c.LocalSteps, c.StartVersion, c.GroupId!.Value));
         Timeline.Near(349.6, StateOf(p).Groups[2].ExpectedTime);
@@ -67,15 +71,15 @@ public class FedCompassTimelineTests
         Assert.Equal(["A"], d.Waiting);
 
         // t=210: B is back: 66 steps in 90 s = 1.363636; s_B = 0.1·1.2 + 0.9·1.363636 = 1.347273. Group 1 is complete:
-        // v4 from V = 3. A started at v1 (staleness 2), B at v2 (staleness 1); shares 10/40 and 30/40:
-        // weights 0.9·3^−0.5·0.25 = 0.129904 and 0.9·2^−0.5·0.75 = 0.477297.
+        // v4 from V = 3. A started at v1 (staleness 2), B at v2 (staleness 1); N still 66.667 (D not reported):
+        // weights 0.9·3^−0.5·10/66.667 = 0.077942 and 0.9·2^−0.5·30/66.667 = 0.636396·0.45 = 0.286378.
         d = p.Arrive("B", 210, samples: 30);
         var group = d.SingleAggregation();
         Assert.Equal((4L, 1L), (group.NewVersion, group.GroupId!.Value));
         Assert.Equal(2, group.Update("A").Staleness);
         Assert.Equal(1, group.Update("B").Staleness);
-        Timeline.Near(0.129904, group.Update("A").Weight);
-        Timeline.Near(0.477297, group.Update("B").Weight);
+        Timeline.Near(0.077942, group.Update("A").Weight);
+        Timeline.Near(0.286378, group.Update("B").Weight);
         Timeline.Near(1.347273, p.State.Clients["B"].SecondsPerStep!.Value);
 
         // Re-assigned fastest first: A (1.0) then B (1.347).
@@ -90,10 +94,11 @@ public class FedCompassTimelineTests
         Assert.Equal(310, StateOf(p).Groups[3].ExpectedTime);
         Assert.Equal(360, StateOf(p).Groups[3].LatestTime);
 
-        // t=220: D's first update, s_D = 2.2, staleness 4: weight 0.9·5^−0.5 = 0.402492 → v5.
+        // t=220: D's first update, s_D = 2.2, staleness 4; now N = 10 + 30 + 10 + 10 = 60:
+        // weight 0.9·5^−0.5·10/60 = 0.402492/6 = 0.067082 → v5.
         // Join: group 2 gives ⌊(349.6 − 220)/2.2⌋ = ⌊58.9⌋ = 58, group 3 gives ⌊(310 − 220)/2.2⌋ = ⌊40.9⌋ = 40; the larger wins.
         d = p.Arrive("D", 220);
-        Timeline.Near(0.402492, d.SingleAggregation().Update("D").Weight);
+        Timeline.Near(0.067082, d.SingleAggregation().Update("D").Weight);
         Assert.Equal(5, p.Version);
         var dd = d.Single("D");
         Assert.Equal((58, 5L, 2L), (dd.LocalSteps, dd.StartVersion, dd.GroupId!.Value));
@@ -121,11 +126,12 @@ public class FedCompassTimelineTests
             Timeline.Near(100 * k + 150, a.Deadline!.Value);
         }
 
-        // t=2050: E's first update, s_E = 2050/100 = 20.5, staleness 20: weight 0.9·21^−0.5 = 0.196396 → v21.
+        // t=2050: E's first update, s_E = 2050/100 = 20.5, staleness 20; N = 10 + 10:
+        // weight 0.9·21^−0.5·10/20 = 0.196396/2 = 0.098198 → v21.
         // Join A's group (T_exp 2100): ⌊50/20.5⌋ = 2 < Q_min. Create: ⌊(2150 + 1.0·100 − 2050)/20.5⌋ = ⌊9.76⌋ = 9,
         // raised to Q_min = 20. T_exp = 2050 + 20·20.5 = 2460, T_max = 2050 + 1.5·410 = 2665.
         var slow = p.Arrive("E", 2050);
-        Timeline.Near(0.196396, slow.SingleAggregation().Update("E").Weight);
+        Timeline.Near(0.098198, slow.SingleAggregation().Update("E").Weight);
         var e = slow.Single("E");
         Assert.Equal(20, e.LocalSteps);
         Timeline.Near(2665, e.Deadline!.Value);
@@ -144,13 +150,13 @@ public class FedCompassTimelineTests
         // t=200: A arrives and waits for B.
         Assert.Equal(["A"], p.Arrive("A", 200).Waiting);
 
-        // t=250: group 1's T_max passes. It is aggregated with A alone: A started at v1, V = 2, staleness 1, share 1:
-        // weight 0.9·2^−0.5 = 0.636396 → v3. B missed a deadline (1 of k = 3); its next is 250 + 1.5·(66·1.2) = 368.8.
+        // t=250: group 1's T_max passes. It is aggregated with A alone: A started at v1, V = 2, staleness 1; N = 10 + 30:
+        // weight 0.9·2^−0.5·10/40 = 0.159099 → v3. B missed a deadline (1 of k = 3); its next is 250 + 1.5·(66·1.2) = 368.8.
         // A is re-assigned: no group is left, so Q_max: group 2, T_exp 350, T_max 400.
         var d = p.TimerFired(250);
         var partial = d.SingleAggregation();
         Assert.Equal((3L, 1L), (partial.NewVersion, partial.GroupId!.Value));
-        Timeline.Near(0.636396, Assert.Single(partial.Updates).Weight);
+        Timeline.Near(0.159099, Assert.Single(partial.Updates).Weight);
         var a = d.Single("A");
         Assert.Equal((100, 3L, 2L), (a.LocalSteps, a.StartVersion, a.GroupId!.Value));
         Assert.Equal(1, p.State.Clients["B"].MissedDeadlines);
@@ -169,8 +175,9 @@ public class FedCompassTimelineTests
         Assert.Single(StateOf(p).Held);
         Assert.Equal(400, p.NextDeadline);
 
-        // t=350: A completes group 2, aggregated with B's held update → v4. A started at v3 (staleness 0, share 10/40),
-        // B at v2 (staleness 1, share 30/40): weights 0.9·1·0.25 = 0.225 and 0.9·2^−0.5·0.75 = 0.477297.
+        // t=350: A completes group 2, aggregated with B's held update → v4. A started at v3 (staleness 0, 10 of N = 40),
+        // B at v2 (staleness 1, 30 of 40): weights 0.9·1·0.25 = 0.225 and 0.9·2^−0.5·0.75 = 0.477297 (the whole
+        // federation is in this aggregation, so its weights are those of batch weighting).
         d = p.Arrive("A", 350);
         var next = d.SingleAggregation();
         Assert.Equal((4L, 2L), (next.NewVersion, next.GroupId!.Value));
@@ -268,12 +275,12 @@ public class FedCompassTimelineTests
         p.Arrive("B", 120);
         p.Arrive("A", 200);                  // waits for B
 
-        // B is lost at 210: group 1 is aggregated with A alone (staleness 2 − 1 = 1 → 0.636396) into v3,
+        // B is lost at 210: group 1 is aggregated with A alone (staleness 2 − 1 = 1, N = 10 + 10 → 0.636396·0.5 = 0.318198) into v3,
         // and A, the only one left, gets Q_max: group 2, T_exp 310, T_max 360.
         var d = p.ClientLost("B", 210);
         var order = d.SingleAggregation();
         Assert.Equal(3, order.NewVersion);
-        Timeline.Near(0.636396, order.Update("A").Weight);
+        Timeline.Near(0.318198, order.Update("A").Weight);
         var a = d.Single("A");
         Assert.Equal((100, 360.0), (a.LocalSteps, a.Deadline!.Value));
     }

@@ -30,6 +30,8 @@ internal sealed class RecordingPolicy(ISchedulingPolicy inner) : ISchedulingPoli
 
     public ScheduleDecision ClientLost(string clientId, double now) => Keep(inner.ClientLost(clientId, now));
 
+    public ScheduleDecision ClientRemoved(string clientId, double now) => Keep(inner.ClientRemoved(clientId, now));
+
     private ScheduleDecision Keep(ScheduleDecision decision)
     {
         Decisions.Add(decision);
@@ -63,6 +65,8 @@ internal sealed class RestartingPolicy(SchedulerOptions options, int restartAfte
     public ScheduleDecision TimerFired(double now) => After(_inner.TimerFired(now));
 
     public ScheduleDecision ClientLost(string clientId, double now) => After(_inner.ClientLost(clientId, now));
+
+    public ScheduleDecision ClientRemoved(string clientId, double now) => After(_inner.ClientRemoved(clientId, now));
 
     private ScheduleDecision After(ScheduleDecision decision)
     {

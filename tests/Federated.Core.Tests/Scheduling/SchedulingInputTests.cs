@@ -15,6 +15,10 @@ public class SchedulingInputTests
         { new FedAsyncOptions { Alpha = 1.5 }, "FedAsyncOptions.Alpha" },
         { new FedBuffOptions { BufferSize = 0 }, "FedBuffOptions.BufferSize" },
         { new FedAsyncOptions { Ranks = new RankRule([new RankTier(0)], 4) }, "rank rule: tier 0: Rank must be at least 1, got 0" },
+        { new SynchronousOptions { Weighting = UpdateWeighting.Federation }, "SynchronousOptions.Weighting must be batch" },
+        { new FedCompassOptions { Weighting = (UpdateWeighting)7 }, "FedCompassOptions.Weighting must be federation or batch, got 7" },
+        { new FedBuffOptions { Alpha = 0 }, "FedBuffOptions.Alpha must be in (0, 1]" },
+        { new FedAsyncOptions { ClientWeights = new Dictionary<string, double> { ["x"] = double.NaN } }, "FedAsyncOptions.ClientWeights[x] must be a finite number > 0" },
     };
 
     [Theory]

@@ -128,9 +128,9 @@ public class TaskLedgerTests
             Ranks = [4],
             ClientRanks = new Dictionary<string, int> { ["b"] = 32 },
             TaskTimeout = TimeSpan.FromSeconds(600),
-            ClientWeights = new Dictionary<string, double> { ["a"] = 3, ["b"] = 1 },
         };
-        var (ledger, _) = Ledger(new SynchronousOptions { ClientsPerRound = 2, MinQuorum = 2, LocalSteps = 1, RoundDeadlineSeconds = 100 }, options);
+        var weights = new Dictionary<string, double> { ["a"] = 3, ["b"] = 1 };
+        var (ledger, _) = Ledger(new SynchronousOptions { ClientsPerRound = 2, MinQuorum = 2, LocalSteps = 1, RoundDeadlineSeconds = 100, ClientWeights = weights }, options);
         var a = Offer(ledger, "a");
         var b = Offer(ledger, "b");
         Assert.Equal((4, 32), (a.Rank, b.Rank));
@@ -139,6 +139,27 @@ public class TaskLedgerTests
         var round = ledger.NextAggregation()!;
         Assert.Equal([0.75, 0.25], round.Contributions.Select(x => Math.Round(x.Weight, 12)));
         Assert.Equal([4, 32], ledger.KnownRanks());
+    }
+
+    [Fact]
+    public void A_removed_client_loses_its_open_task_and_leaves_the_federations_samples()
+    {
+        var (ledger, clock) = Ledger(new FedAsyncOptions { LocalSteps = 5 });
+        var a = Offer(ledger, "a");
+        var b = Offer(ledger, "b");
+        ledger.TakeEffects();
+        clock.Advance(TimeSpan.FromSeconds(10));
+        ledger.ClientRemoved("b");
+        var lost = Assert.Single(ledger.TakeEffects().OfType<TaskLost>());
+        Assert.Equal((b.WireTaskId, TaskLossKind.Withdrawn, "withdrawn: the client was removed by an operator"), (lost.WireTaskId, lost.Kind, lost.Reason));
+        Assert.Equal(LedgerTaskStatus.Withdrawn, b.Status);
+        Assert.True(ledger.Dirty);
+
+        // a alone is the federation: N = 100, weight 0.9·1·100/100 = 0.9 (with b counted it would be 0.45).
+        Submit(ledger, a, 100);
+        Assert.Equal(0.9, Assert.Single(ledger.NextAggregation()!.Contributions).Weight, 12);
+        ledger.ClientRemoved("never-asked"); // ignored
+        Assert.Empty(ledger.TakeEffects().OfType<TaskLost>());
     }
 
     [Fact]

@@ -43,22 +43,25 @@ public class SchedulerPolicyTests(ITestOutputHelper output)
         Assert.All(job.Rounds, r => Assert.NotNull(r.Evaluation));
         output.WriteLine(string.Join("; ", job.Rounds.Select(r => $"v{r.Round}: {string.Join(",", r.Participants.Select(p => $"{p.ClientId}×{p.Weight:F3}"))}")));
 
+        // Federation weighting: α · S(τ) · n_k / N, N = both clients' samples (both ask as they start, before any update).
         var first = job.Rounds[0];
+        var samples = job.Rounds.SelectMany(r => r.Participants).GroupBy(p => p.ClientId).ToDictionary(g => g.Key, g => (double)g.First().NumSamples);
+        var federation = samples.Values.Sum();
         switch (policy)
         {
             case "fedbuff":
                 Assert.All(job.Rounds, r => Assert.Equal(2, r.Participants.Count));
-                Assert.All(first.Participants, p => Assert.Equal(0.5, p.Weight, 9)); // equal shares, nothing stale yet
+                Assert.All(first.Participants, p => Assert.Equal(0.9 * p.NumSamples / federation, p.Weight, 9)); // nothing stale yet
                 break;
             case "fedasync":
                 Assert.All(job.Rounds, r => Assert.Single(r.Participants));
-                Assert.Equal(0.9, first.Participants[0].Weight, 9); // α · S(0)
+                Assert.Equal(0.9 * first.Participants[0].NumSamples / federation, first.Participants[0].Weight, 9); // α · S(0) · n_k/N
                 break;
             case "fedcompass":
                 // A client's first update is applied on its own.
                 foreach (var clientId in new[] { "client-1", "client-2" })
                     Assert.Single(job.Rounds.First(r => r.Participants.Any(p => p.ClientId == clientId)).Participants);
-                Assert.Equal(0.9, first.Participants[0].Weight, 9);
+                Assert.Equal(0.9 * first.Participants[0].NumSamples / federation, first.Participants[0].Weight, 9);
                 break;
         }
 

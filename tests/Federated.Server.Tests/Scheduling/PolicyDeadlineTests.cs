@@ -44,9 +44,11 @@ public class PolicyDeadlineTests(FakeClockServerFixture fixture) : IClassFixture
         var job = await Job("compass-deadline");
         Assert.Equal(JobState.Completed, job.State);
         Assert.Equal(["c-sleepy", "c-eager", "c-eager"], job.Rounds.Select(r => r.Participants.Single().ClientId));
-        Assert.Equal(0.9, job.Rounds[0].Participants[0].Weight, 9); // α · S(0) · share 1
-        Assert.Equal(0.9 / Math.Sqrt(2), job.Rounds[1].Participants[0].Weight, 9); // started at version 0, applied after version 1
-        Assert.Equal(0.9, job.Rounds[2].Participants[0].Weight, 9);
+        // α · S(τ) · 100/200: both clients asked before the first update and each upload declares 100 samples; sleepy,
+        // marked unavailable but not removed, stays in N.
+        Assert.Equal(0.45, job.Rounds[0].Participants[0].Weight, 9); // α · S(0) · 1/2
+        Assert.Equal(0.45 / Math.Sqrt(2), job.Rounds[1].Participants[0].Weight, 9); // started at version 0, applied after version 1
+        Assert.Equal(0.45, job.Rounds[2].Participants[0].Weight, 9);
         Assert.Equal([0L, 1L, 0L], job.Rounds.Select(r => r.Participants[0].Staleness));
         Assert.Equal([4, 4, 3], job.Rounds.Select(r => r.Participants[0].Steps));
 

@@ -256,8 +256,9 @@
         field('Fewest local steps of a task, Q_min (fedcompass; 20)', 'scheduler.min_steps', { type: 'number' }),
         field('Most local steps of a task, Q_max (fedcompass; 100)', 'scheduler.max_steps', { type: 'number' }),
         field('Latest-arrival factor λ of a group (fedcompass; 1.5)', 'scheduler.latest_factor', { type: 'number', step: 'any' }),
-        field('Staleness weight α (fedcompass, fedasync; 0.9)', 'scheduler.staleness_alpha', { type: 'number', step: 'any' }),
-        field('Staleness exponent a in (staleness + 1)^−a (fedcompass, fedasync, fedbuff; 0.5)', 'scheduler.staleness_exponent', { type: 'number', step: 'any' }),
+        field('Staleness weight α in α·S(τ)·n_k/N (fedcompass, fedasync, fedbuff; 0.9)', 'scheduler.staleness_alpha', { type: 'number', step: 'any' }),
+        field('Staleness exponent a in S(τ) = (τ + 1)^−a (fedcompass, fedasync, fedbuff; 0.5)', 'scheduler.staleness_exponent', { type: 'number', step: 'any' }),
+        field('Update weights: federation (n_k/N over all the job\'s clients) or batch (share of each aggregation) (fedcompass, fedasync, fedbuff; federation)', 'scheduler.weighting'),
         field('Updates per aggregation K (fedbuff; 10)', 'scheduler.buffer_size', { type: 'number' }),
         field('Deadlines a client may miss in a row before it is unavailable (fedcompass; 3)', 'scheduler.max_missed_deadlines', { type: 'number' }),
         field('Momentum m of the speed estimate (0.9)', 'scheduler.speed_momentum', { type: 'number', step: 'any' }),
@@ -287,6 +288,7 @@
         minSteps: num('scheduler.min_steps'), maxSteps: num('scheduler.max_steps'), latestFactor: num('scheduler.latest_factor'),
         stalenessAlpha: num('scheduler.staleness_alpha'), stalenessExponent: num('scheduler.staleness_exponent'), bufferSize: num('scheduler.buffer_size'),
         maxMissedDeadlines: num('scheduler.max_missed_deadlines'), speedMomentum: num('scheduler.speed_momentum'), rankTiers: tiers.length ? tiers : undefined,
+        weighting: v('scheduler.weighting') || undefined,
       });
       const spec = {
         jobId: v('job_id'), baseModel: v('base_model'), targetModules: list('target_modules'), ranks: list('ranks').map(Number),

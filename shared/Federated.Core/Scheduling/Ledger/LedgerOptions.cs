@@ -22,9 +22,6 @@ public sealed record LedgerOptions
     /// <summary>A task not answered within this time of hand-out expires (a synchronous round's deadline may come first).</summary>
     public required TimeSpan TaskTimeout { get; init; }
 
-    /// <summary>Per-client weights that replace a client's sample count in the policy's sample shares.</summary>
-    public IReadOnlyDictionary<string, double> ClientWeights { get; init; } = new Dictionary<string, double>();
-
     public void Validate()
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(JobId);
@@ -36,7 +33,5 @@ public sealed record LedgerOptions
             throw new ArgumentException($"job '{JobId}': alpha per rank must be a finite number > 0, got {LoraAlphaPerRank}");
         if (TaskTimeout <= TimeSpan.Zero)
             throw new ArgumentException($"job '{JobId}': the task timeout must be positive, got {TaskTimeout}");
-        if (ClientWeights.Values.Any(w => !(w > 0 && double.IsFinite(w))))
-            throw new ArgumentException($"job '{JobId}': client weights must be finite numbers > 0");
     }
 }

@@ -157,6 +157,24 @@ public sealed class TaskLedger<TUpdate>
     public void Abandon(string clientId, string wireTaskId, int wireRound, string reason)
         => Lose(Find(clientId, wireTaskId, wireRound), TaskLossKind.GivenBack, $"given back: {reason}");
 
+    /// <summary>
+    /// An operator removed the client: its open task is withdrawn and the policy stops counting it in federation
+    /// weighting's N. A client that never asked this job, or was removed before, is ignored.
+    /// </summary>
+    public void ClientRemoved(string clientId)
+    {
+        if (!Policy.State.Clients.TryGetValue(clientId, out var known) || known.Removed)
+            return;
+        foreach (var task in TasksOf(clientId).Where(t => t.Status == LedgerTaskStatus.Open).ToList())
+        {
+            const string reason = "withdrawn: the client was removed by an operator";
+            Withdraw(task, reason);
+            _effects.Add(new TaskLost(task.ClientId, task.PolicyTaskId, task.WireTaskId, task.WireRound, TaskLossKind.Withdrawn, reason));
+        }
+        Dirty = true;
+        Apply(Policy.ClientRemoved(clientId, Now));
+    }
+
     /// <summary>Fires the policy's timer if its deadline is due.</summary>
     public void FireTimer()
     {
@@ -177,7 +195,7 @@ public sealed class TaskLedger<TUpdate>
 
     /// <summary>
     /// The oldest queued aggregation with its tasks in client order (so a round's stacked layout does not depend on
-    /// arrival order) and its weights after the job's client weights; orders committed before a crash are finished
+    /// arrival order) and the policy's weights; orders committed before a crash are finished
     /// on the way. Null when none is queued.
     /// </summary>
     public LedgerAggregation<TUpdate>? NextAggregation()
@@ -192,12 +210,10 @@ public sealed class TaskLedger<TUpdate>
             }
             var contributions = order.Updates
                 .OrderBy(u => State.Issued[u.PolicyTaskId].ClientId, StringComparer.Ordinal).ThenBy(u => u.PolicyTaskId).ToList();
-            var tasks = contributions.Select(u => State.Issued[u.PolicyTaskId]).ToList();
-            var weights = Reweighted(contributions, tasks);
             return new LedgerAggregation<TUpdate>(
                 order.Version,
                 order.GroupId,
-                [.. tasks.Select((t, i) => new LedgerContribution<TUpdate>(t, weights[i], contributions[i].Staleness))]);
+                [.. contributions.Select(c => new LedgerContribution<TUpdate>(State.Issued[c.PolicyTaskId], c.Weight, c.Staleness))]);
         }
         return null;
     }
@@ -355,21 +371,6 @@ public sealed class TaskLedger<TUpdate>
         }
         State.Aggregations.RemoveAt(0);
         Dirty = true;
-    }
-
-    /// <summary>
-    /// The policy's weights w_k = f(staleness)·share_k use sample shares; a job's client weights replace a client's
-    /// sample count, so its share is recomputed and f kept. Sums in floating point: sample counts cannot overflow them.
-    /// </summary>
-    private double[] Reweighted(List<PendingContribution> updates, List<LedgerTask<TUpdate>> tasks)
-    {
-        var weights = updates.Select(u => u.Weight).ToArray();
-        if (_options.ClientWeights.Count == 0 || !tasks.Any(t => _options.ClientWeights.ContainsKey(t.ClientId)))
-            return weights;
-        var samples = tasks.Sum(t => (double)t.Samples);
-        var custom = tasks.Select(t => _options.ClientWeights.TryGetValue(t.ClientId, out var w) ? w : t.Samples).ToArray();
-        var total = custom.Sum();
-        return [.. weights.Select((w, i) => w / (tasks[i].Samples / samples) * (custom[i] / total))];
     }
 
     private int CyclingRank(string clientId)
