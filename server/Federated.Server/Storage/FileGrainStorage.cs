@@ -122,7 +122,7 @@ public sealed partial class FileGrainStorage(
         foreach (var file in Directory.EnumerateFiles(folder))
         {
             var fileName = Path.GetFileName(file);
-            var at = fileName.IndexOf(suffix, StringComparison.Ordinal);
+            var at = fileName.LastIndexOf(suffix, StringComparison.Ordinal);
             if (at <= 0)
                 continue;
             var rest = fileName[(at + suffix.Length)..];
