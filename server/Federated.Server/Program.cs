@@ -8,6 +8,12 @@ try
     await app.RunAsync();
     return 0;
 }
+catch (Exception e) when (e is PortInUseException or Microsoft.Extensions.Options.OptionsValidationException)
+{
+    // A setting to fix, named in the message: one line, no stack trace.
+    Log.Fatal("The coordinator stopped: {Reason}", e.Message);
+    return 1;
+}
 catch (Exception e) when (e is not OperationCanceledException)
 {
     Log.Fatal(e, "The coordinator stopped: {Reason}", e.Message);

@@ -43,7 +43,7 @@ public sealed record JobSnapshot
 
     /// <summary>Nothing more will change: the job has ended and every round that will be evaluated has been.</summary>
     public bool IsSettled => Status is not (JobStatusKind.Running or JobStatusKind.Paused)
-        && (string.IsNullOrEmpty(Config.EvaluationDataset) || EvaluationError is not null || History.Length == 0 || History[^1].Evaluation is not null);
+        && (string.IsNullOrEmpty(Config.EvaluationDataset) || EvaluationError is not null || History.All(r => r.Evaluation is not null));
 }
 
 /// <summary>Something that happened to a job, for its event log.</summary>

@@ -1,5 +1,6 @@
 using Federated.Contracts.Clients;
 using Federated.Server.Hosting;
+using Federated.Server.Storage;
 using Orleans.Concurrency;
 
 namespace Federated.Server.Clients;
@@ -15,11 +16,30 @@ public sealed class ClientDirectoryState
 /// commit): each returns once a write that includes its id is on disk, and thousands of clients enrolling at
 /// once cost a few dozen writes of the list instead of one each.
 /// </summary>
+/// <remarks>A damaged state file (moved aside by <see cref="FileGrainStorage"/>) is rebuilt from the client state files on disk.</remarks>
 [GrainType("client-directory")]
 [Reentrant]
-public sealed class ClientDirectoryGrain(
-    [PersistentState("clients", StorageNames.State)] IPersistentState<ClientDirectoryState> state) : Grain, IClientDirectoryGrain
+public sealed partial class ClientDirectoryGrain(
+    [PersistentState("clients", StorageNames.State)] IPersistentState<ClientDirectoryState> state,
+    DamagedStateFiles damaged,
+    IServiceProvider services,
+    ILogger<ClientDirectoryGrain> logger) : Grain, IClientDirectoryGrain
 {
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (!state.RecordExists && damaged.Find(this.GetGrainId()) is { } damage
+            && services.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(StorageNames.State) is FileGrainStorage files)
+        {
+            state.State = new ClientDirectoryState { Clients = [.. files.ListKeys("client", "client")] };
+            await state.WriteStateAsync();
+            LogRebuilt(logger, damage.Describe(), state.State.Clients.Count);
+        }
+        await base.OnActivateAsync(cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The client directory's {Damage}; rebuilt it from the client state files: {Clients} clients")]
+    private static partial void LogRebuilt(ILogger logger, string damage, int clients);
+
     private readonly List<string> _pending = [];
     private HashSet<string>? _known;
     private Task _writing = Task.CompletedTask;

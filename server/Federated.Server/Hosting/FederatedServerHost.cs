@@ -48,6 +48,7 @@ public static class FederatedServerHost
         });
 
         builder.Services.AddSingleton(time ?? TimeProvider.System);
+        builder.Services.AddHostedService(_ => new PortCheck(options));
         var dashboard = DashboardEndpoints.AddDashboard(builder);
         var metrics = MetricsEndpoint.Add(builder);
         HealthEndpoints.Add(builder.Services);
@@ -75,6 +76,7 @@ public static class FederatedServerHost
         });
 
         var app = builder.Build();
+        UnparsableRequests.Use(app);
         MetricsEndpoint.Use(app, metrics, options.HttpPort);
         app.MapGrpcService<CoordinatorService>();
         app.MapGrpcService<OperatorService>();
@@ -88,6 +90,8 @@ public static class FederatedServerHost
     public static void ConfigureLogging(LoggerConfiguration logging, IConfiguration configuration)
     {
         logging.Enrich.FromLogContext();
+        // A request body that is not protobuf is refused and logged once, at warning, by UnparsableRequests.
+        logging.Filter.ByExcluding(e => e.Exception is Google.Protobuf.InvalidProtocolBufferException);
         if (configuration.GetSection("Serilog").Exists())
             logging.ReadFrom.Configuration(configuration);
         else

@@ -1,5 +1,6 @@
 using Federated.Contracts.Jobs;
 using Federated.Server.Hosting;
+using Federated.Server.Storage;
 
 namespace Federated.Server.Jobs;
 
@@ -11,10 +12,56 @@ public sealed class JobDirectoryState
     public List<string> Active { get; set; } = [];
 }
 
+/// <remarks>
+/// If its state file is damaged (moved aside by <see cref="FileGrainStorage"/>), the list is rebuilt from the job
+/// state files on disk, damaged ones included (those jobs then show as failed, naming their file), in order of
+/// their ids (the order they were created in is lost with the file); a job is active again if it is running.
+/// So a damaged list hides no job.
+/// </remarks>
 [GrainType("job-directory")]
-public sealed class JobDirectoryGrain(
-    [PersistentState("jobs", StorageNames.State)] IPersistentState<JobDirectoryState> state) : Grain, IJobDirectoryGrain
+public sealed partial class JobDirectoryGrain(
+    [PersistentState("jobs", StorageNames.State)] IPersistentState<JobDirectoryState> state,
+    DamagedStateFiles damaged,
+    IServiceProvider services,
+    ILogger<JobDirectoryGrain> logger) : Grain, IJobDirectoryGrain
 {
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (!state.RecordExists && damaged.Find(this.GetGrainId()) is { } damage)
+            await RebuildAsync(damage);
+        await base.OnActivateAsync(cancellationToken);
+    }
+
+    private async Task RebuildAsync(StateDamage damage)
+    {
+        var jobs = services.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(StorageNames.State) is FileGrainStorage files
+            ? files.ListKeys("job", "job")
+            : [];
+        var rebuilt = new JobDirectoryState { Jobs = [.. jobs] };
+        foreach (var jobId in jobs)
+        {
+            try
+            {
+                // GetStatus interleaves, so a job that is itself waiting on this directory cannot deadlock the rebuild.
+                if (await GrainFactory.GetGrain<IJobGrain>(jobId).GetStatus() == JobStatusKind.Running)
+                    rebuilt.Active.Add(jobId);
+            }
+            catch (Exception e)
+            {
+                LogUnreadable(logger, e, jobId);
+            }
+        }
+        state.State = rebuilt;
+        await state.WriteStateAsync();
+        LogRebuilt(logger, damage.Describe(), rebuilt.Jobs.Count, rebuilt.Active.Count);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The job directory's {Damage}; rebuilt it from the job state files: {Jobs} jobs, {Active} active")]
+    private static partial void LogRebuilt(ILogger logger, string damage, int jobs, int active);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Rebuilding the job directory: job {JobId} could not be read; it is listed, inactive")]
+    private static partial void LogUnreadable(ILogger logger, Exception exception, string jobId);
+
     public async Task Register(string jobId, bool active)
     {
         var added = AddOnce(state.State.Jobs, jobId);

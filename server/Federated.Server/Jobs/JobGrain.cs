@@ -5,6 +5,7 @@ using Federated.Server.Coordination;
 using Federated.Server.Hosting;
 using Federated.Server.Models;
 using Federated.Server.Observability;
+using Federated.Server.Storage;
 
 namespace Federated.Server.Jobs;
 
@@ -19,11 +20,78 @@ public sealed partial class JobGrain(
     EvaluationSources sources,
     TimeProvider time,
     FederatedMetrics metrics,
+    DamagedStateFiles damaged,
     ILogger<JobGrain> logger) : Grain, IJobGrain
 {
     private readonly ChangeSignal _changed = new();
 
     private string JobId => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (!state.RecordExists && damaged.Find(this.GetGrainId()) is { } damage)
+            await FailFromDamagedState(damage);
+        else if (state.RecordExists)
+            RequestOwedEvaluations();
+        await base.OnActivateAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The job's own state file did not parse (it was moved aside): its configuration and rounds are unknown, so it
+    /// is recorded as failed, naming the file, and every other job goes on. The stored adapters stay in the store.
+    /// </summary>
+    private async Task FailFromDamagedState(StateDamage damage)
+    {
+        var reason = $"job '{JobId}': its {damage.Describe()}; its configuration and rounds could not be read";
+        state.State = new JobState
+        {
+            Config = UnknownConfig,
+            Status = JobStatusKind.Failed,
+            CreatedAt = damage.At,
+            Error = reason,
+            Events = [new JobEvent(time.GetUtcNow(), $"failed: {reason}")],
+            ChangeCount = 1,
+        };
+        await state.WriteStateAsync();
+        metrics.JobStatusChanged(JobId, settled: true);
+        LogStatus(logger, JobId, JobStatusKind.Failed);
+        // Not awaited: the directory may be the caller (rebuilding its own list) and takes this once it is done.
+        _ = GrainFactory.GetGrain<IJobDirectoryGrain>(0).SetActive(JobId, active: false)
+            .ContinueWith(t => LogDirectoryNotUpdated(logger, t.Exception!.GetBaseException(), JobId), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Current);
+    }
+
+    /// <summary>What a job whose state is lost shows as its configuration: nothing runs under it.</summary>
+    private static readonly JobConfig UnknownConfig = new()
+    {
+        BaseModel = "",
+        TargetModules = [],
+        Ranks = [],
+        Rounds = 0,
+        MinClientsPerRound = 0,
+        ClientsPerRound = 0,
+        LocalSteps = 0,
+    };
+
+    /// <summary>
+    /// Evaluation follows a round's commit as a one-way call, so a crash between the two leaves a committed round
+    /// without metrics: each activation (the first after a restart) asks again for every round, and the base, that
+    /// has none. The evaluator runs them in order; one that failed before is tried once more.
+    /// </summary>
+    private void RequestOwedEvaluations()
+    {
+        var s = state.State;
+        if (string.IsNullOrEmpty(s.Config?.EvaluationDataset))
+            return;
+        var evaluator = GrainFactory.GetGrain<IEvaluatorGrain>(JobId);
+        var owed = s.History.Where(r => r.Evaluation is null).Select(r => r.Round).ToList();
+        if (s.Baseline is null)
+            owed.Insert(0, 0);
+        foreach (var round in owed)
+        {
+            LogEvaluationOwed(logger, JobId, round);
+            _ = evaluator.Evaluate(round); // one-way: queued for the evaluator, never awaited here
+        }
+    }
 
     public async Task<JobSnapshot> Create(JobConfig config)
     {
@@ -176,6 +244,12 @@ public sealed partial class JobGrain(
             Events = [.. s.Events],
         };
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: round {Round} has no evaluation yet (the server stopped before it was recorded); evaluating it again")]
+    private static partial void LogEvaluationOwed(ILogger logger, string jobId, int round);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} failed, but the job directory could not be told; it stays listed as active")]
+    private static partial void LogDirectoryNotUpdated(ILogger logger, Exception exception, string jobId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} created: base {BaseModel}, {Rounds} rounds, ranks {Ranks}")]
     private static partial void LogCreated(ILogger logger, string jobId, string baseModel, int rounds, string ranks);

@@ -6,7 +6,7 @@ namespace Federated.Server.Observability;
 
 /// <summary>
 /// Whether the coordinator can do its work: the silo answers a grain call and the grain-state storage writes
-/// and reads. Served as GET /health (200 healthy, 503 unhealthy, JSON naming each check) and as the standard
+/// and reads; degraded (still 200: the rest is served) while damaged state files were found and moved aside. Served as GET /health (200 healthy, 503 unhealthy, JSON naming each check) and as the standard
 /// grpc.health.v1 service on the gRPC port (SERVING / NOT_SERVING), neither needing a token.
 /// </summary>
 public static class HealthEndpoints
@@ -23,7 +23,8 @@ public static class HealthEndpoints
         services.AddSingleton<StorageHealthCheck>();
         services.AddHealthChecks()
             .Add(new HealthCheckRegistration(SiloHealthCheck.Name, s => ActivatorUtilities.GetServiceOrCreateInstance<SiloHealthCheck>(s), HealthStatus.Unhealthy, [], Timeout))
-            .Add(new HealthCheckRegistration(StorageHealthCheck.Name, s => s.GetRequiredService<StorageHealthCheck>(), HealthStatus.Unhealthy, [], Timeout));
+            .Add(new HealthCheckRegistration(StorageHealthCheck.Name, s => s.GetRequiredService<StorageHealthCheck>(), HealthStatus.Unhealthy, [], Timeout))
+            .Add(new HealthCheckRegistration(StateFilesHealthCheck.Name, s => ActivatorUtilities.GetServiceOrCreateInstance<StateFilesHealthCheck>(s), HealthStatus.Degraded, [], Timeout));
         services.AddGrpcHealthChecks();
     }
 

@@ -10,7 +10,8 @@ namespace Federated.Server.Storage;
 /// Content-addressed store of adapter payloads: each is kept once, at sha256/ab/abcd….safetensors, named by
 /// the SHA-256 of its bytes. Grain state refers to adapters by that hash; the bytes never enter grain state.
 /// New payloads are written to a temporary file and only renamed into place once complete and checked;
-/// every read checks the bytes against the hash again (<see cref="VerifyingStream"/>), so a file changed on
+/// the file is fsynced before, and its directory after, the rename (<see cref="DurableFiles"/>), so an acknowledged
+/// payload survives power loss; every read checks the bytes against the hash again (<see cref="VerifyingStream"/>), so a file changed on
 /// disk fails with DATA_LOSS instead of feeding wrong bytes on.
 /// </summary>
 public sealed class AdapterStore
@@ -90,11 +91,11 @@ public sealed class AdapterStore
     internal string Commit(string temporaryPath, string sha256)
     {
         var path = PathOf(sha256);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        DurableFiles.CreateDirectoryDurably(Path.GetDirectoryName(path)!);
         if (File.Exists(path))
             File.Delete(temporaryPath); // same bytes already stored
         else
-            File.Move(temporaryPath, path);
+            DurableFiles.MoveDurably(temporaryPath, path, overwrite: false); // the bytes were fsynced by the caller
         return path;
     }
 
@@ -130,7 +131,7 @@ public sealed class PendingAdapter : IAsyncDisposable
 
     public async Task<(string Sha256, long SizeBytes)> CommitAsync()
     {
-        await _stream.FlushAsync().ConfigureAwait(false);
+        _stream.FlushToDisk(); // the bytes are on disk before the rename makes them the hash's (and before the upload is acknowledged)
         var length = _stream.Length;
         await _stream.DisposeAsync().ConfigureAwait(false);
         var sha256 = Convert.ToHexStringLower(_hash.GetHashAndReset());
@@ -167,6 +168,8 @@ public sealed class PendingAdapter : IAsyncDisposable
         }
 
         public override void Flush() => inner.Flush();
+
+        public void FlushToDisk() => inner.Flush(flushToDisk: true);
 
         public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
 

@@ -104,6 +104,24 @@ public static class ClientInputLimits
         return taskId;
     }
 
+    /// <summary>
+    /// A task id this server hands <paramref name="clientId"/> in job <paramref name="jobId"/> has the form
+    /// "job.tN.client" (<c>TaskLedger</c>): checked by its shape where the ledger cannot be asked (metrics arrive
+    /// after the task's round may have closed), so a client reports only on tasks of its own, in that job.
+    /// </summary>
+    public static string CheckTaskOf(string? taskId, string jobId, string clientId)
+    {
+        var id = CheckTaskId(taskId);
+        var prefix = jobId + ".t";
+        var suffix = "." + clientId;
+        var number = id.Length > prefix.Length + suffix.Length && id.StartsWith(prefix, StringComparison.Ordinal) && id.EndsWith(suffix, StringComparison.Ordinal)
+            ? id[prefix.Length..^suffix.Length]
+            : "";
+        if (number.Length == 0 || !number.All(char.IsAsciiDigit))
+            throw Invalid("task_id", $"'{Excerpt.Of(id)}' is not a task of job '{jobId}' for client '{clientId}'");
+        return id;
+    }
+
     /// <summary>Free text a client explains itself with (a task given back): kept, but short and on one line.</summary>
     public static string Sanitize(string? text) => Excerpt.Of(text, MaxReasonLength);
 

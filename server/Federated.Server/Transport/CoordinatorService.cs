@@ -119,11 +119,12 @@ public sealed partial class CoordinatorService(
         var jobId = Identifiers.Require(request.JobId, "job_id");
         ClientInputLimits.CheckTaskId(request.TaskId);
         ClientInputLimits.CheckMetrics(request.Metrics);
-        // The task may be answered and its round closed by now (metrics follow the upload), so the check is
-        // that the job exists and the round is one of it.
+        // The task may be answered and its round closed by now (metrics follow the upload), so the checks are
+        // that the job exists, the round is one of it and the task id is one of this job's for this client.
         var job = await grains.GetGrain<IJobGrain>(jobId).GetSnapshot();
         if (request.Round < 1 || request.Round > job.Config.Rounds)
             throw FederatedException.Invalid($"round: job '{jobId}' has rounds 1 to {job.Config.Rounds}, got {request.Round}");
+        ClientInputLimits.CheckTaskOf(request.TaskId, jobId, clientId);
         foreach (var (name, value) in request.Metrics)
             LogMetric(logger, clientId, jobId, request.Round, name, value);
         return new ReportMetricsReply();

@@ -55,6 +55,10 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
             case FederatedException f:
                 LogRefused(logger, context.Method, f.Error.ToString(), f.Message);
                 return new RpcException(new Status(ErrorStatus.Grpc(f.Error), f.Message));
+            case Google.Protobuf.InvalidProtocolBufferException:
+                // A message of a stream that does not parse (the first of a unary call is read before interceptors; see UnparsableRequests).
+                LogRefused(logger, context.Method, nameof(FederatedError.InvalidArgument), $"a request message is not valid protobuf: {exception.Message}");
+                return new RpcException(new Status(StatusCode.InvalidArgument, $"a request message is not valid protobuf for {context.Method}: {exception.Message}"));
             case AdapterFormatException or SafeTensorsFormatException or DataFormatException:
                 LogRefused(logger, context.Method, nameof(FederatedError.InvalidArgument), exception.Message);
                 return new RpcException(new Status(StatusCode.InvalidArgument, exception.Message));

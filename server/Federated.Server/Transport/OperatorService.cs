@@ -29,7 +29,17 @@ public sealed class OperatorService(IGrainFactory grains, JobCreation creation, 
     {
         var reply = new ListJobsReply();
         foreach (var jobId in await grains.GetGrain<IJobDirectoryGrain>(0).ListJobs())
-            reply.Jobs.Add(ProtoMapping.ToStatus(await grains.GetGrain<IJobGrain>(jobId).GetSnapshot()));
+        {
+            try
+            {
+                reply.Jobs.Add(ProtoMapping.ToStatus(await grains.GetGrain<IJobGrain>(jobId).GetSnapshot()));
+            }
+            catch (Exception e) when (!context.CancellationToken.IsCancellationRequested)
+            {
+                // One job that cannot be read is listed as failed, with why; the others are listed as they are.
+                reply.Jobs.Add(new Federated.Protos.V1.JobStatus { JobId = jobId, Spec = new JobSpec { JobId = jobId }, State = Federated.Protos.V1.JobState.Failed, Error = $"the server cannot read job '{jobId}': {e.Message}" });
+            }
+        }
         return reply;
     }
 

@@ -54,7 +54,7 @@ public static class SafeTensorsFile
         var tensors = new List<NamedTensor>(header.Tensors.Count);
         foreach (var entry in header.Tensors)
         {
-            var data = new float[checked((int)entry.ElementCount)];
+            var data = new float[SafeTensorsHeader.InMemoryLength(entry)];
             await ReadIntoAsync(stream, entry, data, cancellationToken).ConfigureAwait(false);
             tensors.Add(new NamedTensor(entry.Name, entry.Shape, data));
         }

@@ -38,6 +38,15 @@ public sealed class SafeTensorsHeader
 
     public long TotalBytes => DataOffset + DataBytes;
 
+    /// <summary>The number of values of a tensor that is read into one array; a format error if an array cannot hold them.</summary>
+    public static int InMemoryLength(TensorEntry entry)
+    {
+        var count = entry.ElementCount;
+        return count <= Array.MaxLength
+            ? (int)count
+            : throw new SafeTensorsFormatException($"tensor '{entry.Name}' has {count} values; at most {Array.MaxLength} can be read into memory");
+    }
+
     /// <summary>Reads the length prefix of a payload; throws if it is out of bounds.</summary>
     public static long ReadLength(ReadOnlySpan<byte> prefix, int maxHeaderBytes = DefaultMaxHeaderBytes)
     {
@@ -91,6 +100,8 @@ public sealed class SafeTensorsHeader
                 expected = tensor.End;
             }
 
+            if (expected > long.MaxValue - 8 - json.Length)
+                throw new SafeTensorsFormatException($"data_offsets end at byte {expected}, past what a payload's size can count");
             var header = new SafeTensorsHeader(tensors, metadata, json.Length);
             if (payloadBytes is { } total && total != header.TotalBytes)
                 throw new SafeTensorsFormatException($"payload is {total} bytes but its header describes {header.TotalBytes}");
@@ -193,14 +204,18 @@ public sealed class SafeTensorsHeader
             if (dim.ValueKind != JsonValueKind.Number || !dim.TryGetInt64(out var value) || value < 0)
                 throw new SafeTensorsFormatException($"tensor '{name}' has an invalid shape dimension {dim}");
             shape.Add(value);
-            count = checked(count * value);
+            if (value != 0 && count > long.MaxValue / value)
+                throw new SafeTensorsFormatException($"tensor '{name}' has a shape whose element count overflows a 64-bit integer (dimension {shape.Count} is {value})");
+            count *= value;
         }
 
         if (!element.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2)
             throw new SafeTensorsFormatException($"tensor '{name}' has no data_offsets [begin, end]");
         if (!offsets[0].TryGetInt64(out var begin) || !offsets[1].TryGetInt64(out var end) || begin < 0 || end < begin)
             throw new SafeTensorsFormatException($"tensor '{name}' has invalid data_offsets {offsets}");
-        var expectedBytes = checked(count * dtype.ElementSize());
+        if (count > long.MaxValue / dtype.ElementSize())
+            throw new SafeTensorsFormatException($"tensor '{name}' has shape {TensorShape.Describe(shape)}, whose size in bytes overflows a 64-bit integer");
+        var expectedBytes = count * dtype.ElementSize();
         if (end - begin != expectedBytes)
             throw new SafeTensorsFormatException($"tensor '{name}' spans {end - begin} bytes but its shape {TensorShape.Describe(shape)} of {dtypeName} needs {expectedBytes}");
         return new TensorEntry(name, dtype, shape, begin, end);

@@ -16,7 +16,7 @@ public static class SafeTensorsSlices
     public static async Task<NamedTensor> ReadAsync(FileStream file, SafeTensorsHeader header, TensorEntry entry, CancellationToken cancellationToken = default)
     {
         file.Position = header.DataOffset + entry.Begin;
-        var data = new float[checked((int)entry.ElementCount)];
+        var data = new float[SafeTensorsHeader.InMemoryLength(entry)];
         await SafeTensorsFile.ReadIntoAsync(file, entry, data, cancellationToken).ConfigureAwait(false);
         return new NamedTensor(entry.Name, entry.Shape, data);
     }

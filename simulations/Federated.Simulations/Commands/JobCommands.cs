@@ -126,7 +126,7 @@ public static class JobCommands
         {
             var status = await client.GetJobAsync(new GetJobRequest { JobId = parse.GetValue(id)! }, cancellationToken: cancellationToken);
             Describe(status);
-            new RoundPrinter().Print(status);
+            new RoundPrinter().PrintAll(status);
         }));
         return command;
     }
@@ -134,11 +134,17 @@ public static class JobCommands
     private static Command WatchCommand()
     {
         var id = new Argument<string>("id") { Description = "Job id" };
-        var command = new Command("watch", "Follow a job until it ends, printing each round") { id };
+        var command = new Command("watch", "Follow a job until it ends, printing each round; reconnects with backoff if the server restarts") { id };
         command.SetAction(async (parse, cancellationToken) => await Call(parse, async client =>
         {
             var printer = new RoundPrinter();
-            var final = await LocalFederation.WatchAsync(client, parse.GetValue(id)!, printer.Print, cancellationToken);
+            var watch = new JobWatch(client, parse.GetValue(id)!, TimeProvider.System)
+            {
+                OnStatus = printer.Print,
+                OnReconnecting = (e, wait) => AnsiConsole.MarkupLine($"[yellow]Lost the server ({Markup.Escape(e.StatusCode.ToString())}: {Markup.Escape(e.Status.Detail)}); reconnecting in {wait.TotalSeconds:0.#} s[/]"),
+            };
+            var final = await watch.RunAsync(cancellationToken);
+            printer.PrintAll(final);
             Describe(final);
         }));
         return command;

@@ -6,7 +6,7 @@ namespace Federated.Simulations.Commands;
 
 /// <summary>
 /// Prints a job's rounds as they complete: the base model first, then each round once its held-out metrics
-/// are in (or at once, for a job without server-side evaluation).
+/// are in (or at once, for a job without server-side evaluation), in round order.
 /// </summary>
 public sealed class RoundPrinter
 {
@@ -14,7 +14,15 @@ public sealed class RoundPrinter
     private bool _baseline;
     private int _printed;
 
-    public void Print(JobStatus status)
+    public void Print(JobStatus status) => Print(status, everything: false);
+
+    /// <summary>
+    /// Prints every round not printed yet, "-" where metrics are missing: a one-shot status, or the end of a watch,
+    /// so that a round whose evaluation is owed (or failed) still shows.
+    /// </summary>
+    public void PrintAll(JobStatus status) => Print(status, everything: true);
+
+    private void Print(JobStatus status, bool everything)
     {
         var evaluated = status.Spec.EvaluationDataset.Length > 0;
         if (!_header)
@@ -27,8 +35,10 @@ public sealed class RoundPrinter
             _baseline = true;
             AnsiConsole.WriteLine(Invariant($"    0  base model           {b.Loss,13:F3}  {b.TokenAccuracy,9:P1}  {b.ExactMatch,11:P1}"));
         }
-        foreach (var round in status.Rounds.Where(r => r.Round > _printed && (r.Evaluation is not null || !evaluated)).OrderBy(r => r.Round))
+        foreach (var round in status.Rounds.Where(r => r.Round > _printed).OrderBy(r => r.Round))
         {
+            if (evaluated && round.Evaluation is null && !everything)
+                break; // in round order: a later round waits for an earlier one's metrics (one owed after a restart comes first)
             var ranks = $"{string.Join("+", round.Participants.Select(p => p.Rank))} = {round.StackedRank}";
             var seconds = (round.CompletedAt.ToDateTimeOffset() - round.StartedAt.ToDateTimeOffset()).TotalSeconds;
             var e = round.Evaluation;

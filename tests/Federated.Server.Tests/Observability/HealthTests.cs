@@ -23,7 +23,7 @@ public class HealthTests
         var (status, body) = await GetHealth(server);
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("healthy", body.GetProperty("status").GetString());
-        Assert.Equal(["silo:healthy", "storage:healthy"], Checks(body));
+        Assert.Equal(["silo:healthy", "state-files:healthy", "storage:healthy"], Checks(body));
 
         using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
         var reply = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest());
@@ -46,7 +46,7 @@ public class HealthTests
             var (status, body) = await GetHealth(server);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
             Assert.Equal("unhealthy", body.GetProperty("status").GetString());
-            Assert.Equal(["silo:healthy", "storage:unhealthy"], Checks(body));
+            Assert.Equal(["silo:healthy", "state-files:healthy", "storage:unhealthy"], Checks(body));
             var storage = body.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "storage");
             Assert.Contains("could not be written", storage.GetProperty("description").GetString());
 

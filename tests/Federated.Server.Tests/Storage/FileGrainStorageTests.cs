@@ -1,5 +1,6 @@
 using Federated.Server.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using Orleans.Runtime;
 using Orleans.Storage;
 
@@ -40,16 +41,71 @@ public class FileGrainStorageTests
     }
 
     [Fact]
-    public async Task A_damaged_state_file_is_reported_with_its_path()
+    public async Task A_damaged_state_file_is_moved_aside_recorded_and_read_as_no_state()
+    {
+        using var folder = new TemporaryDirectory();
+        var damaged = new DamagedStateFiles();
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 2, 6, 30, 0, TimeSpan.Zero));
+        var handed = new List<StateDamage>();
+        var storage = new FileGrainStorage("state", folder.Path, NullLogger<FileGrainStorage>.Instance, damaged, time, d => { handed.Add(d); return Task.CompletedTask; });
+        await storage.WriteStateAsync("job", Grain, new TestGrainState { State = new Sample { Name = "x" } });
+        var file = Directory.GetFiles(folder.Path, "*.json", SearchOption.AllDirectories).Single();
+        await File.WriteAllTextAsync(file, "{ not json");
+
+        var read = new TestGrainState();
+        await storage.ReadStateAsync("job", Grain, read);
+        Assert.False(read.RecordExists);
+        Assert.Null(read.ETag);
+        Assert.False(File.Exists(file));
+        Assert.Equal("{ not json", await File.ReadAllTextAsync(file + ".damaged-20261202T063000Z")); // never deleted
+        var damage = Assert.Single(handed);
+        Assert.Equal(damage, damaged.Find(Grain));
+        Assert.Equal(file, damage.Path);
+        Assert.StartsWith("not valid JSON for its state at line 1", damage.Problem);
+        Assert.DoesNotContain("not json", damage.Describe()); // where, never what the file holds
+
+        // A new state is written in its place, and the moved-aside file stays; a second damage gets its own name.
+        await storage.WriteStateAsync("job", Grain, read);
+        await File.WriteAllTextAsync(file, "");
+        await storage.ReadStateAsync("job", Grain, new TestGrainState());
+        Assert.True(File.Exists(file + ".damaged-20261202T063000Z-2"));
+        Assert.Equal(["j1"], storage.ListKeys("job", "job"));
+    }
+
+    [Fact]
+    public async Task A_write_syncs_the_folder_after_the_rename_so_the_new_entry_survives_power_loss()
     {
         using var folder = new TemporaryDirectory();
         var storage = new FileGrainStorage("state", folder.Path, NullLogger<FileGrainStorage>.Instance);
-        var state = new TestGrainState { State = new Sample { Name = "x" } };
-        await storage.WriteStateAsync("job", Grain, state);
+        var synced = new List<string>();
+        void Record(string path)
+        {
+            if (path.StartsWith(folder.Path, StringComparison.Ordinal))
+                lock (synced)
+                    synced.Add(path);
+        }
+
+        DurableFiles.DirectorySynced += Record;
+        try
+        {
+            await storage.WriteStateAsync("job", Grain, new TestGrainState { State = new Sample { Name = "x" } });
+        }
+        finally
+        {
+            DurableFiles.DirectorySynced -= Record;
+        }
         var file = Directory.GetFiles(folder.Path, "*.json", SearchOption.AllDirectories).Single();
-        await File.WriteAllTextAsync(file, "{ not json");
-        var error = await Assert.ThrowsAsync<InvalidDataException>(() => storage.ReadStateAsync("job", Grain, new TestGrainState()));
-        Assert.Contains(file, error.Message);
+        Assert.Contains(Path.GetDirectoryName(file)!, synced); // the rename's folder
+        Assert.Contains(folder.Path, synced); // and the folder's parent, as the folder was made by this write
+    }
+
+    [Fact]
+    public void Syncing_a_folder_that_does_not_exist_fails_naming_it()
+    {
+        using var folder = new TemporaryDirectory();
+        var missing = folder["missing"];
+        var error = Assert.Throws<IOException>(() => DurableFiles.SyncDirectory(missing));
+        Assert.Contains(missing, error.Message);
     }
 
     [Fact]

@@ -139,6 +139,12 @@ public class ClientInputBoundsTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Contains("round: job 'metrics-job' has rounds 1 to 2, got 3", status.Detail);
         status = await Updates.Refused(() => fixture.Coordinator.ReportMetricsAsync(Report(task: "")).ResponseAsync);
         Assert.Equal("task_id: is required", status.Detail);
+        foreach (var foreign in new[] { "metrics-job.t1.someone-else", "other-job.t1.reporter", "metrics-job.tx.reporter", "metrics-job.t.reporter" })
+        {
+            status = await Updates.Refused(() => fixture.Coordinator.ReportMetricsAsync(Report(task: foreign)).ResponseAsync);
+            Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);
+            Assert.Equal($"task_id: '{foreign}' is not a task of job 'metrics-job' for client 'reporter'", status.Detail);
+        }
 
         var forged = Report();
         forged.Metrics.Add("x\n[00:00:00 ERR] the server is on fire", 1);
