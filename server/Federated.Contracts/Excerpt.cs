@@ -8,6 +8,16 @@ public static class Excerpt
 {
     public const int DefaultLength = 64;
 
+    /// <summary>The longest an error's whole message may be (gRPC carries it in a header, which peers cap at 64 KB).</summary>
+    public const int MaxDetailLength = 4096;
+
+    /// <summary>
+    /// A refusal's whole message, cut at <see cref="MaxDetailLength"/>: the backstop for a message that quoted an
+    /// input without <see cref="Of"/>, so that no input, however large, makes the reply itself unreadable.
+    /// </summary>
+    public static string Detail(string message)
+        => message.Length <= MaxDetailLength ? message : $"{message[..MaxDetailLength]}… ({message.Length} characters)";
+
     public static string Of(string? value, int maxLength = DefaultLength)
     {
         if (value is null)

@@ -5,7 +5,7 @@ namespace Federated.Contracts.Errors;
 public sealed class FederatedException : Exception
 {
     public FederatedException(FederatedError error, string message)
-        : base(message)
+        : base(Excerpt.Detail(message))
     {
         Error = error;
     }

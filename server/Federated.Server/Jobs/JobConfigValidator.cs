@@ -68,7 +68,7 @@ public static class JobConfigValidator
         if (config.ClientWeights.Count > MaxClientsPerRound)
             throw Invalid("client_weights", $"at most {MaxClientsPerRound} entries, got {config.ClientWeights.Count}");
         if (!AggregationStrategies.IsKnown(config.AggregationStrategy))
-            throw Invalid("aggregation_strategy", $"'{config.AggregationStrategy}' is not known; choose one of {string.Join(", ", AggregationStrategies.Names)}");
+            throw Invalid("aggregation_strategy", $"'{Excerpt.Of(config.AggregationStrategy)}' is not known; choose one of {string.Join(", ", AggregationStrategies.Names)}");
         if (config.AggregationStrategy == AggregationStrategies.FedIt && config.Ranks.Concat(config.ClientRanks.Values).Distinct().Count() > 1)
             throw Invalid("aggregation_strategy", "fedit averages A and B separately and needs one rank for every client; use stacking (or zero-padding, flexlora) for mixed ranks");
         foreach (var (client, weight) in config.ClientWeights)
@@ -88,7 +88,7 @@ public static class JobConfigValidator
         if (config.Scheduler is { } scheduler)
         {
             if (!SchedulerConfig.Names.Contains(scheduler.Policy))
-                throw Invalid("scheduler.policy", $"'{scheduler.Policy}' is not known; choose one of {string.Join(", ", SchedulerConfig.Names)}");
+                throw Invalid("scheduler.policy", $"'{Excerpt.Of(scheduler.Policy)}' is not known; choose one of {string.Join(", ", SchedulerConfig.Names)}");
             for (var i = 0; i < scheduler.RankTiers.Length; i++)
                 CheckRank(scheduler.RankTiers[i].Rank, maxRank, $"scheduler.rank_tiers[{i}].rank");
         }

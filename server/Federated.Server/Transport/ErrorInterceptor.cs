@@ -1,3 +1,4 @@
+using Federated.Contracts;
 using Federated.Contracts.Errors;
 using Federated.Core.Adapters;
 using Federated.Core.Data;
@@ -58,11 +59,12 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
             case Google.Protobuf.InvalidProtocolBufferException:
                 // A message of a stream that does not parse (the first of a unary call is read before interceptors; see UnparsableRequests).
                 LogRefused(logger, context.Method, nameof(FederatedError.InvalidArgument), $"a request message is not valid protobuf: {exception.Message}");
-                return new RpcException(new Status(StatusCode.InvalidArgument, $"a request message is not valid protobuf for {context.Method}: {exception.Message}"));
+                return new RpcException(new Status(StatusCode.InvalidArgument, Excerpt.Detail($"a request message is not valid protobuf for {context.Method}: {exception.Message}")));
             case AdapterFormatException or SafeTensorsFormatException or DataFormatException:
                 LogRefused(logger, context.Method, nameof(FederatedError.InvalidArgument), exception.Message);
-                return new RpcException(new Status(StatusCode.InvalidArgument, exception.Message));
-            case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
+                return new RpcException(new Status(StatusCode.InvalidArgument, Excerpt.Detail(exception.Message)));
+            case OperationCanceledException or IOException when context.CancellationToken.IsCancellationRequested:
+                // The caller went away (a reset request stream reads as an IOException): nothing failed here.
                 return new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled"));
             default:
                 LogFailed(logger, exception, context.Method);

@@ -61,6 +61,10 @@ public sealed class SafeTensorsHeader
     /// <summary>Parses and validates the JSON header. <paramref name="payloadBytes"/>, when known, must match exactly.</summary>
     public static SafeTensorsHeader Parse(ReadOnlySpan<byte> json, long? payloadBytes = null)
     {
+        // JsonDocument accepts invalid UTF-8 inside strings and fails only when a name is read, with an exception
+        // that is not a JsonException: checked first so every malformed header is a format error.
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+            throw new SafeTensorsFormatException("header is not valid UTF-8");
         JsonDocument document;
         try
         {

@@ -38,6 +38,15 @@ public class SafeTensorsTests
         Assert.Equal([3.0f], tensors.Single(t => t.Name == "b").Data);
     }
 
+    [Fact]
+    public void A_header_of_invalid_utf8_is_a_format_error_not_a_crash()
+    {
+        // Found by the hostile-client suite: invalid UTF-8 in a tensor's name threw from the JSON reader's transcoding.
+        byte[] json = [.. Encoding.UTF8.GetBytes("{\"a"), 0xFF, .. Encoding.UTF8.GetBytes("\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}")];
+        var error = Assert.Throws<SafeTensorsFormatException>(() => SafeTensorsHeader.Parse(json));
+        Assert.Contains("not valid UTF-8", error.Message);
+    }
+
     [Theory]
     [InlineData("""{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}""", "spans 4 bytes but its shape [2] of F32 needs 8")]
     [InlineData("""{"a":{"dtype":"Q4","shape":[1],"data_offsets":[0,4]}}""", "unsupported dtype 'Q4'")]

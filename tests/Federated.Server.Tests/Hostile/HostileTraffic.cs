@@ -84,19 +84,28 @@ public sealed class HostileTraffic(GrpcChannel clients, GrpcChannel unauthentica
         {
             status = "cut";
         }
+        catch (HttpRequestException e) when (Causes(e).Any(c => c is HttpProtocolException) || cut.IsCancellationRequested)
+        {
+            status = "connection reset"; // an upload's own stream, ended by the server's connection error
+        }
         catch (Exception e)
         {
             status = e.GetType().Name;
-            Undefined.Add($"message {index} ({rpc}): {e.GetType().Name}: {e.Message}");
+            Undefined.Add($"message {index} ({rpc}): {string.Join(" ← ", Causes(e).Select(c => $"{c.GetType().Name}: {c.Message}"))}");
         }
         Outcomes.AddOrUpdate((rpc, status), 1, (_, n) => n + 1);
     }
 
+    /// <summary>The server's HTTP/2 connection error ended this caller's connection (see <see cref="SendOneAsync"/>).</summary>
     private static bool ConnectionReset(RpcException e)
         => e.StatusCode is StatusCode.Internal or StatusCode.Unavailable
-           && e.Status.DebugException is { } cause
-           && (cause is HttpProtocolException || cause.InnerException is HttpProtocolException || cause is HttpRequestException { InnerException: HttpProtocolException })
-           && e.Status.Detail.Contains("HTTP/2", StringComparison.Ordinal);
+           && Causes(e.Status.DebugException).Any(c => c is HttpProtocolException);
+
+    private static IEnumerable<Exception> Causes(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+            yield return e;
+    }
 
     private (string Rpc, Func<CallOptions, Task> Call) Choose(Random r, int index)
     {
@@ -175,7 +184,7 @@ public sealed class HostileTraffic(GrpcChannel clients, GrpcChannel unauthentica
         {
             await WriteUpload(r, call.RequestStream, header, payload);
         }
-        catch (Exception e) when (e is RpcException or InvalidOperationException or IOException && !options.CancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is RpcException or InvalidOperationException or IOException or HttpRequestException && !options.CancellationToken.IsCancellationRequested)
         {
             // The server answered before the stream ended (it refused the header, say): its status is the reply.
         }
