@@ -29,25 +29,36 @@ public sealed class ModelTextInspectionTests : IDisposable
             Assert.Equal(ReferenceTokenizerTests.Ids(expected[i]), JsonSerializer.Deserialize<int[]>(lines[i]));
     }
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Chat_prints_each_render_and_its_ids_as_apply_chat_template(bool generationPrompt)
+    public static TheoryData<string, bool> ChatCases => new()
     {
-        var (_, _, reference) = ReferenceTokenizerTests.Load("llama3_1");
+        { "llama3_1", false }, { "llama3_1", true }, { "qwen3", false }, { "qwen3", true }, { "deepseek_v3", true },
+    };
+
+    [Theory]
+    [MemberData(nameof(ChatCases))]
+    public void Chat_prints_each_render_and_its_ids_as_apply_chat_template(string family, bool generationPrompt)
+    {
+        // The lines are the reference conversations, tool-call ones (with "tools") included where the family has them.
+        var (_, _, reference) = ReferenceTokenizerTests.Load(family);
         var conversations = JsonNode.Parse(File.ReadAllText(Path.Combine(ReferenceTokenizerTests.ReferenceFolder, "conversations.json")))!.AsArray()
-            .Where(c => c!["families"] is null).ToList();
-        var input = WriteLines("chats.jsonl", conversations.Select(c => new JsonObject { ["messages"] = c!["messages"]!.DeepClone() }.ToJsonString()));
-        var tokenizer = Tokenizer("llama3_1");
+            .Where(c => c!["families"] is not JsonArray families || families.Any(f => f!.GetValue<string>() == family)).ToList();
+        var input = WriteLines("chats.jsonl", conversations.Select(c => new JsonObject { ["messages"] = c!["messages"]!.DeepClone(), ["tools"] = c["tools"]?.DeepClone() }.ToJsonString()));
+        var tokenizer = Tokenizer(family);
         var texts = Lines(output => ModelTextInspection.Chat(tokenizer, input, generationPrompt, ids: false, output));
         var ids = Lines(output => ModelTextInspection.Chat(tokenizer, input, generationPrompt, ids: true, output));
-        var renders = reference.GetProperty("chats").EnumerateArray().ToDictionary(r => (r.GetProperty("name").GetString(), r.GetProperty("generation").GetBoolean()));
+        var javaScript = reference.GetProperty("chats").EnumerateArray().ToDictionary(r => (r.GetProperty("name").GetString()!, r.GetProperty("generation").GetBoolean()));
+        var python = ChatTemplateReferenceTests.PythonRenders(family).ToDictionary(r => (r.GetProperty("name").GetString()!, r.GetProperty("generation").GetBoolean()));
         Assert.Equal(conversations.Count, texts.Length);
+        Assert.Equal(conversations.Count, ids.Length);
         for (int i = 0; i < conversations.Count; i++)
         {
-            var render = renders[(conversations[i]!["name"]!.GetValue<string>(), generationPrompt)];
-            Assert.Equal(render.GetProperty("text").GetString(), JsonSerializer.Deserialize<string>(texts[i]));
-            Assert.Equal(ReferenceTokenizerTests.Ids(render.GetProperty("ids")), JsonSerializer.Deserialize<int[]>(ids[i]));
+            var key = (conversations[i]!["name"]!.GetValue<string>(), generationPrompt);
+            var text = JsonSerializer.Deserialize<string>(texts[i])!;
+            Assert.Equal(python[key].GetProperty("text").GetString(), text);
+            var expectedIds = ChatTemplateReferenceTests.TransformersJsDiffers.Contains((family, key.Item1))
+                ? tokenizer.Encode(text)
+                : ReferenceTokenizerTests.Ids(javaScript[key].GetProperty("ids"));
+            Assert.Equal(expectedIds, JsonSerializer.Deserialize<int[]>(ids[i]));
         }
     }
 
