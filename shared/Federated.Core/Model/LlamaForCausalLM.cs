@@ -27,6 +27,11 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
     private Tensor? _tiedHeadCast;
     private Generator? _dropoutGenerator;
 
+    /// <summary>
+    /// A model of <paramref name="config"/>'s shape whose base weights are uninitialised memory (the norms are 1):
+    /// the caller fills them all, as the checkpoint loaders and <see cref="BuiltinModels.Create(LlamaConfig, string, Device)"/> do,
+    /// so that loading writes each weight once instead of initialising it and overwriting it.
+    /// </summary>
     public LlamaForCausalLM(LlamaConfig config, Device device)
         : base("LlamaForCausalLM")
     {

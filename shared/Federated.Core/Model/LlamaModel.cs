@@ -9,7 +9,7 @@ namespace Federated.Core.Model;
 public sealed class LlamaModel : nn.Module<Tensor, Tensor>
 {
     [ComponentName(Name = "embed_tokens")]
-    private readonly Embedding _embedTokens;
+    private readonly TokenEmbedding _embedTokens;
 
     [ComponentName(Name = "layers")]
     private readonly ModuleList<LlamaDecoderLayer> _layers;
@@ -23,7 +23,7 @@ public sealed class LlamaModel : nn.Module<Tensor, Tensor>
     public LlamaModel(string name, LlamaConfig config, bool attentionBias, Device device)
         : base(name)
     {
-        _embedTokens = nn.Embedding(config.VocabSize, config.HiddenSize, device: device);
+        _embedTokens = new TokenEmbedding("embed_tokens", config.VocabSize, config.HiddenSize, device);
         _layers = new ModuleList<LlamaDecoderLayer>();
         for (int i = 0; i < config.NumLayers; i++)
             _layers.Add(new LlamaDecoderLayer(i.ToString(System.Globalization.CultureInfo.InvariantCulture), config, attentionBias, device));
@@ -32,7 +32,7 @@ public sealed class LlamaModel : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public Parameter EmbeddingWeight => _embedTokens.weight!;
+    public Parameter EmbeddingWeight => _embedTokens.Weight;
 
     public bool GradientCheckpointing { get; set; }
 

@@ -30,8 +30,10 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     {
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
-        _weight = new Parameter(zeros(outFeatures, inFeatures, device: device), requires_grad: false);
-        _bias = bias ? new Parameter(zeros(outFeatures, device: device), requires_grad: false) : null;
+        // Left uninitialised: every maker of a model (checkpoint loaders, BuiltinModels) fills the base weights,
+        // and filling zeros first would touch the whole model's memory once more for nothing.
+        _weight = new Parameter(empty(outFeatures, inFeatures, device: device), requires_grad: false);
+        _bias = bias ? new Parameter(empty(outFeatures, device: device), requires_grad: false) : null;
         RegisterComponents();
     }
 

@@ -5,7 +5,8 @@ namespace Federated.Core.Tokenizers;
 
 /// <summary>
 /// A model's own chat template (tokenizer_config.json's chat_template), evaluated by <see cref="JinjaTemplate"/>
-/// with the variables apply_chat_template gives it: messages, add_generation_prompt, bos_token, eos_token.
+/// with the variables apply_chat_template gives it: messages, tools, documents, add_generation_prompt and the
+/// named special tokens.
 /// </summary>
 public sealed class ModelChatTemplate
 {
@@ -40,10 +41,22 @@ public sealed class ModelChatTemplate
 
     /// <summary>The text apply_chat_template(messages, tokenize=False, add_generation_prompt=…) gives.</summary>
     public string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
+        => Render([.. messages.Select(m => (IReadOnlyDictionary<string, object?>)new Dictionary<string, object?> { ["role"] = m.Role, ["content"] = m.Content })], addGenerationPrompt);
+
+    /// <summary>
+    /// The text apply_chat_template(messages, tools=…, tokenize=False, add_generation_prompt=…) gives, for messages
+    /// as Hugging Face takes them: any fields (content null or a list of parts, tool_calls, reasoning_content, …),
+    /// values being strings, numbers, bools, null, lists and string-keyed dictionaries (<see cref="ChatTemplateJson"/>
+    /// makes them from JSON). Without <paramref name="tools"/> the template sees tools as none, as both Hugging Face
+    /// implementations pass it. A render error (raise_exception, a type error) is an <see cref="ArgumentException"/>.
+    /// </summary>
+    public string Render(IReadOnlyList<IReadOnlyDictionary<string, object?>> messages, bool addGenerationPrompt, IReadOnlyList<object?>? tools = null)
     {
         var variables = new Dictionary<string, object?>(_tokens)
         {
-            ["messages"] = messages.Select(m => (object?)new Dictionary<string, object?> { ["role"] = m.Role, ["content"] = m.Content }).ToList(),
+            ["messages"] = messages,
+            ["tools"] = tools,
+            ["documents"] = null,
             ["add_generation_prompt"] = addGenerationPrompt,
         };
         try

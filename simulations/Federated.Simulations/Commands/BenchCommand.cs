@@ -13,6 +13,7 @@ public static class BenchCommand
         new AggregationBench(),
         new TrainingBench(),
         new GenerationBench(),
+        new LoadBench(),
         new SchedulingBench(),
         new DashboardBench(),
     ];

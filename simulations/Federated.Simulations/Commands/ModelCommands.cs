@@ -4,15 +4,19 @@ using Federated.Core.Checkpoints;
 using Federated.Core.Generation;
 using Federated.Core.Model;
 using Federated.Core.Tensors;
+using Federated.Core.Tokenizers;
 using Spectre.Console;
 using static TorchSharp.torch;
 
 namespace Federated.Simulations.Commands;
 
-/// <summary>`federated model …`: inspect base models (built-in, Hugging Face directories, llama2.c files) and sample from them.</summary>
+/// <summary>
+/// `federated model …`: inspect base models (built-in, Hugging Face directories, llama2.c files), sample from them,
+/// and show how a directory's tokenizer and chat template turn data into ids.
+/// </summary>
 public static class ModelCommands
 {
-    public static Command Create() => new("model", "Inspect base models and generate from them") { InfoCommand(), GenerateCommand(), ConvertCommand() };
+    public static Command Create() => new("model", "Inspect base models and generate from them") { InfoCommand(), GenerateCommand(), ConvertCommand(), TokenizeCommand(), ChatCommand() };
 
     private static Argument<string> ModelArgument() => new("model") { Description = "builtin:tiny|small, a Hugging Face model directory, or a llama2.c .bin file" };
 
@@ -130,5 +134,44 @@ public static class ModelCommands
             }
         });
         return command;
+    }
+
+    private static Argument<string> ModelDirectoryArgument() => new("model-dir") { Description = "A Hugging Face model directory holding tokenizer.json (and tokenizer_config.json)" };
+
+    private static Option<string> FileOption(string lines) => new("--file") { Description = $"JSONL input, one {lines} per line", Required = true };
+
+    private static Command TokenizeCommand()
+    {
+        var model = ModelDirectoryArgument();
+        var file = FileOption("{\"text\": \"…\"}");
+        var special = new Option<bool>("--special") { Description = "Add the special tokens the tokenizer's post-processor adds (add_special_tokens=True); without: as add_special_tokens=False" };
+        var command = new Command("tokenize", "Print each line's token ids as a JSON array, as the Hugging Face tokenizer gives them") { model, file, special };
+        command.SetAction(parse => Inspect(parse.GetValue(model)!, tokenizer => ModelTextInspection.Tokenize(tokenizer, parse.GetValue(file)!, parse.GetValue(special), Console.Out)));
+        return command;
+    }
+
+    private static Command ChatCommand()
+    {
+        var model = ModelDirectoryArgument();
+        var file = FileOption("{\"messages\": [{\"role\", \"content\"}, …], \"tools\": […]?}");
+        var generationPrompt = new Option<bool>("--generation-prompt") { Description = "End with the prompt for the assistant's next turn (add_generation_prompt=True)" };
+        var ids = new Option<bool>("--ids") { Description = "Print the render's token ids as a JSON array instead of the text" };
+        var command = new Command("chat", "Print each conversation rendered with the model's own chat template, as a JSON string, as apply_chat_template gives it") { model, file, generationPrompt, ids };
+        command.SetAction(parse => Inspect(parse.GetValue(model)!, tokenizer => ModelTextInspection.Chat(tokenizer, parse.GetValue(file)!, parse.GetValue(generationPrompt), parse.GetValue(ids), Console.Out)));
+        return command;
+    }
+
+    private static int Inspect(string modelDirectory, Action<HuggingFaceTokenizer> print)
+    {
+        try
+        {
+            print(ModelTextInspection.LoadTokenizer(modelDirectory));
+            return 0;
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
     }
 }

@@ -25,6 +25,39 @@ public class SafeTensorsTests
         Assert.Equal([2L, 3L], read[0].Shape);
     }
 
+    [Theory]
+    [InlineData(TensorDType.BF16)]
+    [InlineData(TensorDType.F16)]
+    public void Every_half_precision_bit_pattern_converts_as_the_scalar_definition(TensorDType dtype)
+    {
+        // All 65536 patterns, then 3 more so the vector loop leaves a tail, read in blocks as the loader reads them.
+        var patterns = Enumerable.Range(0, 65536 + 3).Select(i => (ushort)(i * 40503)).ToArray(); // odd multiplier: a permutation
+        var bytes = new byte[patterns.Length * 2];
+        for (int i = 0; i < patterns.Length; i++)
+            BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(2 * i), patterns[i]);
+        var values = new float[patterns.Length];
+        SafeTensorsFile.ReadInto(new MemoryStream(bytes), new TensorEntry("t", dtype, [patterns.Length], 0, bytes.Length), values);
+        for (int i = 0; i < patterns.Length; i++)
+        {
+            var expected = dtype == TensorDType.BF16 ? BitConverter.Int32BitsToSingle(patterns[i] << 16) : (float)BitConverter.UInt16BitsToHalf(patterns[i]);
+            if (float.IsNaN(expected))
+                Assert.True(float.IsNaN(values[i]), $"0x{patterns[i]:x4}: expected NaN, got {values[i]}");
+            else
+                Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(values[i]), $"0x{patterns[i]:x4}: expected {expected}, got {values[i]}");
+        }
+    }
+
+    [Fact]
+    public void A_payload_that_ends_inside_a_tensor_is_named()
+    {
+        foreach (var dtype in new[] { TensorDType.F32, TensorDType.BF16 })
+        {
+            var entry = new TensorEntry("w", dtype, [8], 0, 8 * dtype.ElementSize());
+            var error = Assert.Throws<SafeTensorsFormatException>(() => SafeTensorsFile.ReadInto(new MemoryStream(new byte[5]), entry, new float[8]));
+            Assert.Equal("payload ended inside tensor 'w'", error.Message);
+        }
+    }
+
     [Fact]
     public async Task Half_precision_tensors_are_read_as_float()
     {

@@ -2,6 +2,7 @@
 // Regenerate (needs node and network access to npm once):
 //   cd tests/Federated.Core.Tests/Tokenizers/reference && npm install --no-save @huggingface/transformers@4.3.2 && node generate.mjs
 // It reads the tokenizer files in ../shared/tokenizers (found from the repository root) and writes *.json here.
+// Python's renders (python_renders.py) are what the tests hold the engine to where the two differ.
 import { AutoTokenizer, env } from "@huggingface/transformers";
 import { writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -23,10 +24,11 @@ for (const family of families) {
   const decode = encode.map(ids => (ids.length === 0 ? "" : tokenizer.decode(ids, { skip_special_tokens: true })));
   const chats = [];
   if (tokenizer.chat_template) {
-    for (const c of conversations) {
+    for (const c of conversations.filter(c => !c.families || c.families.includes(family))) {
       for (const generation of [false, true]) {
-        const text = tokenizer.apply_chat_template(c.messages, { tokenize: false, add_generation_prompt: generation });
-        const ids = tokenizer.apply_chat_template(c.messages, { tokenize: true, add_generation_prompt: generation, return_tensor: false, return_dict: false });
+        const options = { tools: c.tools ?? null, add_generation_prompt: generation };
+        const text = tokenizer.apply_chat_template(c.messages, { ...options, tokenize: false });
+        const ids = tokenizer.apply_chat_template(c.messages, { ...options, tokenize: true, return_tensor: false, return_dict: false });
         chats.push({ name: c.name, generation, text, ids });
       }
     }
