@@ -31,8 +31,7 @@ public sealed class SchedulerGrain(
     private TaskLedger<UpdateSubmission>? _ledger;
     private SchedulerEffects _effects = null!;
     private RoundCommitter _committer = null!;
-    private IGrainTimer? _wakeTimer;
-    private Task? _ticking;
+    private SchedulerTimers _timers = null!;
 
     private string JobId => this.GetPrimaryKeyString();
 
@@ -40,9 +39,8 @@ public sealed class SchedulerGrain(
     {
         _effects = new SchedulerEffects(JobId, index, GrainFactory, logger);
         _committer = new RoundCommitter(JobId, GrainFactory, time, logger, _changed.Notify);
-        var period = TimeSpan.FromSeconds(options.Value.SchedulerTickSeconds);
-        this.RegisterGrainTimer(_ => Tick(), new GrainTimerCreationOptions { DueTime = period, Period = period, Interleave = false });
-        _wakeTimer = this.RegisterGrainTimer(_ => Tick(), new GrainTimerCreationOptions { DueTime = Timeout.InfiniteTimeSpan, Period = Timeout.InfiniteTimeSpan, Interleave = false });
+        _timers = new SchedulerTimers(time);
+        _timers.Register(this, TimeSpan.FromSeconds(options.Value.SchedulerTickSeconds), Tick);
         await base.OnActivateAsync(cancellationToken);
     }
 
@@ -101,13 +99,7 @@ public sealed class SchedulerGrain(
         _effects.PublishAll(ledger);
     }
 
-    public async Task Tick()
-    {
-        // A tick asked for while the timer's is awaiting a grain call waits for it, so its caller sees what it did.
-        while (_ticking is { IsCompleted: false } running)
-            await running;
-        await (_ticking = TickOnce());
-    }
+    public Task Tick() => _timers.TickAfterOthers(TickOnce);
 
     /// <summary>The policy's deadline if due, then every task past its timeout, committing what each sets off.</summary>
     private async Task TickOnce()
@@ -144,7 +136,7 @@ public sealed class SchedulerGrain(
             _changed.Notify();
         _job = await _committer.CommitQueuedAsync(_job!, ledger, Save);
         await Save();
-        ArmWakeTimer();
+        _timers.WakeAt(_job is { Status: JobStatusKind.Running } ? ledger.NextWake : null); // the periodic tick is the fallback
     }
 
     /// <summary>Loads the job (once per activation) and follows operator status changes; commits aggregations a crash left queued.</summary>
@@ -173,15 +165,6 @@ public sealed class SchedulerGrain(
         if (job.Status == JobStatusKind.Failed)
             throw FederatedException.Precondition($"job '{JobId}' has failed: {job.Error}");
         return _ledger ??= SchedulerPolicies.Restore(job, state.State, time);
-    }
-
-    /// <summary>Wakes the grain when the ledger next has work (the periodic tick is the fallback).</summary>
-    private void ArmWakeTimer()
-    {
-        if (_wakeTimer is null || _ledger?.NextWake is not { } next || _job is not { Status: JobStatusKind.Running })
-            return;
-        var due = next - time.GetUtcNow();
-        _wakeTimer.Change(due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
     }
 
     private string NotRunning(JobSnapshot job) => $"job '{JobId}' is {job.Status.ToString().ToLowerInvariant()}";

@@ -96,10 +96,14 @@ public sealed class HostileTraffic(GrpcChannel clients, GrpcChannel unauthentica
         Outcomes.AddOrUpdate((rpc, status), 1, (_, n) => n + 1);
     }
 
-    /// <summary>The server's HTTP/2 connection error ended this caller's connection (see <see cref="SendOneAsync"/>).</summary>
+    /// <summary>
+    /// The server ended this caller's own connection: an HTTP/2 connection error (see <see cref="SendOneAsync"/>),
+    /// or Kestrel's guard against streams reset in bulk (the suite cuts many calls), which aborts the socket. A
+    /// server that died would refuse connections instead, and the job and health checks after the traffic see it.
+    /// </summary>
     private static bool ConnectionReset(RpcException e)
         => e.StatusCode is StatusCode.Internal or StatusCode.Unavailable
-           && Causes(e.Status.DebugException).Any(c => c is HttpProtocolException);
+           && Causes(e.Status.DebugException).Any(c => c is HttpProtocolException or System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionReset });
 
     private static IEnumerable<Exception> Causes(Exception? e)
     {
