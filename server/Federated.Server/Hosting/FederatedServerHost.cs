@@ -36,7 +36,12 @@ public static class FederatedServerHost
         builder.Services.AddSingleton<IValidateOptions<ServerOptions>>(new AnnotatedOptionsValidator<ServerOptions>(ServerOptions.Section));
 
         if (logger is not null)
-            builder.Services.AddSerilog(logger, dispose: false);
+        {
+            // The caller's logger (tests, `federated run`) gets the same filter as the server's own; the wrapper
+            // leaves the caller's logger undisposed.
+            var filtered = new LoggerConfiguration().MinimumLevel.Verbose().Filter.ByExcluding(IsCallerFaultNoise).WriteTo.Logger(logger).CreateLogger();
+            builder.Services.AddSerilog(filtered, dispose: true);
+        }
         else
             builder.Services.AddSerilog((_, configuration) => ConfigureLogging(configuration, builder.Configuration));
 
@@ -86,12 +91,20 @@ public static class FederatedServerHost
         return app;
     }
 
+    /// <summary>
+    /// The framework's error lines for a caller's fault before any interceptor runs: a request body that is not
+    /// protobuf (UnparsableRequests refuses and logs it once, at warning) or a caller that reset its request
+    /// stream while it was read (it hung up; nothing failed here).
+    /// </summary>
+    private static bool IsCallerFaultNoise(Serilog.Events.LogEvent e)
+        => e.Exception is Google.Protobuf.InvalidProtocolBufferException
+           || (e.Exception is IOException && e.Properties.TryGetValue("SourceContext", out var source) && source.ToString().Contains("Grpc.AspNetCore.Server", StringComparison.Ordinal));
+
     /// <summary>Console logging at Information unless the "Serilog" configuration section says otherwise.</summary>
     public static void ConfigureLogging(LoggerConfiguration logging, IConfiguration configuration)
     {
         logging.Enrich.FromLogContext();
-        // A request body that is not protobuf is refused and logged once, at warning, by UnparsableRequests.
-        logging.Filter.ByExcluding(e => e.Exception is Google.Protobuf.InvalidProtocolBufferException);
+        logging.Filter.ByExcluding(IsCallerFaultNoise);
         if (configuration.GetSection("Serilog").Exists())
             logging.ReadFrom.Configuration(configuration);
         else

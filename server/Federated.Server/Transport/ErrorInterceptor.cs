@@ -27,7 +27,7 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
     {
         try
         {
-            return await continuation(requestStream, context);
+            return await continuation(new HangUpAwareReader<TRequest>(requestStream), context);
         }
         catch (Exception e) when (Translate(e, context) is { } status)
         {
@@ -63,8 +63,9 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
             case AdapterFormatException or SafeTensorsFormatException or DataFormatException:
                 LogRefused(logger, context.Method, nameof(FederatedError.InvalidArgument), exception.Message);
                 return new RpcException(new Status(StatusCode.InvalidArgument, Excerpt.Detail(exception.Message)));
-            case OperationCanceledException or IOException when context.CancellationToken.IsCancellationRequested:
-                // The caller went away (a reset request stream reads as an IOException): nothing failed here.
+            case CallerHungUpException:
+            case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
+                // The caller went away: nothing failed here (and it hears no reply).
                 return new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled"));
             default:
                 LogFailed(logger, exception, context.Method);
@@ -77,4 +78,25 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Method} failed")]
     private static partial void LogFailed(ILogger logger, Exception exception, string method);
+}
+
+/// <summary>The caller reset its request stream while the server read it (Kestrel reports that as an IOException).</summary>
+public sealed class CallerHungUpException(Exception inner) : Exception("the caller ended its request stream", inner);
+
+/// <summary>A request stream whose read failures are the caller's hang-up, told apart from the server's own I/O errors.</summary>
+internal sealed class HangUpAwareReader<T>(IAsyncStreamReader<T> inner) : IAsyncStreamReader<T>
+{
+    public T Current => inner.Current;
+
+    public async Task<bool> MoveNext(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await inner.MoveNext(cancellationToken);
+        }
+        catch (IOException e) when (e is not Google.Protobuf.InvalidProtocolBufferException) // a message that does not parse is the caller's fault, not a hang-up
+        {
+            throw new CallerHungUpException(e);
+        }
+    }
 }
