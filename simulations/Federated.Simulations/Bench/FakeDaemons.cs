@@ -179,11 +179,18 @@ public sealed class FakeDaemon(string clientId, Coordinator.CoordinatorClient cl
     private async Task<UploadUpdateReply> Upload(UpdateHeader header, byte[] payload, int chunkBytes, CancellationToken stop)
     {
         using var call = client.UploadUpdate(deadline: CallDeadline.After(TimeSpan.FromMinutes(2)), cancellationToken: stop);
-        await call.RequestStream.WriteAsync(new UploadUpdateRequest { Header = header }, stop);
-        for (int offset = 0; offset < payload.Length; offset += chunkBytes)
-            await call.RequestStream.WriteAsync(new UploadUpdateRequest { Data = ByteString.CopyFrom(payload, offset, Math.Min(chunkBytes, payload.Length - offset)) }, stop);
-        await call.RequestStream.WriteAsync(new UploadUpdateRequest { Trailer = new UpdateTrailer { Sha256 = Convert.ToHexStringLower(SHA256.HashData(payload)) } }, stop);
-        await call.RequestStream.CompleteAsync();
+        try
+        {
+            await call.RequestStream.WriteAsync(new UploadUpdateRequest { Header = header }, stop);
+            for (int offset = 0; offset < payload.Length; offset += chunkBytes)
+                await call.RequestStream.WriteAsync(new UploadUpdateRequest { Data = ByteString.CopyFrom(payload, offset, Math.Min(chunkBytes, payload.Length - offset)) }, stop);
+            await call.RequestStream.WriteAsync(new UploadUpdateRequest { Trailer = new UpdateTrailer { Sha256 = Convert.ToHexStringLower(SHA256.HashData(payload)) } }, stop);
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (InvalidOperationException) when (!stop.IsCancellationRequested)
+        {
+            // the server answered before the stream ended: its status, from the response, says why
+        }
         return await call.ResponseAsync;
     }
 
