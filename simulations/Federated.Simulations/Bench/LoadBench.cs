@@ -1,109 +1,297 @@
+using System.Diagnostics;
 using System.Globalization;
-using Federated.Core.Checkpoints;
-using Federated.Core.Model;
-using Federated.Core.Tensors;
+using System.Net.Http;
+using Federated.Client.Transport;
+using Federated.Protos.V1;
+using Federated.Simulations.LocalRuns;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Spectre.Console;
-using static Federated.Simulations.Bench.BenchMeasure;
-using static TorchSharp.torch;
 
 namespace Federated.Simulations.Bench;
 
 /// <summary>
-/// Loading a Hugging Face directory (config.json + model.safetensors) into a float32 model on the CPU, against a
-/// plain read of the same files' bytes into new memory (as File.ReadAllBytes, or numpy copying from a memory map),
-/// in the same run, with the files in the page cache for both. A BF16 load writes twice the bytes it reads.
+/// A real coordinator process under N fake daemons (<see cref="FakeDaemon"/>) in this one: per-RPC latency and
+/// failures, and the server's CPU time and resident memory read from /proc, for a bounded time.
 /// </summary>
 public sealed class LoadBench : IBenchSection
 {
-    private const int ReadBlockBytes = 16 << 20;
-
     public string Name => "load";
 
-    public string Description => "safetensors directory to a float32 model, against a plain read of the same bytes";
+    public string Description => "a coordinator process under N fake daemons (--daemons, --seconds): RPC latency, server CPU and memory";
 
-    /// <summary>d=1024, 17 layers, 16 heads over 4 KV heads, SwiGLU 2816, vocabulary 32000, tied: 223M parameters, 446 MB as BF16.</summary>
-    public static LlamaConfig Config(bool quick) => new()
-    {
-        VocabSize = 32000,
-        HiddenSize = 1024,
-        IntermediateSize = 2816,
-        NumLayers = quick ? 4 : 17,
-        NumHeads = 16,
-        NumKeyValueHeads = 4,
-        MaxPositionEmbeddings = 2048,
-        TieWordEmbeddings = true,
-    };
+    /// <summary>Set by `federated bench` from its options.</summary>
+    public LoadSettings Settings { get; set; } = new();
 
-    public Task RunAsync(bool quick, CancellationToken cancellationToken)
+    public async Task RunAsync(bool quick, CancellationToken cancellationToken)
     {
-        var config = Config(quick);
-        using var folder = new BenchFolder();
-        var table = new Table().AddColumns("Checkpoint", "Plain read", "Load", "Load / read (target ≤ 1.5)");
-        foreach (var dtype in new[] { TensorDType.BF16, TensorDType.F32 })
+        var settings = quick ? Settings with { Daemons = Math.Min(Settings.Daemons, 100), Seconds = Math.Min(Settings.Seconds, 15) } : Settings;
+        AnsiConsole.MarkupLine($"{settings.Daemons} daemons for {settings.Seconds} s against a coordinator process; {settings.DaemonsPerChannel} daemons share a channel; tasks take {settings.TrainSeconds.ToString(CultureInfo.InvariantCulture)} s to \"train\".");
+        var report = await MeasureAsync(settings, p => AnsiConsole.MarkupLine(
+            $"[grey]{p.Elapsed:F0} s: {p.Enrolled} enrolled, {p.Calls} calls, {p.Errors} errors; server {p.ServerCores:F2} cores, {BenchShapes.Bytes(p.ServerResidentBytes)} resident[/]"), cancellationToken);
+        var table = new Table().AddColumns("RPC", "Calls", "Errors", "p50", "p99", "Max");
+        foreach (var rpc in report.Rpcs)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var directory = Path.Combine(folder.Path, dtype.ToString());
-            using (var model = RandomModel(config))
-                HuggingFaceCheckpoint.Save(model, directory, dtype);
-            var files = Directory.GetFiles(directory, "*.safetensors");
-            var bytes = files.Sum(f => new FileInfo(f).Length);
-            long Read() => files.Sum(ReadAll);
-            int Load()
-            {
-                using var model = HuggingFaceCheckpoint.Load(directory, CPU);
-                return model.Config.NumLayers;
-            }
-            Read(); // into the page cache
-            Load(); // warm-up: code paths and allocator
-            var reads = new List<double>();
-            var loads = new List<double>();
-            for (int i = 0; i < 3; i++)
-            {
-                reads.Add(Best(Read, repeats: 1));
-                loads.Add(Best(Load, repeats: 1));
-            }
-            var read = Spread.Of(reads);
-            var load = Spread.Of(loads);
-            table.AddRow($"{dtype}, {bytes / 1e6:F0} MB ({config.ParameterCount / 1e6:F0}M parameters, d={config.HiddenSize} L={config.NumLayers})",
-                Seconds(read, bytes), Seconds(load, bytes), Ratio(load.Median / read.Median, 1.5, lowerIsBetter: true));
-            Directory.Delete(directory, recursive: true);
+            var errors = rpc.Errors == 0 ? "0" : $"[red]{rpc.Errors}[/] ({Markup.Escape(string.Join(", ", rpc.ErrorsByStatus.Select(e => $"{e.Key} {e.Value}")))})";
+            table.AddRow(rpc.Rpc, rpc.Calls.ToString(CultureInfo.InvariantCulture), errors, Ms(rpc.P50Ms), Ms(rpc.P99Ms), Ms(rpc.MaxMs));
         }
-        AnsiConsole.MarkupLine("Median of 3 alternating runs each (range in brackets), files in the page cache, both into new memory; the model is float32 on the CPU.");
         AnsiConsole.Write(table);
-        return Task.CompletedTask;
+        var cores = report.ServerCpuSeconds / report.WallSeconds;
+        AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+            $"Server: {report.ServerCpuSeconds:F1} CPU s in {report.WallSeconds:F1} s = {cores:F2} cores ({100 * cores / Environment.ProcessorCount:F0}% of {Environment.ProcessorCount}); peak resident {BenchShapes.Bytes(report.ServerPeakResidentBytes)}, at the end {BenchShapes.Bytes(report.ServerResidentBytes)}."));
+        AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+            $"This process (the daemons): {report.BenchCpuSeconds:F1} CPU s; both share this machine's cores, so the latencies include waiting for them."));
     }
 
-    /// <summary>The file into fresh memory, in large blocks: what a loader must at least do.</summary>
-    private static long ReadAll(string file)
+    /// <summary>Starts the coordinator, creates a job, runs the daemons for the settings' time and returns the figures.</summary>
+    public static async Task<LoadReport> MeasureAsync(LoadSettings settings, Action<LoadProgress>? progress, CancellationToken cancellationToken)
     {
-        using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-        var bytes = GC.AllocateUninitializedArray<byte>(checked((int)stream.Length));
-        for (int at = 0; at < bytes.Length;)
-            at += stream.Read(bytes, at, Math.Min(ReadBlockBytes, bytes.Length - at));
-        return bytes.LongLength;
-    }
+        if (!OperatingSystem.IsLinux())
+            throw new PlatformNotSupportedException("the load bench reads the coordinator's CPU and memory from /proc: Linux only");
+        ArgumentOutOfRangeException.ThrowIfLessThan(settings.Daemons, 1, "--daemons");
+        ArgumentOutOfRangeException.ThrowIfLessThan(settings.Seconds, 1, "--seconds");
+        var serverSettings = new Dictionary<string, string>();
+        if (settings.HeartbeatIntervalSeconds is { } heartbeat)
+            serverSettings["Server:HeartbeatIntervalSeconds"] = heartbeat.ToString(CultureInfo.InvariantCulture);
+        await using var server = await CoordinatorProcess.StartAsync(settings.ServerPath, serverSettings, cancellationToken);
 
-    /// <summary>Weights drawn by libtorch (the figures do not depend on them; norms stay 1).</summary>
-    private static LlamaForCausalLM RandomModel(LlamaConfig config)
-    {
-        var model = new LlamaForCausalLM(config, CPU);
-        using var noGrad = no_grad();
-        random.manual_seed(1);
-        foreach (var (name, parameter) in model.named_parameters())
+        var channels = Enumerable.Range(0, (settings.Daemons + settings.DaemonsPerChannel - 1) / settings.DaemonsPerChannel)
+            .Select(_ => GrpcChannel.ForAddress(server.GrpcAddress, new GrpcChannelOptions
+            {
+                // A channel is one HTTP/2 connection; Kestrel allows 100 streams on one, and each daemon keeps a
+                // poll open: let the handler open more connections when the streams run out rather than queue.
+                HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
+                MaxReceiveMessageSize = 64 << 20,
+            })).ToList();
+        try
         {
-            if (!name.EndsWith("norm.weight", StringComparison.Ordinal))
-                parameter.normal_(0, 0.02);
+            await CreateJob(new Operator.OperatorClient(channels[0]), cancellationToken);
+            var recorder = new RpcRecorder();
+            var daemons = Enumerable.Range(0, settings.Daemons)
+                .Select(i => new FakeDaemon($"load-{i:D5}", new Coordinator.CoordinatorClient(channels[i / settings.DaemonsPerChannel]), settings, recorder))
+                .ToList();
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var before = server.Read();
+            var benchBefore = ProcessCounters.Read();
+            var clock = Stopwatch.StartNew();
+            // Starts spread over the first seconds, as daemons coming online do, rather than one burst.
+            var ramp = TimeSpan.FromSeconds(Math.Min(5, settings.Seconds / 4.0));
+            var running = daemons.Select((d, i) => Task.Run(async () =>
+            {
+                await Task.Delay(ramp * i / daemons.Count, stop.Token);
+                await d.RunAsync(stop.Token);
+            }, stop.Token)).ToList();
+
+            var interval = TimeSpan.FromSeconds(settings.Seconds >= 30 ? 5 : 1);
+            var last = (Time: 0.0, Cpu: before.CpuSeconds);
+            var end = TimeSpan.FromSeconds(settings.Seconds);
+            while (end - clock.Elapsed > TimeSpan.FromMilliseconds(100))
+            {
+                var left = end - clock.Elapsed;
+                await Task.Delay(left < interval ? left : interval, cancellationToken);
+                var now = server.Read();
+                var elapsed = clock.Elapsed.TotalSeconds;
+                progress?.Invoke(new LoadProgress(elapsed, daemons.Count(d => d.Enrolled), RpcRecorder.Rpcs.Sum(recorder.Calls), recorder.Errors(),
+                    (now.CpuSeconds - last.Cpu) / (elapsed - last.Time), now.ResidentBytes));
+                last = (elapsed, now.CpuSeconds);
+            }
+            var after = server.Read();
+            var wall = clock.Elapsed.TotalSeconds;
+            var bench = ProcessCounters.Read() - benchBefore;
+            await stop.CancelAsync();
+            try
+            {
+                await Task.WhenAll(running);
+            }
+            catch (OperationCanceledException)
+            {
+                // a daemon still waiting for its start when the run ended
+            }
+            return new LoadReport(
+                RpcRecorder.Rpcs.Select(recorder.Summary).ToList(),
+                wall, after.CpuSeconds - before.CpuSeconds, after.PeakResidentBytes, after.ResidentBytes, bench.UserSeconds + bench.KernelSeconds);
         }
-        return model;
+        finally
+        {
+            foreach (var channel in channels)
+                channel.Dispose();
+        }
     }
 
-    private static string Seconds(Spread seconds, long bytes)
-        => $"{seconds.Show("F3")} s, {(bytes / seconds.Median / 1e9).ToString("F2", CultureInfo.InvariantCulture)} GB/s";
-
-    private sealed class BenchFolder : IDisposable
+    /// <summary>A job that never runs out of work in the bench's time: fedasync, a tiny built-in model, many rounds.</summary>
+    private static async Task CreateJob(Operator.OperatorClient operatorClient, CancellationToken cancellationToken)
     {
-        public string Path { get; } = Directory.CreateTempSubdirectory("federated-load-bench").FullName;
+        var spec = new JobSpec
+        {
+            JobId = "load",
+            BaseModel = "builtin:tiny",
+            Rounds = 100_000,
+            LocalSteps = 1,
+            TaskTimeoutSeconds = 600,
+            Scheduler = new SchedulerSpec { Policy = "fedasync" },
+        };
+        spec.TargetModules.Add("q_proj");
+        spec.Ranks.Add(2);
+        await operatorClient.CreateJobAsync(new CreateJobRequest { Spec = spec }, cancellationToken: cancellationToken);
+    }
 
-        public void Dispose() => Directory.Delete(Path, recursive: true);
+    private static string Ms(double ms) => double.IsNaN(ms) ? "–" : ms.ToString(ms < 10 ? "F1" : "F0", CultureInfo.InvariantCulture) + " ms";
+}
+
+/// <summary>A progress line: the server's cores are its CPU time per second since the previous line.</summary>
+public sealed record LoadProgress(double Elapsed, int Enrolled, int Calls, int Errors, double ServerCores, long ServerResidentBytes);
+
+/// <summary>The load bench's figures; server CPU is over the daemons' run only, memory over the server's life.</summary>
+public sealed record LoadReport(
+    IReadOnlyList<RpcSummary> Rpcs, double WallSeconds, double ServerCpuSeconds, long ServerPeakResidentBytes, long ServerResidentBytes, double BenchCpuSeconds)
+{
+    public RpcSummary this[string rpc] => Rpcs.Single(r => r.Rpc == rpc);
+}
+
+/// <summary>
+/// The coordinator as a child process on free loopback ports with its own temporary data directory, so that its
+/// CPU time and memory are its own and can be read from /proc/&lt;pid&gt;.
+/// </summary>
+public sealed class CoordinatorProcess : IAsyncDisposable
+{
+    private const double ClockTicksPerSecond = 100; // USER_HZ, 100 on every Linux this runs on
+    private readonly Process _process;
+    private readonly string _dataDirectory;
+    private readonly Queue<string> _lastLines = new();
+
+    private CoordinatorProcess(Process process, string dataDirectory, int grpcPort)
+    {
+        _process = process;
+        _dataDirectory = dataDirectory;
+        GrpcAddress = $"http://127.0.0.1:{grpcPort}";
+        process.OutputDataReceived += (_, e) => Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        process.BeginOutputReadLine(); // drained, or a full pipe would stall the server's logging
+        process.BeginErrorReadLine();
+    }
+
+    public string GrpcAddress { get; }
+
+    public static async Task<CoordinatorProcess> StartAsync(string? serverPath, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
+    {
+        var path = Path.GetFullPath(serverPath ?? DefaultServerPath());
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"the coordinator to start was not found at {path} (give --server the path of Federated.Server.dll)", path);
+        for (int attempt = 1; ; attempt++)
+        {
+            var data = Directory.CreateTempSubdirectory("federated-load-bench").FullName;
+            var (grpc, http, silo) = (FreePorts.Next(), FreePorts.Next(), FreePorts.Next());
+            var start = path.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
+                ? new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet") { ArgumentList = { path } }
+                : new ProcessStartInfo(path);
+            start.WorkingDirectory = Path.GetDirectoryName(path)!; // where its appsettings.json is
+            start.RedirectStandardOutput = start.RedirectStandardError = true;
+            var arguments = new Dictionary<string, string>
+            {
+                ["Server:DataDirectory"] = data,
+                ["Server:ListenAddress"] = "127.0.0.1",
+                ["Server:GrpcPort"] = grpc.ToString(CultureInfo.InvariantCulture),
+                ["Server:HttpPort"] = http.ToString(CultureInfo.InvariantCulture),
+                ["Server:SiloPort"] = silo.ToString(CultureInfo.InvariantCulture),
+            };
+            foreach (var (key, value) in settings)
+                arguments[key] = value;
+            foreach (var (key, value) in arguments)
+                start.ArgumentList.Add($"--{key}={value}");
+            var server = new CoordinatorProcess(Process.Start(start) ?? throw new InvalidOperationException($"could not start {path}"), data, grpc);
+            try
+            {
+                await server.WaitUntilServing(cancellationToken);
+                return server;
+            }
+            catch (InvalidOperationException) when (attempt < 3 && server.Said("address already in use"))
+            {
+                await server.DisposeAsync(); // a drawn port was taken meanwhile: draw again
+            }
+            catch
+            {
+                await server.DisposeAsync();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>CPU time (user + kernel) and memory of the process now, from /proc/&lt;pid&gt;/stat and status.</summary>
+    public (double CpuSeconds, long ResidentBytes, long PeakResidentBytes) Read()
+    {
+        var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // comm may hold spaces; utime, stime are fields 14, 15
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        long Kilobytes(string line) => 1024 * long.Parse(line.Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+        var status = File.ReadAllLines($"/proc/{_process.Id}/status");
+        return (ticks / ClockTicksPerSecond, Kilobytes(status.Single(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))),
+            Kilobytes(status.Single(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+            _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+        _process.Dispose();
+        try
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // left in the temporary folder: not worth failing the bench for
+        }
+    }
+
+    private static string DefaultServerPath()
+    {
+        var apphost = Path.Combine(AppContext.BaseDirectory, "Federated.Server");
+        return File.Exists(apphost) ? apphost : Path.Combine(AppContext.BaseDirectory, "Federated.Server.dll");
+    }
+
+    private async Task WaitUntilServing(CancellationToken cancellationToken)
+    {
+        using var channel = GrpcChannel.ForAddress(GrpcAddress);
+        var operatorClient = new Operator.OperatorClient(channel);
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            if (_process.HasExited)
+                throw new InvalidOperationException($"the coordinator exited with {_process.ExitCode} before serving: {LastLines()}");
+            try
+            {
+                await operatorClient.ListJobsAsync(new ListJobsRequest(), deadline: CallDeadline.After(TimeSpan.FromSeconds(2)), cancellationToken: cancellationToken);
+                return;
+            }
+            catch (RpcException) when (clock.Elapsed < TimeSpan.FromSeconds(120))
+            {
+                await Task.Delay(200, cancellationToken);
+            }
+        }
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is null)
+            return;
+        lock (_lastLines)
+        {
+            _lastLines.Enqueue(line);
+            if (_lastLines.Count > 20)
+                _lastLines.Dequeue();
+        }
+    }
+
+    private bool Said(string text)
+    {
+        lock (_lastLines)
+            return _lastLines.Any(l => l.Contains(text, StringComparison.OrdinalIgnoreCase));
+    }
+
+    private string LastLines()
+    {
+        lock (_lastLines)
+            return string.Join(Environment.NewLine, _lastLines);
     }
 }
