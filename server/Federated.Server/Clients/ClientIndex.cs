@@ -78,6 +78,31 @@ public sealed class ClientIndex(IOptions<ServerOptions> options)
 
     public ClientAssignment? AssignmentOf(string clientId) => _assignments.TryGetValue(clientId, out var assignment) ? assignment : null;
 
+    /// <summary>
+    /// Returns once <paramref name="done"/> holds: looked at again after every change, and every
+    /// <paramref name="recheck"/> for what can change outside the index (a job's status, say).
+    /// </summary>
+    public async Task UntilAsync(Func<Task<bool>> done, TimeSpan recheck, CancellationToken cancellationToken)
+    {
+        var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnChanged() => changed.TrySetResult();
+        Changed += OnChanged;
+        try
+        {
+            // A change between the look and the wait completes the source already in hand, so none is missed.
+            while (!await done())
+            {
+                await Task.WhenAny(changed.Task, Task.Delay(recheck, cancellationToken));
+                cancellationToken.ThrowIfCancellationRequested();
+                changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+        finally
+        {
+            Changed -= OnChanged;
+        }
+    }
+
     /// <summary>Everything the job's scheduler says of its clients, replacing what was known (after a restart).</summary>
     public void ReplaceJob(string jobId, IEnumerable<KeyValuePair<string, ClientJobState>> states)
     {

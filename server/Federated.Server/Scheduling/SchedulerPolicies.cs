@@ -54,7 +54,7 @@ public static partial class SchedulerPolicies
             }
             foreach (var v in options!.Violations())
             {
-                var rule = v.RuleWith(bound => $"{JobField(bound)[(JobField(bound).LastIndexOf('.') + 1)..]} ({v.BoundValue})");
+                var rule = v.RuleWith(bound => $"{ShortName(JobField(bound))} ({v.BoundValue})");
                 yield return (JobField(v.Path), $"{rule}, got {v.Value}");
             }
         }
@@ -74,6 +74,9 @@ public static partial class SchedulerPolicies
             return e.Message;
         }
     }
+
+    /// <summary>"min_steps" for "scheduler.min_steps": how a rule names the field it compares with.</summary>
+    private static string ShortName(string field) => field[(field.LastIndexOf('.') + 1)..];
 
     /// <summary>"scheduler.rank_tiers[1].min_memory_gib" for "Ranks.Tiers[1].MinMemoryGiB".</summary>
     private static string JobField(string path)

@@ -1,12 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Security.Cryptography;
 using Federated.Client.Transport;
 using Federated.Core.Adapters;
-using Federated.Core.Model;
-using Federated.Core.Randomness;
 using Federated.Protos.V1;
-using Google.Protobuf;
 using Grpc.Core;
 
 namespace Federated.Simulations.Bench;
@@ -157,7 +153,7 @@ public sealed class FakeDaemon(string clientId, Coordinator.CoordinatorClient cl
         if (stop.IsCancellationRequested)
             return;
         _activity = (int)ClientActivity.Uploading;
-        var bytes = AdapterSerializer.ToBytes(RandomUpdate(task, seed: (ulong)task.TaskId.GetHashCode(StringComparison.Ordinal)));
+        var bytes = AdapterSerializer.ToBytes(RandomUpdates.For(task, seed: (ulong)task.TaskId.GetHashCode(StringComparison.Ordinal)));
         var header = new UpdateHeader
         {
             ClientId = clientId,
@@ -170,50 +166,9 @@ public sealed class FakeDaemon(string clientId, Coordinator.CoordinatorClient cl
             SizeBytes = bytes.Length,
             Stats = new TrainingStats { Steps = Math.Max(1, task.LocalSteps), SecondsPerStep = settings.TrainSeconds / Math.Max(1, task.LocalSteps), ComputeSeconds = settings.TrainSeconds },
         };
-        await recorder.Time("UploadUpdate", () => Upload(header, bytes, chunkBytes, stop), stop);
+        await recorder.Time("UploadUpdate", () => RandomUpdates.UploadAsync(client, header, bytes, chunkBytes, options: new CallOptions(deadline: CallDeadline.After(TimeSpan.FromMinutes(2)), cancellationToken: stop)), stop);
         _activity = (int)ClientActivity.Idle;
         _taskId = "";
-    }
-
-    /// <summary>Header, data in chunks, SHA-256 trailer: the stream the real daemon's uploader sends.</summary>
-    private async Task<UploadUpdateReply> Upload(UpdateHeader header, byte[] payload, int chunkBytes, CancellationToken stop)
-    {
-        using var call = client.UploadUpdate(deadline: CallDeadline.After(TimeSpan.FromMinutes(2)), cancellationToken: stop);
-        try
-        {
-            await call.RequestStream.WriteAsync(new UploadUpdateRequest { Header = header }, stop);
-            for (int offset = 0; offset < payload.Length; offset += chunkBytes)
-                await call.RequestStream.WriteAsync(new UploadUpdateRequest { Data = ByteString.CopyFrom(payload, offset, Math.Min(chunkBytes, payload.Length - offset)) }, stop);
-            await call.RequestStream.WriteAsync(new UploadUpdateRequest { Trailer = new UpdateTrailer { Sha256 = Convert.ToHexStringLower(SHA256.HashData(payload)) } }, stop);
-            await call.RequestStream.CompleteAsync();
-        }
-        catch (InvalidOperationException) when (!stop.IsCancellationRequested)
-        {
-            // the server answered before the stream ended: its status, from the response, says why
-        }
-        return await call.ResponseAsync;
-    }
-
-    /// <summary>Random LoRA factors with the shapes the task's base model and target modules give.</summary>
-    private static LoraAdapter RandomUpdate(TrainingTask task, ulong seed)
-    {
-        var rank = task.Lora.Rank;
-        var layout = TargetModules.Layout(ModelCatalog.Describe(task.BaseModel.Reference), task.TargetModules);
-        var random = new DeterministicRandom(seed);
-        var modules = layout.ModuleNames.Select(m =>
-        {
-            var (inFeatures, outFeatures) = layout[m];
-            return new KeyValuePair<string, LoraFactors>(m, new LoraFactors(Matrix(rank, inFeatures, random), Matrix(outFeatures, rank, random)));
-        });
-        return new LoraAdapter(modules.ToList(), task.Lora.Alpha / rank);
-    }
-
-    private static Matrix Matrix(int rows, int columns, DeterministicRandom random)
-    {
-        var matrix = new Matrix(rows, columns);
-        for (int i = 0; i < matrix.Data.Length; i++)
-            matrix.Data[i] = (float)(0.01 * random.NextGaussian());
-        return matrix;
     }
 
     private static async Task Pause(TimeSpan delay, CancellationToken stop)

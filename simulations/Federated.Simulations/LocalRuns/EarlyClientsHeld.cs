@@ -32,26 +32,14 @@ public sealed class EarlyClientsHeld : IAsyncDisposable
     /// Returns once each of <paramref name="clientIds"/> has been given a task of the job (woken by the index), or
     /// the job has stopped running (looked at each second too: an operator's stop changes no client).
     /// </summary>
-    public async Task UntilHoldingTasksAsync(IEnumerable<string> clientIds, CancellationToken cancellationToken)
+    public Task UntilHoldingTasksAsync(IEnumerable<string> clientIds, CancellationToken cancellationToken)
     {
         var waiting = clientIds.ToList();
-        var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        void OnChanged() => changed.TrySetResult();
-        _index.Changed += OnChanged;
-        try
-        {
-            while (waiting.Exists(id => _index.AssignmentOf(id)?.JobId != _jobId)
-                && await _grains.GetGrain<IJobGrain>(_jobId).GetStatus() == JobStatusKind.Running)
-            {
-                await Task.WhenAny(changed.Task, Task.Delay(TimeSpan.FromSeconds(1), cancellationToken));
-                cancellationToken.ThrowIfCancellationRequested();
-                changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            }
-        }
-        finally
-        {
-            _index.Changed -= OnChanged;
-        }
+        return _index.UntilAsync(
+            async () => waiting.TrueForAll(id => _index.AssignmentOf(id)?.JobId == _jobId)
+                || await _grains.GetGrain<IJobGrain>(_jobId).GetStatus() != JobStatusKind.Running,
+            TimeSpan.FromSeconds(1),
+            cancellationToken);
     }
 
     public async ValueTask DisposeAsync()

@@ -94,18 +94,17 @@ public class HostileClientTests(ITestOutputHelper output)
     private static async Task UntilEnrolled(ClientIndex index, IEnumerable<string> clientIds)
     {
         var ids = clientIds.ToList();
-        var changed = new SemaphoreSlim(0);
-        void OnChanged() => changed.Release();
-        index.Changed += OnChanged;
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var enrolled = index.UntilAsync(() => Task.FromResult(ids.TrueForAll(id => index.TryGet(id, out _))), TimeSpan.FromSeconds(1), limit.Token);
         try
         {
-            while (!ids.TrueForAll(id => index.TryGet(id, out _)))
-                Assert.True(await changed.WaitAsync(TimeSpan.FromMinutes(2)), "the real clients did not enrol");
+            await enrolled;
         }
-        finally
+        catch (OperationCanceledException)
         {
-            index.Changed -= OnChanged;
+            // reported below
         }
+        Assert.True(enrolled.IsCompletedSuccessfully, "the real clients did not enrol within 2 minutes");
     }
 
     private static async Task<JobStatus> WaitUntilDone(Operator.OperatorClient operatorClient, string jobId)
