@@ -7,6 +7,9 @@
 #                      (Playwright's own browser download is not used)
 #   libfontconfig1     SkiaSharp's native library (the compare plots, OxyPlot) links it
 #   fonts-dejavu-core  a font for the plots' text (a fresh Debian image has none)
+#   postgresql         the cluster tests' database: this script starts a private server on a loopback port in a
+#                      temporary folder (tests/scripts/postgres.sh), hands it to the tests as FEDERATED_TEST_POSTGRES
+#                      and stops it at the end; the machine's own PostgreSQL service is never touched
 # Everything else comes from NuGet at build time; the build fixes TorchSharp's libstdc++ version need by itself.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -23,11 +26,12 @@ declare -A needs=(
   [chromium]=/usr/bin/chromium
   [libfontconfig1]=/usr/lib/x86_64-linux-gnu/libfontconfig.so.1
   [fonts-dejavu-core]=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+  [postgresql]='/usr/lib/postgresql/*/bin/initdb'
 )
 
 missing=()
 for package in "${!needs[@]}"; do
-  [ -e "${needs[$package]}" ] || missing+=("$package")
+  compgen -G "${needs[$package]}" >/dev/null || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   as_root=()
@@ -49,4 +53,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-exec dotnet test Federated.sln "$@"
+# A private PostgreSQL server for the cluster tests, unless the caller brings one.
+if [ -z "${FEDERATED_TEST_POSTGRES:-}" ]; then
+  pg_dir=$(mktemp -d /tmp/federated-postgres.XXXXXX)
+  trap 'tests/scripts/postgres.sh stop "$pg_dir"; rm -rf "$pg_dir"' EXIT
+  for attempt in 1 2 3 4 5; do
+    pg_port=$((20000 + RANDOM % 30000))
+    rm -rf "${pg_dir:?}"/*
+    if tests/scripts/postgres.sh start "$pg_dir" "$pg_port"; then break; fi
+    [ "$attempt" -eq 5 ] && { echo "test.sh: could not start PostgreSQL (see $pg_dir/server.log)" >&2; exit 1; }
+  done
+  export FEDERATED_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
+  echo "test.sh: PostgreSQL for the cluster tests on 127.0.0.1:$pg_port"
+fi
+
+dotnet test Federated.sln "$@"

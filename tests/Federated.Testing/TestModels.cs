@@ -8,15 +8,24 @@ public static class TestModels
     {
         get
         {
+            var root = RepositoryRoot;
+            var path = Path.GetFullPath(Path.Combine(root, "..", "shared", "models", "stories260K.bin"));
+            if (!File.Exists(path))
+                throw new FileNotFoundException($"the llama2.c checkpoint the checkpoint tests need is missing: {path} (../shared/models/stories260K.bin beside the repository root {root})", path);
+            return path;
+        }
+    }
+
+    /// <summary>The folder holding Federated.sln, above the test assembly's folder.</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
             var directory = new DirectoryInfo(AppContext.BaseDirectory);
             while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Federated.sln")))
                 directory = directory.Parent;
-            if (directory is null)
-                throw new InvalidOperationException($"no folder holding Federated.sln above the test assembly's folder {AppContext.BaseDirectory}");
-            var path = Path.GetFullPath(Path.Combine(directory.FullName, "..", "shared", "models", "stories260K.bin"));
-            if (!File.Exists(path))
-                throw new FileNotFoundException($"the llama2.c checkpoint the checkpoint tests need is missing: {path} (../shared/models/stories260K.bin beside the repository root {directory.FullName})", path);
-            return path;
+            return directory?.FullName
+                ?? throw new InvalidOperationException($"no folder holding Federated.sln above the test assembly's folder {AppContext.BaseDirectory}");
         }
     }
 }
