@@ -1,5 +1,6 @@
 using System.Net;
 using Federated.Core.Configuration;
+using Federated.Server.Cluster;
 using Federated.Server.Clients;
 using Federated.Server.Dashboard;
 using Federated.Server.Jobs;
@@ -32,6 +33,7 @@ public static class FederatedServerHost
 
         var options = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
         Validate(options);
+        ClusterHosting.PrepareDatabase(options);
         builder.Services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ServerOptions>>(new AnnotatedOptionsValidator<ServerOptions>(ServerOptions.Section));
 
@@ -62,8 +64,7 @@ public static class FederatedServerHost
         {
             if (dashboard.Enabled)
                 Orleans.Dashboard.ServiceCollectionExtensions.AddDashboard(silo);
-            silo.UseLocalhostClustering(siloPort: options.SiloPort, gatewayPort: 0);
-            silo.AddFileGrainStorage(StorageNames.State, Path.Combine(options.DataPath, "state"));
+            ClusterHosting.Configure(silo, options);
         });
 
         builder.Services.AddSingleton<ClientIndex>();
@@ -124,8 +125,8 @@ public static class FederatedServerHost
             throw new OptionsValidationException(ServerOptions.Section, typeof(ServerOptions), [$"Server:ListenAddress: '{options.ListenAddress}' is not an IP address"]);
         if (options.GrpcPort == options.HttpPort)
             throw new OptionsValidationException(ServerOptions.Section, typeof(ServerOptions), [$"Server:GrpcPort and Server:HttpPort are both {options.GrpcPort}"]);
-        var roots = EvaluationSources.Problems(options).ToList();
-        if (roots.Count > 0)
-            throw new OptionsValidationException(ServerOptions.Section, typeof(ServerOptions), roots);
+        var problems = EvaluationSources.Problems(options).Concat(options.Cluster.Problems()).ToList();
+        if (problems.Count > 0)
+            throw new OptionsValidationException(ServerOptions.Section, typeof(ServerOptions), problems);
     }
 }

@@ -26,7 +26,14 @@ public sealed class PortCheck(ServerOptions options) : IHostedLifecycleService
         var listen = IPAddress.Parse(options.ListenAddress);
         Check("Server:GrpcPort", listen, options.GrpcPort);
         Check("Server:HttpPort", listen, options.HttpPort);
-        Check("Server:SiloPort", IPAddress.Loopback, options.SiloPort); // the co-hosted silo listens on loopback only
+        if (options.Cluster.Mode == Cluster.ClusterMode.Local)
+            Check("Server:SiloPort", IPAddress.Loopback, options.SiloPort); // a Local silo listens on loopback only
+        else
+        {
+            // A cluster's silo listens on every interface, on both its fixed ports.
+            Check("Server:SiloPort", IPAddress.Any, options.SiloPort);
+            Check("Server:GatewayPort", IPAddress.Any, options.GatewayPort);
+        }
         return Task.CompletedTask;
     }
 

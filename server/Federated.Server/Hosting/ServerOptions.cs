@@ -23,9 +23,16 @@ public sealed class ServerOptions
     [Range(1, 65535)]
     public int HttpPort { get; set; } = 8080;
 
-    /// <summary>Orleans silo-to-silo port.</summary>
+    /// <summary>Orleans silo-to-silo port; in a cluster each silo's own, fixed, reachable from the other silos.</summary>
     [Range(1, 65535)]
     public int SiloPort { get; set; } = 11111;
+
+    /// <summary>Orleans gateway port (Postgres mode; a Local silo opens none): each silo's own, fixed.</summary>
+    [Range(1, 65535)]
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>Local (one process, files) or Postgres (several silos on a shared database): "Server:Cluster".</summary>
+    public Cluster.ClusterSettings Cluster { get; set; } = new();
 
     /// <summary>Largest data chunk in an adapter stream.</summary>
     [Range(4096, 4 * 1024 * 1024 - 65536)]
