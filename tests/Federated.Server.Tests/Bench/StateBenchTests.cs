@@ -12,6 +12,7 @@ public class StateBenchTests
 
         Assert.Equal((200, 400, 2), (result.Clients, result.Tasks, result.Repeats)); // an open and an accepted task per client
         Assert.True(result.MessagePackBytes > result.PolicyStateBytes && result.JsonBytes > result.PolicyStateBytes, "both files carry the policy's state");
+        Assert.InRange(result.CompactJsonBytes, result.MessagePackBytes + 1, result.JsonBytes - 1); // indentation is part of JSON's size
         Assert.True(result.SizeRatio < 1, $"MessagePack is smaller than indented JSON ({result.MessagePackBytes} against {result.JsonBytes} bytes)");
         Assert.All([result.MessagePackSave, result.MessagePackLoad, result.JsonSave, result.JsonLoad, result.PolicySerialise], s => Assert.True(s.Min > 0 && s.Min <= s.Median && s.Median <= s.Max));
     }
