@@ -63,6 +63,7 @@ public static class FederatedServerHost
             if (dashboard.Enabled)
                 Orleans.Dashboard.ServiceCollectionExtensions.AddDashboard(silo);
             silo.UseLocalhostClustering(siloPort: options.SiloPort, gatewayPort: 0);
+            silo.Services.AddFederatedGrainStateSerializer(); // every grain-state provider's format (MessagePack)
             silo.AddFileGrainStorage(StorageNames.State, Path.Combine(options.DataPath, "state"));
         });
 
