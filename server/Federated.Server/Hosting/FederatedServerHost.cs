@@ -64,6 +64,7 @@ public static class FederatedServerHost
         {
             if (dashboard.Enabled)
                 Orleans.Dashboard.ServiceCollectionExtensions.AddDashboard(silo);
+            silo.Services.AddFederatedGrainStateSerializer(); // every grain-state provider's format (MessagePack), the ADO.NET one's too
             ClusterHosting.Configure(silo, options);
         });
 

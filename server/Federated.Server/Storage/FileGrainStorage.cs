@@ -6,27 +6,37 @@ using Orleans.Storage;
 namespace Federated.Server.Storage;
 
 /// <summary>
-/// Grain state as one JSON file per grain under a folder: the embedded default, needing no database.
-/// Each file holds {"version": n, "state": …}; the version is the ETag that guards against lost updates.
+/// Grain state as one file per grain under a folder: the embedded default, needing no database.
+/// Each <c>.state</c> file is a small header (magic, format, the state's version, payload length and CRC-32:
+/// <see cref="StateFileFormat"/>) and the state as written by the injected <see cref="IGrainStorageSerializer"/>
+/// (MessagePack); the version is the ETag that guards against lost updates.
 /// Writes go to a temporary file that is flushed to disk and renamed over the old one, so a crash leaves
 /// either the old state or the new, never a torn file; the folder is fsynced after the rename so that the new
 /// state survives power loss once the write returns (<see cref="DurableFiles"/>).
 /// </summary>
 /// <remarks>
-/// A file that does not parse (truncated, edited, damaged on disk) is moved aside as <c>&lt;name&gt;.damaged-&lt;UTC time&gt;</c>,
+/// A file that does not read (truncated, edited, damaged on disk) is moved aside as <c>&lt;name&gt;.damaged-&lt;UTC time&gt;</c>,
 /// never deleted, recorded in <see cref="DamagedStateFiles"/> and handed to <c>onDamage</c>; the grain then reads an
 /// empty state and decides what that means for it (a job fails naming the file, a directory rebuilds its list), so
 /// one damaged file never fails every call that touches the grain.
+/// A data directory from before MessagePack holds <c>.json</c> files ({"Version": n, "State": …}): one is read
+/// when the grain has no <c>.state</c> file, and its grain's next write replaces it with one (migrate on read).
 /// </remarks>
 public sealed partial class FileGrainStorage(
     string name,
     string rootDirectory,
+    IGrainStorageSerializer serializer,
     ILogger<FileGrainStorage> logger,
     DamagedStateFiles? damaged = null,
     TimeProvider? time = null,
     Func<StateDamage, Task>? onDamage = null) : IGrainStorage
 {
-    private static readonly JsonSerializerOptions Json = new()
+    public const string Extension = ".state";
+
+    /// <summary>The files of earlier versions, read to migrate them.</summary>
+    public const string LegacyExtension = ".json";
+
+    private static readonly JsonSerializerOptions LegacyJson = new()
     {
         WriteIndented = true,
         Converters = { new JsonStringEnumConverter() },
@@ -36,56 +46,45 @@ public sealed partial class FileGrainStorage(
 
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        var path = PathOf(stateName, grainId);
-        if (!File.Exists(path))
+        var path = PathOf(stateName, grainId, Extension);
+        var legacy = PathOf(stateName, grainId, LegacyExtension);
+        var read = File.Exists(path) ? await ReadAsync<T>(path).ConfigureAwait(false)
+            : File.Exists(legacy) ? await ReadLegacyAsync<T>(legacy).ConfigureAwait(false)
+            : null;
+        if (read is null)
         {
-            grainState.State = Activator.CreateInstance<T>();
-            grainState.ETag = null;
-            grainState.RecordExists = false;
+            SetEmpty(grainState);
             return;
         }
-
-        StoredState<T>? stored;
-        string? problem = null;
-        try
-        {
-            await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, useAsync: true);
-            stored = await JsonSerializer.DeserializeAsync<StoredState<T>>(stream, Json).ConfigureAwait(false);
-        }
-        catch (JsonException e)
-        {
-            stored = null;
-            // Where, not what: the message quotes none of the file's bytes.
-            problem = FormattableString.Invariant($"not valid JSON for its state at line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1}");
-        }
-        if (problem is null && (stored is null || stored.State is null))
+        var (version, state, problem) = read.Value;
+        if (problem is null && state is null)
             problem = "it holds no state";
         if (problem is not null)
         {
-            await MoveAsideAsync(stateName, grainId, path, problem).ConfigureAwait(false);
-            grainState.State = Activator.CreateInstance<T>();
-            grainState.ETag = null;
-            grainState.RecordExists = false;
+            await MoveAsideAsync(stateName, grainId, File.Exists(path) ? path : legacy, problem).ConfigureAwait(false);
+            SetEmpty(grainState);
             return;
         }
-        grainState.State = stored!.State!;
-        grainState.ETag = stored.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        grainState.State = state!;
+        grainState.ETag = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
         grainState.RecordExists = true;
     }
 
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        var path = PathOf(stateName, grainId);
-        var current = await ReadVersionAsync<T>(path).ConfigureAwait(false);
+        var path = PathOf(stateName, grainId, Extension);
+        var legacy = PathOf(stateName, grainId, LegacyExtension);
+        var current = await ReadVersionAsync(path, legacy).ConfigureAwait(false);
         CheckETag(current, grainState.ETag, path);
         var next = (current ?? 0) + 1;
+        var bytes = StateFileFormat.Encode(next, serializer.Serialize(grainState.State).ToMemory().Span);
         DurableFiles.CreateDirectoryDurably(Path.GetDirectoryName(path)!);
         var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
         try
         {
             await using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, useAsync: true))
             {
-                await JsonSerializer.SerializeAsync(stream, new StoredState<T>(next, grainState.State), Json).ConfigureAwait(false);
+                await stream.WriteAsync(bytes).ConfigureAwait(false);
                 stream.Flush(flushToDisk: true);
             }
             DurableFiles.MoveDurably(temporary, path, overwrite: true); // the new directory entry is on disk before the write is acknowledged
@@ -95,6 +94,12 @@ public sealed partial class FileGrainStorage(
             if (File.Exists(temporary))
                 File.Delete(temporary);
         }
+        if (File.Exists(legacy))
+        {
+            // Migrated: the .state file now holds a newer version, so the .json one would only mislead.
+            File.Delete(legacy);
+            DurableFiles.SyncDirectory(Path.GetDirectoryName(path)!);
+        }
         grainState.ETag = next.ToString(System.Globalization.CultureInfo.InvariantCulture);
         grainState.RecordExists = true;
         LogWrote(logger, name, grainId.ToString(), next);
@@ -102,13 +107,13 @@ public sealed partial class FileGrainStorage(
 
     public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        var path = PathOf(stateName, grainId);
-        CheckETag(await ReadVersionAsync<T>(path).ConfigureAwait(false), grainState.ETag, path);
+        var path = PathOf(stateName, grainId, Extension);
+        var legacy = PathOf(stateName, grainId, LegacyExtension);
+        CheckETag(await ReadVersionAsync(path, legacy).ConfigureAwait(false), grainState.ETag, path);
         File.Delete(path);
+        File.Delete(legacy);
         DurableFiles.SyncDirectory(Path.GetDirectoryName(path)!);
-        grainState.State = Activator.CreateInstance<T>();
-        grainState.ETag = null;
-        grainState.RecordExists = false;
+        SetEmpty(grainState);
     }
 
     /// <summary>Every key with a state file (or a moved-aside damaged one) of <paramref name="stateName"/> for grains of <paramref name="grainType"/>.</summary>
@@ -117,17 +122,20 @@ public sealed partial class FileGrainStorage(
         var folder = Path.Combine(RootDirectory, Safe(grainType));
         if (!Directory.Exists(folder))
             return [];
-        var suffix = "." + Safe(stateName) + ".json";
         var keys = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var file in Directory.EnumerateFiles(folder))
         {
             var fileName = Path.GetFileName(file);
-            var at = fileName.LastIndexOf(suffix, StringComparison.Ordinal);
-            if (at <= 0)
-                continue;
-            var rest = fileName[(at + suffix.Length)..];
-            if (rest.Length == 0 || rest.StartsWith(DamagedMark, StringComparison.Ordinal))
-                keys.Add(Uri.UnescapeDataString(fileName[..at]));
+            foreach (var extension in (ReadOnlySpan<string>)[Extension, LegacyExtension])
+            {
+                var suffix = "." + Safe(stateName) + extension;
+                var at = fileName.LastIndexOf(suffix, StringComparison.Ordinal);
+                if (at <= 0)
+                    continue;
+                var rest = fileName[(at + suffix.Length)..];
+                if (rest.Length == 0 || rest.StartsWith(DamagedMark, StringComparison.Ordinal))
+                    keys.Add(Uri.UnescapeDataString(fileName[..at]));
+            }
         }
         return [.. keys];
     }
@@ -156,17 +164,66 @@ public sealed partial class FileGrainStorage(
             throw new InconsistentStateException($"grain state {path} is at version {storedText ?? "none"} but the grain expected {expected ?? "none"}", storedText, expected);
     }
 
-    private static async Task<long?> ReadVersionAsync<T>(string path)
+    /// <summary>The state in a .state file, or why it does not read (where, never what: no byte of the file is quoted).</summary>
+    private async Task<(long Version, T? State, string? Problem)?> ReadAsync<T>(string path)
     {
-        if (!File.Exists(path))
+        var bytes = await File.ReadAllBytesAsync(path).ConfigureAwait(false);
+        var decoded = StateFileFormat.Decode(bytes, path, out var problem);
+        if (decoded is null)
+            return (0, default, problem);
+        try
+        {
+            return (decoded.Value.Version, serializer.Deserialize<T>(new BinaryData(decoded.Value.Payload)), null);
+        }
+        catch (Exception e) when (e is MessagePack.MessagePackSerializationException or EndOfStreamException or InvalidOperationException or FormatException)
+        {
+            return (decoded.Value.Version, default, $"its payload does not read as {typeof(T).Name}");
+        }
+    }
+
+    /// <summary>A .json file of an earlier version: {"Version": n, "State": …}.</summary>
+    private static async Task<(long Version, T? State, string? Problem)?> ReadLegacyAsync<T>(string path)
+    {
+        try
+        {
+            await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, useAsync: true);
+            var stored = await JsonSerializer.DeserializeAsync<LegacyState<T>>(stream, LegacyJson).ConfigureAwait(false);
+            return (stored?.Version ?? 0, stored is null ? default : stored.State, null);
+        }
+        catch (JsonException e)
+        {
+            return (0, default, FormattableString.Invariant($"not valid JSON for its state at line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1}"));
+        }
+    }
+
+    /// <summary>The stored version (the .state file's header, else a legacy file's), for the ETag check.</summary>
+    private static async Task<long?> ReadVersionAsync(string path, string legacy)
+    {
+        if (File.Exists(path))
+        {
+            var header = new byte[StateFileFormat.HeaderBytes];
+            int read;
+            await using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, useAsync: true))
+                read = await stream.ReadAtLeastAsync(header, header.Length, throwOnEndOfStream: false).ConfigureAwait(false);
+            return StateFileFormat.ReadVersion(header.AsSpan(0, read), path, out var problem)
+                ?? throw new IOException($"grain state file {path} is damaged ({problem}); it is moved aside when its grain next reads it");
+        }
+        if (!File.Exists(legacy))
             return null;
-        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, useAsync: true);
-        using var document = await JsonDocument.ParseAsync(stream).ConfigureAwait(false);
+        await using var json = new FileStream(legacy, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, useAsync: true);
+        using var document = await JsonDocument.ParseAsync(json).ConfigureAwait(false);
         return document.RootElement.GetProperty("Version").GetInt64();
     }
 
-    private string PathOf(string stateName, GrainId grainId)
-        => Path.Combine(RootDirectory, Safe(grainId.Type.ToString()), Safe(grainId.Key.ToString()!) + "." + Safe(stateName) + ".json");
+    private static void SetEmpty<T>(IGrainState<T> grainState)
+    {
+        grainState.State = Activator.CreateInstance<T>();
+        grainState.ETag = null;
+        grainState.RecordExists = false;
+    }
+
+    private string PathOf(string stateName, GrainId grainId, string extension)
+        => Path.Combine(RootDirectory, Safe(grainId.Type.ToString()), Safe(grainId.Key.ToString()!) + "." + Safe(stateName) + extension);
 
     /// <summary>Keys are validated at the edges; escaping here keeps any other name inside the folder.</summary>
     private static string Safe(string part)
@@ -181,5 +238,5 @@ public sealed partial class FileGrainStorage(
     [LoggerMessage(Level = LogLevel.Trace, Message = "Storage {Storage} wrote {Grain} at version {Version}")]
     private static partial void LogWrote(ILogger logger, string storage, string grain, long version);
 
-    private sealed record StoredState<T>(long Version, T? State);
+    private sealed record LegacyState<T>(long Version, T? State);
 }

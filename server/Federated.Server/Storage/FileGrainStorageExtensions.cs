@@ -14,10 +14,12 @@ public static class FileGrainStorageExtensions
     {
         builder.Services.TryAddSingleton<DamagedStateFiles>();
         builder.Services.TryAddSingleton<StateDamageResponse>();
+        builder.Services.AddFederatedGrainStateSerializer();
         builder.Services.AddKeyedSingleton<IGrainStorage>(name, (services, _) =>
             new FileGrainStorage(
                 name,
                 rootDirectory,
+                services.GetRequiredService<IGrainStorageSerializer>(),
                 services.GetRequiredService<ILogger<FileGrainStorage>>(),
                 services.GetRequiredService<DamagedStateFiles>(),
                 services.GetRequiredService<TimeProvider>(),

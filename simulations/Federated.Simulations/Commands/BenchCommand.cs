@@ -17,6 +17,7 @@ public static class BenchCommand
         new SchedulingBench(),
         new DashboardBench(),
         new LoadBench(),
+        new StateBench(),
     ];
 
     public static Command Create()

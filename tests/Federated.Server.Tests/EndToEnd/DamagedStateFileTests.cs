@@ -19,7 +19,7 @@ public class DamagedStateFileTests(ITestOutputHelper output)
     {
         using var folder = new TemporaryDirectory();
         var serverData = await TwoJobs(folder);
-        var file = Path.Combine(serverData, "state", "job", "broken.job.json");
+        var file = Path.Combine(serverData, "state", "job", "broken.job.state");
         var original = await Truncate(file);
 
         await using var logger = TestLogging.For(output);
@@ -30,7 +30,7 @@ public class DamagedStateFileTests(ITestOutputHelper output)
         var jobs = (await operatorClient.ListJobsAsync(new ListJobsRequest())).Jobs.ToDictionary(j => j.JobId);
         Assert.Equal(["broken", "healthy"], jobs.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(JobState.Failed, jobs["broken"].State);
-        Assert.Contains($"state file {file} is damaged (not valid JSON", jobs["broken"].Error);
+        Assert.Contains($"state file {file} is damaged (truncated", jobs["broken"].Error);
         Assert.Equal(JobState.Running, jobs["healthy"].State);
         Assert.Equal("healthy", (await new Coordinator.CoordinatorClient(channel).EnrolAndTakeTask("second", waitSeconds: 0)).JobId);
 
@@ -55,7 +55,7 @@ public class DamagedStateFileTests(ITestOutputHelper output)
     {
         using var folder = new TemporaryDirectory();
         var serverData = await TwoJobs(folder);
-        var file = Path.Combine(serverData, "state", "job-directory", "0.jobs.json");
+        var file = Path.Combine(serverData, "state", "job-directory", "0.jobs.state");
         var original = await Truncate(file);
 
         await using var logger = TestLogging.For(output);
@@ -74,7 +74,7 @@ public class DamagedStateFileTests(ITestOutputHelper output)
     {
         using var folder = new TemporaryDirectory();
         var serverData = await TwoJobs(folder);
-        var file = Path.Combine(serverData, "state", "scheduler", "broken.scheduler.json");
+        var file = Path.Combine(serverData, "state", "scheduler", "broken.scheduler.state");
         var original = await Truncate(file);
 
         await using var logger = TestLogging.For(output);
@@ -94,7 +94,7 @@ public class DamagedStateFileTests(ITestOutputHelper output)
     {
         using var folder = new TemporaryDirectory();
         var serverData = await TwoJobs(folder);
-        var file = Path.Combine(serverData, "state", "client", "first.client.json");
+        var file = Path.Combine(serverData, "state", "client", "first.client.state");
         var original = await Truncate(file);
 
         await using var logger = TestLogging.For(output);

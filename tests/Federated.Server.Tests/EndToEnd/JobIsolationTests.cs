@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Federated.Protos.V1;
 using Federated.Server.Tests.Infrastructure;
 using Federated.Simulations.LocalRuns;
@@ -28,10 +27,8 @@ public class JobIsolationTests(ITestOutputHelper output)
         }
 
         // Damage the first job's saved policy state (the file still parses; its policy state does not).
-        var file = Path.Combine(serverData, "state", "scheduler", "broken.scheduler.json");
-        var stored = JsonNode.Parse(File.ReadAllText(file))!;
-        stored["State"]!["PolicyState"] = "{\"policy\":\"fedasync\",\"Clients\":";
-        File.WriteAllText(file, stored.ToJsonString());
+        var file = Path.Combine(serverData, "state", "scheduler", "broken.scheduler.state");
+        StateFiles.Edit<Federated.Server.Scheduling.SchedulerState>(file, scheduler => scheduler.PolicyState = "{\"policy\":\"fedasync\",\"Clients\":");
 
         await using (var server = await LocalServer.StartAsync(serverData, logger))
         {

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Federated.Protos.V1;
 using Federated.Server.Tests.Infrastructure;
 using Federated.Simulations.LocalRuns;
@@ -35,11 +34,12 @@ public class OwedEvaluationTests(ITestOutputHelper output)
         }
 
         // What a crash after the round's commit and before its evaluation leaves on disk: the round, no metrics.
-        var file = Path.Combine(serverData, "state", "job", "owed.job.json");
-        var stored = JsonNode.Parse(await File.ReadAllTextAsync(file, timeout.Token))!;
-        stored["State"]!["History"]![0]!["Evaluation"] = null;
-        stored["State"]!["Baseline"] = null;
-        await File.WriteAllTextAsync(file, stored.ToJsonString(), timeout.Token);
+        var file = Path.Combine(serverData, "state", "job", "owed.job.state");
+        StateFiles.Edit<Federated.Server.Jobs.JobState>(file, job =>
+        {
+            job.History[0] = job.History[0] with { Evaluation = null };
+            job.Baseline = null;
+        });
 
         await using (var server = await LocalServer.StartAsync(serverData, logger, cancellationToken: timeout.Token))
         {

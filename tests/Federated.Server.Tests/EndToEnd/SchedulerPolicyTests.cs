@@ -2,6 +2,7 @@ using System.Text.Json;
 using Federated.Core.Adapters;
 using Federated.Protos.V1;
 using Federated.Server.Storage;
+using Federated.Server.Tests.Infrastructure;
 using Federated.Simulations.LocalRuns;
 using Grpc.Net.Client;
 using Xunit.Abstractions;
@@ -145,9 +146,9 @@ public class SchedulerPolicyTests(ITestOutputHelper output)
     /// <summary>The fedcompass state the scheduler grain persisted, read from the server's data directory.</summary>
     private static JsonElement PolicyState(string serverData, string jobId)
     {
-        var path = Directory.GetFiles(Path.Combine(serverData, "state"), $"{jobId}.scheduler.json", SearchOption.AllDirectories).Single();
-        using var file = JsonDocument.Parse(File.ReadAllText(path));
-        var json = file.RootElement.GetProperty("State").GetProperty("PolicyState").GetString()!;
-        return JsonDocument.Parse(json).RootElement.Clone();
+        var path = Directory.GetFiles(Path.Combine(serverData, "state"), $"{jobId}.scheduler.state", SearchOption.AllDirectories).Single();
+        var json = StateFiles.Read<Federated.Server.Scheduling.SchedulerState>(path).State.PolicyState;
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
     }
 }
