@@ -15,8 +15,9 @@ public class TwoSiloTests(ITestOutputHelper output)
         using var folder = new TemporaryDirectory();
         await using var logger = TestLogging.For(output);
         var database = await PostgresServer.CreateDatabaseAsync("two-silos");
-        await using var a = await StartSiloAsync(folder["a"], database, logger);
-        await using var b = await StartSiloAsync(folder["b"], database, logger);
+        // One data folder for both, standing in for the mount all silos share: adapter bytes are still files.
+        await using var a = await StartSiloAsync(folder["shared"], database, logger);
+        await using var b = await StartSiloAsync(folder["shared"], database, logger);
 
         using var toA = GrpcChannel.ForAddress(a.GrpcAddress);
         using var toB = GrpcChannel.ForAddress(b.GrpcAddress);
