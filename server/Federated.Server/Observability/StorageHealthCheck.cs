@@ -9,11 +9,13 @@ namespace Federated.Server.Observability;
 /// Healthy when the grain-state provider writes a probe record and reads back what it wrote: the same
 /// path every grain's state takes to disk (folder creation, temporary file, flush, rename).
 /// </summary>
-public sealed class StorageHealthCheck(IServiceProvider services, TimeProvider time) : IHealthCheck
+public sealed class StorageHealthCheck(IServiceProvider services, ILocalSiloDetails silo, TimeProvider time) : IHealthCheck
 {
     public const string Name = "storage";
 
-    private static readonly GrainId Probe = GrainId.Create("health-probe", "storage");
+    // One record per silo (by its endpoint, stable across restarts): silos of a cluster share one store, and a
+    // record written by two would read back as the other's.
+    private readonly GrainId _probe = GrainId.Create("health-probe", "storage-" + silo.SiloAddress.Endpoint);
 
     // Probes run from /health, gRPC health and the periodic publisher; one at a time keeps the record's ETag theirs.
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -25,12 +27,12 @@ public sealed class StorageHealthCheck(IServiceProvider services, TimeProvider t
         {
             var storage = services.GetRequiredKeyedService<IGrainStorage>(StorageNames.State);
             var record = new GrainState<ProbeRecord>();
-            await storage.ReadStateAsync("probe", Probe, record).WaitAsync(cancellationToken);
+            await storage.ReadStateAsync("probe", _probe, record).WaitAsync(cancellationToken);
             var written = new ProbeRecord { WrittenAt = time.GetUtcNow() };
             record.State = written;
-            await storage.WriteStateAsync("probe", Probe, record).WaitAsync(cancellationToken);
+            await storage.WriteStateAsync("probe", _probe, record).WaitAsync(cancellationToken);
             var read = new GrainState<ProbeRecord>();
-            await storage.ReadStateAsync("probe", Probe, read).WaitAsync(cancellationToken);
+            await storage.ReadStateAsync("probe", _probe, read).WaitAsync(cancellationToken);
             return read.State == written
                 ? HealthCheckResult.Healthy("grain state was written and read back")
                 : HealthCheckResult.Unhealthy($"grain state read back ({read.State?.WrittenAt:O}) is not what was written ({written.WrittenAt:O})");

@@ -1,0 +1,174 @@
+using System.Globalization;
+using Federated.Protos.V1;
+using Federated.Server.Cluster;
+using Federated.Simulations.LocalRuns;
+using Grpc.Net.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using Xunit.Abstractions;
+
+namespace Federated.Server.Tests.Cluster.Processes;
+
+/// <summary>One coordinator silo process of a <see cref="ProcessCluster"/>, with its fixed ports.</summary>
+public sealed record SiloPorts(string Name, int Grpc, int Http, int Silo, int Gateway)
+{
+    public string GrpcAddress => $"http://127.0.0.1:{Grpc}";
+}
+
+/// <summary>
+/// Coordinator silos and client daemons as separate processes on one PostgreSQL database and one shared data
+/// folder (standing in for a mount all silos share), plus an Orleans client the test asks where grains live.
+/// </summary>
+public sealed class ProcessCluster(ITestOutputHelper output, string folder, string database) : IAsyncDisposable
+{
+    private readonly Dictionary<string, ChildProcess> _silos = new(StringComparer.Ordinal);
+    private readonly List<ChildProcess> _daemons = [];
+    private readonly List<SiloPorts> _ports = [];
+    private IHost? _orleansClient;
+
+    public IReadOnlyList<SiloPorts> Silos => _ports;
+
+    public string Addresses(int rotate = 0)
+        => string.Join(',', Enumerable.Range(0, _ports.Count).Select(i => _ports[(i + rotate) % _ports.Count].GrpcAddress));
+
+    public string DataDirectory => Path.Combine(folder, "shared-data");
+
+    /// <summary>Starts <paramref name="count"/> silos (or restarts killed ones on their old ports) and waits until each answers.</summary>
+    public async Task StartSilosAsync(int count, CancellationToken cancellationToken)
+    {
+        while (_ports.Count < count)
+            _ports.Add(new SiloPorts($"silo-{_ports.Count + 1}", FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), FreePorts.Next()));
+        foreach (var silo in _ports.Take(count))
+            if (!_silos.TryGetValue(silo.Name, out var running) || running.HasExited)
+                _silos[silo.Name] = ChildProcess.Start(silo.Name, "server/Federated.Server", SiloArguments(silo), folder);
+        foreach (var silo in _ports.Take(count))
+            await WaitUntilServingAsync(silo, cancellationToken);
+    }
+
+    public void StartDaemon(string clientId, string dataPath, int rotate)
+        => _daemons.Add(ChildProcess.Start(clientId, "client/Federated.Client",
+        [
+            $"--Client:ServerAddress={Addresses(rotate)}",
+            $"--Client:ClientId={clientId}",
+            $"--Client:DataPath={dataPath}",
+            $"--Client:WorkDirectory={Path.Combine(folder, clientId + "-work")}",
+            "--Client:PollWaitSeconds=5",
+            "--Client:ReconnectMinSeconds=0.2",
+            "--Client:ReconnectMaxSeconds=2",
+            "--Client:Threads=1",
+        ], folder));
+
+    public void Kill(SiloPorts silo) => _silos[silo.Name].Kill();
+
+    public void KillAllSilos()
+    {
+        foreach (var silo in _silos.Values)
+            silo.Kill();
+    }
+
+    /// <summary>The silo that holds the grain's activation now, asked of the cluster's management grain.</summary>
+    public async Task<SiloPorts?> HostOfAsync(string grainType, string key)
+    {
+        var management = (await OrleansClientAsync()).Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0);
+        var activations = await management.GetDetailedGrainStatistics();
+        var found = activations.FirstOrDefault(a => a.GrainId.Type.ToString() == grainType && a.GrainId.Key.ToString() == key);
+        return found is null ? null : _ports.FirstOrDefault(p => p.Silo == found.SiloAddress.Endpoint.Port);
+    }
+
+    /// <summary>The job's status through the first silo in <paramref name="through"/> that answers.</summary>
+    public async Task<JobStatus> GetJobAsync(string jobId, IEnumerable<SiloPorts> through)
+    {
+        Exception? last = null;
+        foreach (var silo in through)
+        {
+            try
+            {
+                using var channel = GrpcChannel.ForAddress(silo.GrpcAddress);
+                return await new Operator.OperatorClient(channel).GetJobAsync(new GetJobRequest { JobId = jobId }, deadline: DateTime.UtcNow.AddSeconds(10));
+            }
+            catch (Grpc.Core.RpcException e)
+            {
+                last = e;
+            }
+        }
+        throw new InvalidOperationException($"no silo answered for job '{jobId}'", last);
+    }
+
+    /// <summary>Every process's last lines, for a failing test's message.</summary>
+    public string Tails() => string.Join('\n', _silos.Values.Concat(_daemons).Select(p => p.Tail()));
+
+    public IEnumerable<ChildProcess> Daemons => _daemons;
+
+    private IEnumerable<string> SiloArguments(SiloPorts silo) =>
+    [
+        $"--Server:DataDirectory={DataDirectory}",
+        "--Server:ListenAddress=127.0.0.1",
+        $"--Server:GrpcPort={silo.Grpc}",
+        $"--Server:HttpPort={silo.Http}",
+        $"--Server:SiloPort={silo.Silo}",
+        $"--Server:GatewayPort={silo.Gateway}",
+        "--Server:SchedulerTickSeconds=1",
+        "--Server:Cluster:Mode=Postgres",
+        $"--Server:Cluster:ConnectionString={database}",
+        "--Server:Cluster:AdvertisedAddress=127.0.0.1",
+    ];
+
+    private async Task WaitUntilServingAsync(SiloPorts silo, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (_silos[silo.Name].HasExited)
+                throw new InvalidOperationException($"{silo.Name} exited at start:\n{_silos[silo.Name].Tail()}");
+            try
+            {
+                var reply = await http.GetAsync($"http://127.0.0.1:{silo.Http}/health", cancellationToken);
+                if (reply.IsSuccessStatusCode)
+                    return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+            }
+            await Task.Delay(250, cancellationToken);
+        }
+    }
+
+    private async Task<IHost> OrleansClientAsync()
+    {
+        if (_orleansClient is not null)
+            return _orleansClient;
+        var host = new HostBuilder()
+            .UseOrleansClient(client =>
+            {
+                client.Configure<ClusterOptions>(o => { o.ClusterId = "federated"; o.ServiceId = "federated"; });
+                client.UseAdoNetClustering(o => { o.Invariant = ClusterHosting.Invariant; o.ConnectionString = database; });
+            })
+            .Build();
+        await host.StartAsync();
+        return _orleansClient = host;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_orleansClient is not null)
+        {
+            try
+            {
+                using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await _orleansClient.StopAsync(stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            _orleansClient.Dispose();
+        }
+        foreach (var process in _daemons.Concat(_silos.Values))
+            await process.DisposeAsync();
+        output.WriteLine($"cluster of {_ports.Count} silos and {_daemons.Count} daemons stopped");
+    }
+}
