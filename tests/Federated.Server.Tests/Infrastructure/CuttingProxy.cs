@@ -14,6 +14,7 @@ public sealed class CuttingProxy : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly int _targetPort;
     private readonly Task _accepting;
+    private bool _disposed;
 
     public CuttingProxy(int targetPort)
     {
@@ -28,6 +29,11 @@ public sealed class CuttingProxy : IAsyncDisposable
     public string Address => $"http://127.0.0.1:{Port}";
 
     public long? CutAfterBytes { get; set; }
+
+    private long _budget = long.MaxValue;
+
+    /// <summary>Resets the connection that carries the client's next <paramref name="bytes"/>+1st byte, counted from now over all connections.</summary>
+    public void CutAfterMoreBytes(long bytes) => Interlocked.Exchange(ref _budget, bytes);
 
     /// <summary>Completes when the first connection has been cut.</summary>
     public TaskCompletionSource Cut { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -73,7 +79,7 @@ public sealed class CuttingProxy : IAsyncDisposable
             int read;
             while ((read = await from.ReadAsync(buffer, _stop.Token)) > 0)
             {
-                if (cutting && CutAfterBytes is { } limit && passed + read > limit)
+                if (cutting && ((CutAfterBytes is { } limit && passed + read > limit) || Interlocked.Add(ref _budget, -read) < 0))
                 {
                     Cut.TrySetResult();
                     return;
@@ -87,8 +93,12 @@ public sealed class CuttingProxy : IAsyncDisposable
         }
     }
 
+    /// <summary>Cuts every connection and stops listening (a test may do so early, standing for a server that died).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+            return;
+        _disposed = true;
         await _stop.CancelAsync();
         _listener.Stop();
         await _accepting;
