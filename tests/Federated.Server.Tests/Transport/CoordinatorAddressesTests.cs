@@ -2,7 +2,6 @@ using Federated.Client.Hosting;
 using Federated.Core.Configuration;
 using Federated.Protos;
 using Federated.Simulations.Commands;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Federated.Server.Tests.Transport;
@@ -43,7 +42,7 @@ public class CoordinatorAddressesTests
     }
 
     [Fact]
-    public void The_daemon_takes_a_list_and_refuses_a_mixed_one_at_start_naming_the_setting()
+    public async Task The_daemon_takes_a_list_and_refuses_a_mixed_one_at_start_naming_the_setting()
     {
         Assert.Empty(AnnotatedOptionsValidator<ClientOptions>.Errors(new ClientOptions { ServerAddress = "http://a:50051,http://b:50051" }, ClientOptions.Section));
 
@@ -51,7 +50,7 @@ public class CoordinatorAddressesTests
         {
             ["Client:ServerAddress"] = "http://a:50051,https://b:50051",
         }, Serilog.Core.Logger.None, standalone: false);
-        var error = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IOptions<ClientOptions>>().Value);
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
         Assert.Contains("Client:ServerAddress", error.Message);
         Assert.Contains("mix http and https", error.Message);
     }
