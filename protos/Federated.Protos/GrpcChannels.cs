@@ -1,26 +1,50 @@
 using Grpc.Core;
 using Grpc.Net.Client;
+using Grpc.Net.Client.Balancer;
+using Grpc.Net.Client.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Federated.Protos;
 
 /// <summary>Channels to the coordinator, optionally carrying a shared token as "authorization: Bearer …" on every call.</summary>
 public static class GrpcChannels
 {
+    /// <param name="address">One address, or several separated by commas (<see cref="CoordinatorAddresses"/>).</param>
+    /// <exception cref="FormatException">The address list is malformed.</exception>
     public static GrpcChannel Create(string address, string? token = null, GrpcChannelOptions? options = null)
+        => Create(CoordinatorAddresses.Parse(address), token, options);
+
+    /// <summary>
+    /// With several addresses the channel balances pick_first over a static list: it connects to the first that
+    /// answers and, when that connection is lost, to the first that answers again, so a dead silo is passed over
+    /// on the next call. The call that was in flight on the lost connection still fails (Unavailable or Internal);
+    /// the caller's own retry sends it again, then through the next address.
+    /// </summary>
+    public static GrpcChannel Create(CoordinatorAddresses addresses, string? token = null, GrpcChannelOptions? options = null)
     {
         options ??= new GrpcChannelOptions();
+        var transport = addresses.Secure ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure;
         if (!string.IsNullOrEmpty(token))
         {
-            var secure = address.StartsWith("https", StringComparison.OrdinalIgnoreCase);
             var bearer = CallCredentials.FromInterceptor((_, metadata) =>
             {
                 metadata.Add("authorization", "Bearer " + token);
                 return Task.CompletedTask;
             });
-            options.Credentials = ChannelCredentials.Create(secure ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure, bearer);
+            options.Credentials = ChannelCredentials.Create(transport, bearer);
             // Plain HTTP/2 on a trusted network is a supported deployment; the README says when to use TLS.
             options.UnsafeUseInsecureChannelCallCredentials = true;
         }
-        return GrpcChannel.ForAddress(address, options);
+        if (addresses.Addresses.Count == 1)
+            return GrpcChannel.ForAddress(addresses.Addresses[0], options);
+
+        // A "static" address carries no scheme, so the credentials say whether the connections are TLS.
+        options.Credentials ??= transport;
+        var endpoints = addresses.Addresses.Select(a => new BalancerAddress(a.IdnHost, a.Port)).ToList();
+        options.ServiceProvider = new ServiceCollection()
+            .AddSingleton<ResolverFactory>(new StaticResolverFactory(_ => endpoints))
+            .BuildServiceProvider();
+        options.ServiceConfig = new ServiceConfig { LoadBalancingConfigs = { new PickFirstConfig() } };
+        return GrpcChannel.ForAddress("static:///coordinator", options);
     }
 }

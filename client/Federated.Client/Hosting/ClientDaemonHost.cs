@@ -55,6 +55,7 @@ public static class ClientDaemonHost
         builder.Services.AddSingleton<DaemonHealth>();
         builder.Services.AddSingleton<LocalDataset>();
         builder.Services.AddSingleton<UpdateUploader>();
+        builder.Services.AddSingleton<TransportRetry>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<TaskRunner>();
         builder.Services.AddHostedService<ClientDaemon>();

@@ -8,9 +8,13 @@ public sealed class ClientOptions
 {
     public const string Section = "Client";
 
-    /// <summary>The coordinator's gRPC address, e.g. http://coordinator:50051.</summary>
+    /// <summary>
+    /// The coordinator's gRPC address, e.g. http://coordinator:50051; or, for a coordinator running as several
+    /// silos, their addresses separated by commas (http://a:50051,http://b:50051): the daemon uses the first that
+    /// answers and moves to the next when its silo goes away.
+    /// </summary>
     [Required]
-    [Url]
+    [CoordinatorAddressList]
     public string ServerAddress { get; set; } = "http://localhost:50051";
 
     /// <summary>The coordinator's client token, when it requires one.</summary>

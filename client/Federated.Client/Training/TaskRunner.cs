@@ -20,6 +20,7 @@ namespace Federated.Client.Training;
 public sealed partial class TaskRunner(
     CoordinatorConnection connection,
     UpdateUploader uploader,
+    TransportRetry retry,
     LocalDataset data,
     ActivityTracker activity,
     IOptions<ClientOptions> options,
@@ -45,7 +46,7 @@ public sealed partial class TaskRunner(
             LogUploaded(logger, task.TaskId, reply.Sha256, report.FirstLoss, report.FinalLoss, report.SecondsPerStep, reply.Duplicate);
             await Report(clientId, task, report, cancellationToken);
         }
-        catch (Exception e) when (e is not RpcException and not OperationCanceledException)
+        catch (Exception e) when (e is not RpcException and not OperationCanceledException && !TransientErrors.IsTransportFailure(e))
         {
             // Not the network's fault (a bad base model, a failed training run, a damaged download): give
             // the task back so the round need not wait for its deadline.
@@ -62,18 +63,22 @@ public sealed partial class TaskRunner(
         }
     }
 
+    /// <summary>The task's deadline at the server, past which retrying its calls is pointless.</summary>
+    private static DateTimeOffset? Deadline(TrainingTask task) => task.Deadline?.ToDateTimeOffset();
+
     private async Task Abandon(string clientId, TrainingTask task, string reason, CancellationToken cancellationToken)
     {
+        var request = new AbandonTaskRequest
+        {
+            ClientId = clientId,
+            JobId = task.JobId,
+            Round = task.Round,
+            TaskId = task.TaskId,
+            Reason = reason,
+        };
         try
         {
-            await connection.Client.AbandonTaskAsync(new AbandonTaskRequest
-            {
-                ClientId = clientId,
-                JobId = task.JobId,
-                Round = task.Round,
-                TaskId = task.TaskId,
-                Reason = reason,
-            }, cancellationToken: cancellationToken);
+            await retry.RunAsync(task.TaskId, "giving the task back", Deadline(task), token => connection.Client.AbandonTaskAsync(request, cancellationToken: token).ResponseAsync, cancellationToken);
         }
         catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -109,7 +114,7 @@ public sealed partial class TaskRunner(
         foreach (var update in pending)
         {
             var path = Path.Combine(downloads, update.Sha256 + ".safetensors");
-            await connection.DownloadAsync(clientId, update.Sha256, path, cancellationToken);
+            await Download(clientId, task, update.Sha256, path, cancellationToken);
             var adapter = await AdapterSerializer.ReadFileAsync(path, cancellationToken);
             File.Delete(path); // merged into the workspace's weights; a rebuilt workspace downloads again
             var workspace = _workspace;
@@ -125,14 +130,15 @@ public sealed partial class TaskRunner(
         GetCatchUpReply reply;
         try
         {
-            reply = await connection.Client.GetCatchUpAsync(new GetCatchUpRequest
+            var request = new GetCatchUpRequest
             {
                 ClientId = clientId,
                 JobId = task.JobId,
                 Rank = task.Lora.Rank,
                 AfterRound = pending[0].Round - 1,
                 ThroughRound = pending[^1].Round,
-            }, cancellationToken: cancellationToken);
+            };
+            reply = await retry.RunAsync(task.TaskId, "asking for a catch-up", Deadline(task), token => connection.Client.GetCatchUpAsync(request, cancellationToken: token).ResponseAsync, cancellationToken);
         }
         catch (RpcException e) when (e.StatusCode is StatusCode.Unimplemented or StatusCode.FailedPrecondition or StatusCode.InvalidArgument)
         {
@@ -145,7 +151,7 @@ public sealed partial class TaskRunner(
             return false;
         }
         var path = Path.Combine(downloads, reply.Update.Sha256 + ".safetensors");
-        await connection.DownloadAsync(clientId, reply.Update.Sha256, path, cancellationToken);
+        await Download(clientId, task, reply.Update.Sha256, path, cancellationToken);
         var adapter = await AdapterSerializer.ReadFileAsync(path, cancellationToken);
         File.Delete(path);
         var workspace = _workspace!;
@@ -153,6 +159,10 @@ public sealed partial class TaskRunner(
         LogCaughtUp(logger, pending[0].Round, pending[^1].Round, reply.Update.Sha256, reply.InputRank, reply.Update.Rank, reply.RelativeError);
         return true;
     }
+
+    /// <summary>A download cut on the way (its silo went away) starts again, through whichever address answers.</summary>
+    private Task Download(string clientId, TrainingTask task, string sha256, string path, CancellationToken cancellationToken)
+        => retry.RunAsync(task.TaskId, $"download of {sha256}", Deadline(task), token => connection.DownloadAsync(clientId, sha256, path, token), cancellationToken);
 
     /// <summary>The global model this runner trains on (null before its first task).</summary>
     public ModelWorkspace? Workspace => _workspace;

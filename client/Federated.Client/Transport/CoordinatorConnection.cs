@@ -9,16 +9,25 @@ using Microsoft.Extensions.Options;
 
 namespace Federated.Client.Transport;
 
-/// <summary>One gRPC channel to the coordinator, reused for every call, and the chunked adapter transfers.</summary>
+/// <summary>
+/// One gRPC channel to the coordinator, reused for every call, and the chunked adapter transfers. Given several
+/// addresses (silos of one cluster) the channel itself moves to the next when its connection is lost
+/// (<see cref="GrpcChannels"/>); the call that was cut is retried by its caller.
+/// </summary>
 public sealed class CoordinatorConnection : IDisposable
 {
     private readonly GrpcChannel _channel;
 
     public CoordinatorConnection(IOptions<ClientOptions> options)
     {
-        _channel = GrpcChannels.Create(options.Value.ServerAddress, options.Value.Token, new GrpcChannelOptions
+        var settings = options.Value;
+        _channel = GrpcChannels.Create(CoordinatorAddresses.Parse(settings.ServerAddress), settings.Token, new GrpcChannelOptions
         {
             MaxReceiveMessageSize = 8 * 1024 * 1024,
+            // When no address answers, the channel waits this long before connecting again (gRPC's default
+            // grows to 2 minutes); the daemon's own reconnection waits are the ones to follow.
+            InitialReconnectBackoff = TimeSpan.FromSeconds(settings.ReconnectMinSeconds),
+            MaxReconnectBackoff = TimeSpan.FromSeconds(settings.ReconnectMaxSeconds),
             HttpHandler = new SocketsHttpHandler
             {
                 EnableMultipleHttp2Connections = true,

@@ -16,17 +16,29 @@ namespace Federated.Simulations.Commands;
 /// <summary>`federated job …`: create, inspect and follow jobs on a running coordinator.</summary>
 public static class JobCommands
 {
-    private static readonly Option<string> Server = new("--server")
-    {
-        Description = "The coordinator's gRPC address",
-        DefaultValueFactory = _ => "http://localhost:50051",
-    };
+    private static readonly Option<string> Server = ServerOption();
 
     private static readonly Option<string?> Token = new("--token")
     {
         Description = "The coordinator's operator token, if it requires one (default: $FEDERATED_OPERATOR_TOKEN)",
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FEDERATED_OPERATOR_TOKEN"),
     };
+
+    /// <summary>`--server`: one address, or a cluster's silos separated by commas, checked when the command line is parsed.</summary>
+    private static Option<string> ServerOption()
+    {
+        var option = new Option<string>("--server")
+        {
+            Description = "The coordinator's gRPC address, or several silos' separated by commas (the first that answers is used, the next when it goes away)",
+            DefaultValueFactory = _ => "http://localhost:50051",
+        };
+        option.Validators.Add(result =>
+        {
+            if (!CoordinatorAddresses.TryParse(result.GetValueOrDefault<string>(), out _, out var error))
+                result.AddError($"--server: {error}");
+        });
+        return option;
+    }
 
     public static Command Create()
     {
@@ -121,10 +133,16 @@ public static class JobCommands
     private static Command StatusCommand()
     {
         var id = new Argument<string>("id") { Description = "Job id" };
-        var command = new Command("status", "Show a job's rounds and metrics") { id };
+        var json = new Option<bool>("--json") { Description = "Print the job's status as JSON (the \"job\" object of `federated run`'s results.json) and nothing else; errors go to stderr" };
+        var command = new Command("status", "Show a job's rounds and metrics") { id, json };
         command.SetAction(async (parse, cancellationToken) => await Call(parse, async client =>
         {
             var status = await client.GetJobAsync(new GetJobRequest { JobId = parse.GetValue(id)! }, cancellationToken: cancellationToken);
+            if (parse.GetValue(json))
+            {
+                await parse.InvocationConfiguration.Output.WriteLineAsync(RunReport.JobJson(status).ToJsonString(RunReport.JsonOptions));
+                return;
+            }
             Describe(status);
             new RoundPrinter().PrintAll(status);
         }));
@@ -194,10 +212,14 @@ public static class JobCommands
     private static IEnumerable<string> List(string? text)
         => (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    /// <summary>Runs an operator call, turning refusals and unreachable servers into one readable line and exit code 1.</summary>
+    /// <summary>
+    /// Runs an operator call, turning refusals and unreachable servers into one readable line on stderr (stdout
+    /// stays the command's output, e.g. clean JSON) and exit code 1.
+    /// </summary>
     private static async Task<int> Call(ParseResult parse, Func<Operator.OperatorClient, Task> action)
     {
         var address = parse.GetValue(Server)!;
+        var errors = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(parse.InvocationConfiguration.Error) });
         try
         {
             using var channel = GrpcChannels.Create(address, parse.GetValue(Token));
@@ -206,12 +228,12 @@ public static class JobCommands
         }
         catch (RpcException e)
         {
-            AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.StatusCode.ToString())}: {Markup.Escape(e.Status.Detail)}[/] (server {Markup.Escape(address)})");
+            errors.MarkupLine($"[red]{Markup.Escape(e.StatusCode.ToString())}: {Markup.Escape(e.Status.Detail)}[/] (server {Markup.Escape(address)})");
             return 1;
         }
         catch (FormatException e)
         {
-            AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+            errors.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
             return 2;
         }
     }

@@ -10,16 +10,22 @@ namespace Federated.Simulations.LocalRuns;
 /// <summary>Writes a run's results: results.json (settings, wall time, the job's full status) and rounds.csv.</summary>
 public static class RunReport
 {
+    /// <summary>How results.json (and `federated job status --json`) is written.</summary>
+    public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+
+    /// <summary>The "job" object of results.json: the job's status in protobuf's JSON mapping.</summary>
+    public static JsonNode JobJson(JobStatus job) => JsonNode.Parse(JsonFormatter.Default.Format(job))!;
+
     public static IReadOnlyList<string> Write(LocalRunResult result, LocalRunSettings settings)
     {
         var json = new JsonObject
         {
             ["wall_seconds"] = result.WallSeconds,
             ["settings"] = JsonSerializer.SerializeToNode(settings),
-            ["job"] = JsonNode.Parse(JsonFormatter.Default.Format(result.Job)),
+            ["job"] = JobJson(result.Job),
         };
         var jsonPath = Path.Combine(result.OutputDirectory, "results.json");
-        File.WriteAllText(jsonPath, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(jsonPath, json.ToJsonString(JsonOptions));
 
         var csv = new StringBuilder("round,participants,ranks,stacked_rank,update_bytes,heldout_loss,token_accuracy,exact_match,round_seconds\n");
         if (result.Job.Baseline is { } baseline)

@@ -82,6 +82,38 @@ public class KeptUploadTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task An_upload_cut_when_its_address_goes_away_is_sent_through_the_next_address_and_accepted()
+    {
+        using var folder = new TemporaryDirectory();
+        await using var logger = TestLogging.For(output);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await using var server = await LocalServer.StartAsync(folder["server"], logger, cancellationToken: timeout.Token);
+        using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
+        await new Operator.OperatorClient(channel).CreateJobAsync(new CreateJobRequest { Spec = Spec("moved") });
+        var task = await new Coordinator.CoordinatorClient(channel).EnrolAndTakeTask("mover");
+        var payload = AdapterSerializer.ToBytes(Updates.For(task, seed: 51));
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(payload));
+
+        // The first address is a silo that dies halfway through the upload (the stream is reset, which the
+        // client sees as an HttpIOException under the call) and then refuses connections; the second is up.
+        var proxy = new CuttingProxy(server.GrpcPort) { CutAfterBytes = payload.Length / 2 };
+        var uploader = Uploader($"{proxy.Address},{server.GrpcAddress}", folder["work"], out var connection);
+        using var _ = connection;
+        var pending = await uploader.SaveAsync(Updates.Header(task, "mover", payload.Length), s => s.WriteAsync(payload).AsTask(), timeout.Token);
+        var sending = uploader.SendAsync(pending, 1024, timeout.Token);
+        await proxy.Cut.Task.WaitAsync(timeout.Token);
+        await proxy.DisposeAsync();
+
+        var reply = await sending.WaitAsync(timeout.Token);
+        Assert.Equal(sha256, reply.Sha256);
+        Assert.False(reply.Duplicate);
+        Assert.Empty(uploader.Pending());
+        var job = await LocalFederation.WatchAsync(new Operator.OperatorClient(channel), "moved", null, timeout.Token);
+        Assert.Equal(JobState.Completed, job.State);
+        Assert.Equal(("mover", sha256), (Assert.Single(job.Rounds.Single().Participants).ClientId, job.Rounds.Single().Participants.Single().UpdateSha256));
+    }
+
+    [Fact]
     public async Task Updates_left_by_a_stopped_daemon_are_sent_on_start_and_refused_ones_are_dropped()
     {
         using var folder = new TemporaryDirectory();
