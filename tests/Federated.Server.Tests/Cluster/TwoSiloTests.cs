@@ -1,7 +1,10 @@
+using System.Security.Cryptography;
 using Federated.Protos.V1;
 using Federated.Server.Tests.Infrastructure;
 using Federated.Simulations.LocalRuns;
+using Grpc.Core;
 using Grpc.Net.Client;
+using Npgsql;
 using Xunit.Abstractions;
 
 namespace Federated.Server.Tests.Cluster;
@@ -15,7 +18,7 @@ public class TwoSiloTests(ITestOutputHelper output)
         using var folder = new TemporaryDirectory();
         await using var logger = TestLogging.For(output);
         var database = await PostgresServer.CreateDatabaseAsync("two-silos");
-        // One data folder for both, standing in for the mount all silos share: adapter bytes are still files.
+        // One data folder for both (adapters in the database by default; each silo's uploads in flight under its own name).
         await using var a = await StartSiloAsync(folder["shared"], database, logger);
         await using var b = await StartSiloAsync(folder["shared"], database, logger);
 
@@ -44,6 +47,64 @@ public class TwoSiloTests(ITestOutputHelper output)
         }
         while (DateTime.UtcNow < deadline);
         Assert.True(status.CompletedRounds >= 1, $"silo A sees {status.CompletedRounds} rounds after silo B's client sent its update");
+    }
+
+    [Fact]
+    public async Task Silos_with_their_own_data_folders_share_adapters_through_the_database()
+    {
+        using var folder = new TemporaryDirectory();
+        await using var logger = TestLogging.For(output);
+        var database = await PostgresServer.CreateDatabaseAsync("two-silos-blobs");
+        // Server:Cluster:AdapterStore left unset: Postgres mode keeps adapters in the database.
+        await using var a = await StartSiloAsync(folder["a"], database, logger);
+        await using var b = await StartSiloAsync(folder["b"], database, logger);
+
+        using var toA = GrpcChannel.ForAddress(a.GrpcAddress);
+        using var toB = GrpcChannel.ForAddress(b.GrpcAddress);
+        var spec = new JobSpec { JobId = "apart", BaseModel = "builtin:tiny", Rounds = 1, LocalSteps = 1, MinClientsPerRound = 1 };
+        spec.TargetModules.Add("q_proj");
+        spec.Ranks.Add(2);
+        var operatorOnA = new Operator.OperatorClient(toA);
+        await operatorOnA.CreateJobAsync(new CreateJobRequest { Spec = spec });
+
+        var coordinator = new Coordinator.CoordinatorClient(toB);
+        var task = await coordinator.EnrolAndTakeTask("edge-1", waitSeconds: 10);
+        Assert.Equal("apart", task.JobId);
+        var accepted = await coordinator.UploadRandomUpdate(task, "edge-1");
+        Assert.False(string.IsNullOrEmpty(accepted.Sha256), accepted.Message);
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        JobStatus status;
+        do
+        {
+            status = await operatorOnA.GetJobAsync(new GetJobRequest { JobId = "apart" });
+            if (status.State != JobState.Running)
+                break;
+            await Task.Delay(200);
+        }
+        while (DateTime.UtcNow < deadline);
+        Assert.True(status.State == JobState.Completed, $"silo A sees the job {status.State} ({status.Error}) after silo B's client sent its update");
+
+        // Silo A serves the global update that may have been aggregated on either silo, from the database alone.
+        var global = status.Rounds[0].GlobalUpdateSha256;
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using (var call = operatorOnA.DownloadGlobalAdapter(new DownloadGlobalAdapterRequest { JobId = "apart", ThroughRound = 1 }))
+            await foreach (var chunk in call.ResponseStream.ReadAllAsync())
+                if (chunk.PartCase == AdapterChunk.PartOneofCase.Data)
+                    hash.AppendData(chunk.Data.Span);
+        Assert.Equal(global, Convert.ToHexStringLower(hash.GetHashAndReset()));
+
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var stored = new NpgsqlCommand("SELECT count(*) FROM adapter_blobs WHERE sha256 = ANY(@hashes) AND NOT scratch", connection);
+        var expected = new[] { accepted.Sha256, global }.Distinct().ToArray(); // one update stacked alone may be its own global
+        stored.Parameters.AddWithValue("hashes", expected);
+        Assert.Equal(expected.Length, (long)(await stored.ExecuteScalarAsync())!);
+        foreach (var silo in new[] { folder["a"], folder["b"] })
+        {
+            Assert.False(Directory.Exists(Path.Combine(silo, "adapters", "sha256")), $"{silo} keeps adapter files of its own");
+            Assert.Empty(Directory.EnumerateFiles(Path.Combine(silo, "adapters"), "*", SearchOption.AllDirectories)); // no upload or copy left behind
+        }
     }
 
     internal static Task<LocalServer> StartSiloAsync(string data, string database, Serilog.ILogger logger)
