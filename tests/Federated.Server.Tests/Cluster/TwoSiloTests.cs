@@ -85,21 +85,28 @@ public class TwoSiloTests(ITestOutputHelper output)
         while (DateTime.UtcNow < deadline);
         Assert.True(status.State == JobState.Completed, $"silo A sees the job {status.State} ({status.Error}) after silo B's client sent its update");
 
-        // Silo A serves the global update that may have been aggregated on either silo, from the database alone.
+        // Silo A serves the global model (compacted from the round's update, aggregated on either silo) from the database alone.
         var global = status.Rounds[0].GlobalUpdateSha256;
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var served = "";
         using (var call = operatorOnA.DownloadGlobalAdapter(new DownloadGlobalAdapterRequest { JobId = "apart", ThroughRound = 1 }))
             await foreach (var chunk in call.ResponseStream.ReadAllAsync())
-                if (chunk.PartCase == AdapterChunk.PartOneofCase.Data)
+            {
+                if (chunk.PartCase == AdapterChunk.PartOneofCase.Header)
+                    served = chunk.Header.Sha256;
+                else
                     hash.AppendData(chunk.Data.Span);
-        Assert.Equal(global, Convert.ToHexStringLower(hash.GetHashAndReset()));
+            }
+        Assert.Equal(served, Convert.ToHexStringLower(hash.GetHashAndReset()));
 
         await using var connection = new NpgsqlConnection(database);
         await connection.OpenAsync();
         await using var stored = new NpgsqlCommand("SELECT count(*) FROM adapter_blobs WHERE sha256 = ANY(@hashes) AND NOT scratch", connection);
-        var expected = new[] { accepted.Sha256, global }.Distinct().ToArray(); // one update stacked alone may be its own global
+        var expected = new[] { accepted.Sha256, global, served }.Distinct().ToArray(); // one update stacked alone may be its own global
         stored.Parameters.AddWithValue("hashes", expected);
         Assert.Equal(expected.Length, (long)(await stored.ExecuteScalarAsync())!);
+        await using var parts = new NpgsqlCommand("SELECT count(*) FROM adapter_blobs WHERE scratch", connection);
+        Assert.Equal(0L, (long)(await parts.ExecuteScalarAsync())!); // the shards' parts, deleted once joined
         foreach (var silo in new[] { folder["a"], folder["b"] })
         {
             Assert.False(Directory.Exists(Path.Combine(silo, "adapters", "sha256")), $"{silo} keeps adapter files of its own");
