@@ -45,10 +45,11 @@ public sealed partial class DashboardFeed(
         if (_jobs.TryGetValue(jobId, out var known))
             return known;
         var snapshot = await grains.GetGrain<IJobGrain>(jobId).GetSnapshot();
+        var view = await ViewAsync(snapshot);
         var latest = new Latest<JobView>();
         if (_jobs.TryAdd(jobId, latest))
         {
-            latest.Publish(await ViewAsync(snapshot));
+            latest.Publish(view);
             if (!snapshot.IsSettled)
                 _ = WatchAsync(jobId, latest, snapshot.ChangeCount);
         }

@@ -18,9 +18,10 @@ public class TwoSiloTests(ITestOutputHelper output)
         using var folder = new TemporaryDirectory();
         await using var logger = TestLogging.For(output);
         var database = await PostgresServer.CreateDatabaseAsync("two-silos");
-        // One data folder for both (adapters in the database by default; each silo's uploads in flight under its own name).
-        await using var a = await StartSiloAsync(folder["shared"], database, logger);
-        await using var b = await StartSiloAsync(folder["shared"], database, logger);
+        // One data folder for both, standing in for the mount all silos share, with the files adapter store on it
+        // (each silo's uploads in flight under its own name).
+        await using var a = await StartSiloAsync(folder["shared"], database, logger, adapterStore: "Files");
+        await using var b = await StartSiloAsync(folder["shared"], database, logger, adapterStore: "Files");
 
         using var toA = GrpcChannel.ForAddress(a.GrpcAddress);
         using var toB = GrpcChannel.ForAddress(b.GrpcAddress);
@@ -47,6 +48,7 @@ public class TwoSiloTests(ITestOutputHelper output)
         }
         while (DateTime.UtcNow < deadline);
         Assert.True(status.CompletedRounds >= 1, $"silo A sees {status.CompletedRounds} rounds after silo B's client sent its update");
+        Assert.True(File.Exists(Path.Combine(folder["shared"], "adapters", "sha256", accepted.Sha256[..2], accepted.Sha256 + ".safetensors")));
     }
 
     [Fact]
@@ -114,9 +116,10 @@ public class TwoSiloTests(ITestOutputHelper output)
         }
     }
 
-    internal static Task<LocalServer> StartSiloAsync(string data, string database, Serilog.ILogger logger)
+    internal static Task<LocalServer> StartSiloAsync(string data, string database, Serilog.ILogger logger, string? adapterStore = null)
         => LocalServer.StartAsync(data, logger, settings: new Dictionary<string, string?>
         {
+            ["Server:Cluster:AdapterStore"] = adapterStore,
             ["Server:Cluster:Mode"] = "Postgres",
             ["Server:Cluster:ConnectionString"] = database,
             ["Server:Cluster:AdvertisedAddress"] = "127.0.0.1",
