@@ -36,6 +36,13 @@ public sealed class ClusterSettings
     /// <summary>The IP address other silos reach this one at (Postgres mode); empty: this machine's first non-loopback IPv4 address.</summary>
     public string? AdvertisedAddress { get; set; }
 
+    /// <summary>Where adapter bytes are kept; unset: Files in Local mode, Postgres in Postgres mode.</summary>
+    public Storage.Blobs.AdapterStoreKind? AdapterStore { get; set; }
+
+    /// <summary>The adapter store in effect: the one set, else the mode's default.</summary>
+    public Storage.Blobs.AdapterStoreKind EffectiveAdapterStore
+        => AdapterStore ?? (Mode == ClusterMode.Postgres ? Storage.Blobs.AdapterStoreKind.Postgres : Storage.Blobs.AdapterStoreKind.Files);
+
     /// <summary>Every broken setting, each naming its key; empty when the section is usable.</summary>
     public IEnumerable<string> Problems()
     {
@@ -43,8 +50,14 @@ public sealed class ClusterSettings
             yield return error;
         if (!string.IsNullOrWhiteSpace(AdvertisedAddress) && !IPAddress.TryParse(AdvertisedAddress, out _))
             yield return $"{Section}:AdvertisedAddress: '{Excerpt.Of(AdvertisedAddress)}' is not an IP address";
+        if (AdapterStore is { } store && !Enum.IsDefined(store))
+            yield return $"{Section}:AdapterStore: '{store}' is not an adapter store; use Files or Postgres";
         if (Mode != ClusterMode.Postgres)
+        {
+            if (AdapterStore == Storage.Blobs.AdapterStoreKind.Postgres)
+                yield return $"{Section}:AdapterStore: Postgres keeps adapters in the cluster's database, so it needs {Section}:Mode Postgres (and its ConnectionString); Local mode uses Files";
             yield break;
+        }
         if (string.IsNullOrWhiteSpace(ConnectionString))
         {
             yield return $"{Section}:ConnectionString: Mode is Postgres, so a PostgreSQL connection string is needed (Host=…;Database=…;Username=…)";

@@ -54,7 +54,7 @@ public sealed partial class CompactionGrain(
         var chain = history.Where(u => u.Round > afterRound && u.Round <= throughRound).OrderBy(u => u.Round).ToList();
         var budget = job.Config.CompactionRankBudget;
         var key = Key(chain.Select(u => u.Sha256), budget);
-        if (state.State.ByKey.TryGetValue(key, out var cached) && store.Contains(cached.Sha256))
+        if (state.State.ByKey.TryGetValue(key, out var cached) && await store.ContainsAsync(cached.Sha256))
             return cached;
 
         var updates = new List<LoraAdapter>(chain.Count);

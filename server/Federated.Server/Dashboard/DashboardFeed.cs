@@ -45,10 +45,11 @@ public sealed partial class DashboardFeed(
         if (_jobs.TryGetValue(jobId, out var known))
             return known;
         var snapshot = await grains.GetGrain<IJobGrain>(jobId).GetSnapshot();
+        var view = await ViewAsync(snapshot);
         var latest = new Latest<JobView>();
         if (_jobs.TryAdd(jobId, latest))
         {
-            latest.Publish(DashboardViews.Job(snapshot, StoredBytes));
+            latest.Publish(view);
             if (!snapshot.IsSettled)
                 _ = WatchAsync(jobId, latest, snapshot.ChangeCount);
         }
@@ -162,7 +163,7 @@ public sealed partial class DashboardFeed(
                 if (next.ChangeCount == version)
                     continue;
                 version = next.ChangeCount;
-                latest.Publish(DashboardViews.Job(next, StoredBytes));
+                latest.Publish(await ViewAsync(next));
                 Wake();
                 if (next.IsSettled)
                     return; // completed, failed or stopped, and evaluated: nothing more will change
@@ -175,8 +176,13 @@ public sealed partial class DashboardFeed(
         }
     }
 
-    private long StoredBytes(string sha256)
-        => _sizes.GetOrAdd(sha256, s => AdapterStore.IsValidHash(s) && store.Contains(s) ? new FileInfo(store.PathOf(s)).Length : 0);
+    /// <summary>The job's view, with each upload's stored size (looked up once per hash: the backend may be a database).</summary>
+    private async Task<JobView> ViewAsync(JobSnapshot job)
+    {
+        foreach (var sha256 in job.History.SelectMany(r => r.Participants).Select(p => p.UpdateSha256).Where(s => !_sizes.ContainsKey(s)).Distinct().ToList())
+            _sizes[sha256] = AdapterStore.IsValidHash(sha256) ? await store.SizeAsync(sha256) ?? 0 : 0;
+        return DashboardViews.Job(job, s => _sizes.GetValueOrDefault(s));
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dashboard refresh failed")]
     private static partial void LogRefreshFailed(ILogger logger, Exception e);

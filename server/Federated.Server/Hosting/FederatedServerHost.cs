@@ -70,7 +70,7 @@ public static class FederatedServerHost
 
         builder.Services.AddSingleton<ClientIndex>();
         builder.Services.AddSingleton<JobCreation>();
-        builder.Services.AddSingleton(new AdapterStore(Path.Combine(options.DataPath, "adapters")));
+        builder.Services.AddSingleton(_ => Storage.Blobs.AdapterStores.Create(options)); // disposed with the host (its database pool)
         builder.Services.AddSingleton<BaseModelRegistry>();
         builder.Services.AddSingleton(new EvaluationSources(options));
         builder.Services.AddSingleton<UpdateReceiver>();

@@ -4,20 +4,23 @@ using Federated.Contracts.Errors;
 namespace Federated.Server.Storage;
 
 /// <summary>
-/// A stored adapter opened for reading, hashed as it is read: reaching its end with bytes whose SHA-256 is
-/// not the one the file is named by throws DATA_LOSS naming that hash, so a changed file is never taken for
+/// A stored adapter opened for reading (from any backend), hashed as it is read: reaching its end with bytes whose SHA-256 is
+/// not the one it is stored under throws DATA_LOSS naming that hash, so changed bytes are never taken for
 /// the adapter it claims to be. A consumer that streams bytes onward fails at the end; one that reads
 /// everything before use calls <see cref="VerifyToEndAsync"/> before using what it read.
 /// </summary>
 public sealed class VerifyingStream : Stream
 {
-    private readonly FileStream _inner;
+    private readonly Stream _inner;
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private long _position;
     private bool _checked;
 
-    internal VerifyingStream(FileStream inner, string sha256)
+    /// <summary>Wraps a backend's raw stream of the blob; its Length must be the stored size.</summary>
+    internal VerifyingStream(Stream inner, string sha256)
     {
         _inner = inner;
+        Length = inner.Length;
         Sha256 = sha256;
     }
 
@@ -30,11 +33,11 @@ public sealed class VerifyingStream : Stream
 
     public override bool CanWrite => false;
 
-    public override long Length => _inner.Length;
+    public override long Length { get; }
 
     public override long Position
     {
-        get => _inner.Position;
+        get => _position;
         set => throw new NotSupportedException("a verified read goes front to back once");
     }
 
@@ -69,6 +72,7 @@ public sealed class VerifyingStream : Stream
         if (read.Length > 0)
         {
             _hash.AppendData(read);
+            _position += read.Length;
             return read.Length;
         }
         if (!_checked)

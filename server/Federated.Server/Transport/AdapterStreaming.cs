@@ -11,7 +11,7 @@ public static class AdapterStreaming
 {
     public static async Task SendAsync(AdapterStore store, string sha256, IServerStreamWriter<AdapterChunk> responseStream, int chunkBytes, FederatedMetrics metrics, CancellationToken cancellationToken)
     {
-        await using var stream = store.OpenRead(sha256);
+        await using var stream = await store.OpenReadAsync(sha256, cancellationToken);
         await responseStream.WriteAsync(new AdapterChunk
         {
             Header = new AdapterHeader { Sha256 = sha256, SizeBytes = stream.Length, Encoding = "safetensors" },

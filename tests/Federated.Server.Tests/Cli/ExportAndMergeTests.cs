@@ -27,7 +27,7 @@ public class ExportAndMergeTests(ITestOutputHelper output)
         var store = new AdapterStore(Path.Combine(folder.Path, "server", "adapters"));
         var updates = new List<LoraAdapter>();
         foreach (var round in run.Job.Rounds)
-            updates.Add(await AdapterSerializer.ReadFileAsync(store.PathOf(round.GlobalUpdateSha256)));
+            updates.Add(await store.ReadAdapterAsync(round.GlobalUpdateSha256));
 
         await using (var server = await LocalServer.StartAsync(Path.Combine(folder.Path, "server"), logger))
         {

@@ -66,10 +66,10 @@ public class EndToEndTests(ITestOutputHelper output)
 
         var store = new AdapterStore(Path.Combine(folder.Path, "server", "adapters"));
         var round = result.Job.Rounds.Single();
-        var global = await AdapterSerializer.ReadFileAsync(store.PathOf(round.GlobalUpdateSha256));
+        var global = await store.ReadAdapterAsync(round.GlobalUpdateSha256);
         var updates = new List<(LoraAdapter Adapter, double Weight)>();
         foreach (var participant in round.Participants)
-            updates.Add((await AdapterSerializer.ReadFileAsync(store.PathOf(participant.UpdateSha256)), participant.Weight));
+            updates.Add((await store.ReadAdapterAsync(participant.UpdateSha256), participant.Weight));
 
         Assert.Equal(0.5, updates[0].Weight, 9); // equal shard sizes
         Assert.Equal(8, global.Rank);

@@ -63,7 +63,7 @@ public class LateJoinerTests(ITestOutputHelper output)
         {
             using var reference = new ModelWorkspace("reference", BuiltinModels.Tiny, CPU);
             foreach (var sha in workspace.Merged)
-                reference.Merge(sha, await AdapterSerializer.ReadFileAsync(store.PathOf(sha)));
+                reference.Merge(sha, await store.ReadAdapterAsync(sha));
             AssertSameWeights(reference.Model, workspace.Model);
         }
         Assert.Equal(early.Merged.Take(late.Merged.Count), late.Merged);

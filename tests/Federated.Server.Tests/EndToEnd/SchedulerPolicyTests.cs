@@ -68,10 +68,10 @@ public class SchedulerPolicyTests(ITestOutputHelper output)
 
         // The stored global update is Σ w_k ΔW_k with the policy's absolute weights, not renormalised.
         var store = new AdapterStore(Path.Combine(folder.Path, "server", "adapters"));
-        var global = await AdapterSerializer.ReadFileAsync(store.PathOf(first.GlobalUpdateSha256));
+        var global = await store.ReadAdapterAsync(first.GlobalUpdateSha256);
         var updates = new List<(LoraAdapter Adapter, double Weight)>();
         foreach (var participant in first.Participants)
-            updates.Add((await AdapterSerializer.ReadFileAsync(store.PathOf(participant.UpdateSha256)), participant.Weight));
+            updates.Add((await store.ReadAdapterAsync(participant.UpdateSha256), participant.Weight));
         foreach (var module in global.ModuleNames)
         {
             var expected = AdapterMath.WeightedSum(updates.Select(u => (AdapterMath.Delta(u.Adapter[module], u.Adapter.Scale), u.Weight)));

@@ -37,8 +37,8 @@ public class StrategyTests(ITestOutputHelper output)
             Assert.Equal(4, round.StackedRank); // padded to the largest rank, not stacked to 6
             var view = Assert.Single(round.ClientViews);
             Assert.Equal(2, view.Rank);
-            var global = await AdapterSerializer.ReadFileAsync(store.PathOf(round.GlobalUpdateSha256));
-            var truncated = await AdapterSerializer.ReadFileAsync(store.PathOf(view.Sha256));
+            var global = await store.ReadAdapterAsync(round.GlobalUpdateSha256);
+            var truncated = await store.ReadAdapterAsync(view.Sha256);
             var expected = global.Truncated(2);
             Assert.All(AdapterComparison.Diff(truncated, expected), d => Assert.True(d.RelativeError < 1e-7));
         }

@@ -3,6 +3,7 @@ using Federated.Contracts.Errors;
 using Federated.Core.Adapters;
 using Federated.Protos.V1;
 using Federated.Server.Storage;
+using Federated.Server.Storage.Blobs;
 using Federated.Server.Tests.Infrastructure;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,6 +34,8 @@ public class AdapterIntegrityTests(ServerFixture fixture) : IClassFixture<Server
         File.WriteAllBytes(path, bytes);
     }
 
+    private static string FileOf(AdapterStore store, string sha256) => ((FileAdapterBlobs)store.Blobs).PathOf(sha256);
+
     [Fact]
     public async Task A_changed_payload_fails_every_kind_of_read_with_data_loss_naming_its_hash()
     {
@@ -40,14 +43,14 @@ public class AdapterIntegrityTests(ServerFixture fixture) : IClassFixture<Server
         var store = new AdapterStore(folder.Path);
         var (sha256, _) = await store.WriteAsync(stream => AdapterSerializer.WriteAsync(stream, Adapter(0.25f)));
         Assert.Equal(0.25f, (await store.ReadAdapterAsync(sha256)).Modules.First().Value.A.Data[0]);
-        await store.VerifiedPathAsync(sha256);
+        await (await store.OpenLocalAsync(sha256)).DisposeAsync();
 
-        Flip(store.PathOf(sha256));
+        Flip(FileOf(store, sha256));
         await AssertDamaged(sha256, () => store.ReadAdapterAsync(sha256));
-        await AssertDamaged(sha256, () => store.VerifiedPathAsync(sha256));
+        await AssertDamaged(sha256, async () => await (await store.OpenLocalAsync(sha256)).DisposeAsync());
         await AssertDamaged(sha256, async () =>
         {
-            await using var stream = store.OpenRead(sha256);
+            await using var stream = await store.OpenReadAsync(sha256);
             await stream.CopyToAsync(Stream.Null);
         });
     }
@@ -58,7 +61,7 @@ public class AdapterIntegrityTests(ServerFixture fixture) : IClassFixture<Server
         using var folder = new TemporaryDirectory();
         var store = new AdapterStore(folder.Path);
         var (sha256, _) = await store.WriteAsync(stream => AdapterSerializer.WriteAsync(stream, Adapter(0.5f)));
-        Flip(store.PathOf(sha256), inHeader: true);
+        Flip(FileOf(store, sha256), inHeader: true);
         await AssertDamaged(sha256, () => store.ReadAdapterAsync(sha256));
     }
 
@@ -75,7 +78,7 @@ public class AdapterIntegrityTests(ServerFixture fixture) : IClassFixture<Server
 
         var store = fixture.Server.App.Services.GetRequiredService<AdapterStore>();
         await Download(sha256); // intact: fine
-        Flip(store.PathOf(sha256));
+        Flip(FileOf(store, sha256));
 
         var status = await Updates.Refused(() => Download(sha256));
         Assert.Equal(StatusCode.DataLoss, status.StatusCode);

@@ -1,4 +1,5 @@
 using Federated.Server.Storage;
+using Federated.Server.Storage.Blobs;
 
 namespace Federated.Server.Tests.Storage;
 
@@ -27,7 +28,7 @@ public class DurableAdapterWriteTests
         {
             DurableFiles.DirectorySynced -= Record;
         }
-        var stored = store.PathOf(sha256);
+        var stored = ((FileAdapterBlobs)store.Blobs).PathOf(sha256);
         Assert.True(File.Exists(stored));
         Assert.Equal(Path.GetDirectoryName(stored), synced[^1]); // last: the rename's folder, once the name is in place
         Assert.Contains(Path.Combine(store.Root, "sha256"), synced); // the new sha256/ab folder made durable in its parent

@@ -92,7 +92,7 @@ public class UploadValidationTests(ServerFixture fixture) : IClassFixture<Server
 
         // Refused uploads leave nothing behind: no stored payload, no half-written file.
         var adapters = Path.Combine(fixture.Server.DataDirectory, "adapters");
-        Assert.Empty(Directory.GetFiles(Path.Combine(adapters, "incoming")));
+        Assert.Empty(Directory.GetFiles(Path.Combine(adapters, "incoming"), "*", SearchOption.AllDirectories));
         Assert.Single(Directory.GetFiles(Path.Combine(adapters, "sha256"), "*.safetensors", SearchOption.AllDirectories));
 
         // Nothing so far closed the round or lost good-a's update; sending it again is recognised.
