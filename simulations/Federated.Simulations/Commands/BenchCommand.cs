@@ -18,6 +18,7 @@ public static class BenchCommand
         new DashboardBench(),
         new LoadBench(),
         new StateBench(),
+        new ClusterBench(),
     ];
 
     public static Command Create()
