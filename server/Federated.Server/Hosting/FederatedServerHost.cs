@@ -69,6 +69,7 @@ public static class FederatedServerHost
         });
 
         builder.Services.AddSingleton<ClientIndex>();
+        ClusterHosting.AddClientIndexUpdates(builder.Services, options);
         builder.Services.AddSingleton<JobCreation>();
         builder.Services.AddSingleton(new AdapterStore(Path.Combine(options.DataPath, "adapters")));
         builder.Services.AddSingleton<BaseModelRegistry>();

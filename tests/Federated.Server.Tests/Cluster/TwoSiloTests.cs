@@ -46,13 +46,19 @@ public class TwoSiloTests(ITestOutputHelper output)
         Assert.True(status.CompletedRounds >= 1, $"silo A sees {status.CompletedRounds} rounds after silo B's client sent its update");
     }
 
-    internal static Task<LocalServer> StartSiloAsync(string data, string database, Serilog.ILogger logger)
-        => LocalServer.StartAsync(data, logger, settings: new Dictionary<string, string?>
+    /// <param name="extra">More settings (the dashboard's, say) on top of the cluster's.</param>
+    internal static Task<LocalServer> StartSiloAsync(string data, string database, Serilog.ILogger logger, IReadOnlyDictionary<string, string?>? extra = null)
+    {
+        var settings = new Dictionary<string, string?>
         {
             ["Server:Cluster:Mode"] = "Postgres",
             ["Server:Cluster:ConnectionString"] = database,
             ["Server:Cluster:AdvertisedAddress"] = "127.0.0.1",
             ["Server:GatewayPort"] = FreePorts.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Server:SchedulerTickSeconds"] = "1",
-        });
+        };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+            settings[key] = value;
+        return LocalServer.StartAsync(data, logger, settings: settings);
+    }
 }
