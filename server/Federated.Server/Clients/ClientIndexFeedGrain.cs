@@ -23,20 +23,16 @@ public interface IClientIndexFeedGrain : IGrainWithIntegerKey
 }
 
 /// <summary>
-/// Kept in memory only: the latest change of each entry (a client's snapshot, its last assignment, what each job
-/// says of it) in a list ordered by version, so a pull walks only what changed since. A partition that
-/// reactivates (its silo died) refills from the client directory and asks the running jobs' schedulers to
-/// publish again; its new epoch tells the readers to take everything afresh.
+/// Kept in memory only (<see cref="ClientIndexFeedLog"/>). A partition that reactivates (its silo died) refills
+/// from the client directory and asks the running jobs' schedulers to publish again; its new epoch tells the
+/// readers to take everything afresh.
 /// </summary>
 [GrainType("client-index-feed")]
 public sealed partial class ClientIndexFeedGrain(ILogger<ClientIndexFeedGrain> logger) : Grain, IClientIndexFeedGrain
 {
     private const int RefillBatch = 256;
 
-    private readonly LinkedList<ClientIndexChange> _log = new();
-    private readonly Dictionary<(ClientIndexChangeKind, string, string), LinkedListNode<ClientIndexChange>> _entries = [];
-    private readonly Guid _epoch = Guid.NewGuid();
-    private long _version;
+    private readonly ClientIndexFeedLog _log = new(Guid.NewGuid());
 
     private int Partition => (int)this.GetPrimaryKeyLong();
 
@@ -57,68 +53,11 @@ public sealed partial class ClientIndexFeedGrain(ILogger<ClientIndexFeedGrain> l
     public Task Apply(ClientIndexChange[] changes)
     {
         foreach (var change in changes)
-            Take(change, seed: false);
+            _log.Take(change, seed: false);
         return Task.CompletedTask;
     }
 
-    public Task<ClientIndexFeedPage> ChangesSince(Guid epoch, long version, int max)
-    {
-        if (epoch != _epoch)
-            version = 0;
-        var start = _log.Last;
-        while (start?.Previous is { } previous && previous.Value.Version > version)
-            start = previous;
-        var changes = new List<ClientIndexChange>();
-        for (var node = start; node is not null && changes.Count < max; node = node.Next)
-        {
-            if (node.Value.Version > version)
-                changes.Add(node.Value);
-        }
-        var more = changes.Count == max && changes[^1].Version < _version;
-        return Task.FromResult(new ClientIndexFeedPage(_epoch, more ? changes[^1].Version : _version, [.. changes], more));
-    }
-
-    private void Take(ClientIndexChange change, bool seed)
-    {
-        switch (change.Kind)
-        {
-            case ClientIndexChangeKind.Client:
-                if (!seed || !_entries.ContainsKey(Key(change)))
-                    Set(change);
-                break;
-            case ClientIndexChangeKind.JobState:
-                // A state cleared that was never set needs no entry; one that was set must be cleared on every reader.
-                if (change.JobState is not null || _entries.ContainsKey(Key(change)))
-                    Set(change);
-                break;
-            case ClientIndexChangeKind.Assignment:
-                if (!_entries.TryGetValue(Key(change), out var known) || known.Value.Assignment!.IssuedAt <= change.Assignment!.IssuedAt)
-                    Set(change);
-                break;
-            case ClientIndexChangeKind.JobReplaced:
-                var states = change.States ?? [];
-                var stale = _entries.Values.Select(n => n.Value)
-                    .Where(c => c.Kind == ClientIndexChangeKind.JobState && c.JobId == change.JobId && c.JobState is not null && !states.ContainsKey(c.ClientId))
-                    .ToList();
-                foreach (var gone in stale)
-                    Set(gone with { JobState = null });
-                foreach (var (clientId, state) in states)
-                    Set(new ClientIndexChange(ClientIndexChangeKind.JobState, clientId, change.JobId, JobState: state));
-                break;
-            default:
-                throw new ArgumentException($"unknown client index change {change.Kind}", nameof(change));
-        }
-    }
-
-    private void Set(ClientIndexChange change)
-    {
-        var key = Key(change);
-        if (_entries.TryGetValue(key, out var node))
-            _log.Remove(node);
-        _entries[key] = _log.AddLast(change with { Version = ++_version });
-    }
-
-    private static (ClientIndexChangeKind, string, string) Key(ClientIndexChange change) => (change.Kind, change.ClientId, change.JobId ?? "");
+    public Task<ClientIndexFeedPage> ChangesSince(Guid epoch, long version, int max) => Task.FromResult(_log.ChangesSince(epoch, version, max));
 
     /// <summary>This partition's clients from their grains, then the running jobs' schedulers publish what they say of them (through the publisher).</summary>
     private async Task RefillAsync(CancellationToken cancellationToken)
@@ -131,7 +70,7 @@ public sealed partial class ClientIndexFeedGrain(ILogger<ClientIndexFeedGrain> l
             foreach (var client in await Task.WhenAll(batch.Select(SnapshotOrNull)))
             {
                 if (client is not null)
-                    Take(new ClientIndexChange(ClientIndexChangeKind.Client, client.ClientId, Client: client), seed: true);
+                    _log.Take(new ClientIndexChange(ClientIndexChangeKind.Client, client.ClientId, Client: client), seed: true);
             }
         }
         // Not awaited: a scheduler busy aggregating must not hold up the partition's readers.
