@@ -137,8 +137,10 @@ public class TwoSiloDashboardTests(ITestOutputHelper output)
         using var folder = new TemporaryDirectory();
         await using var logger = TestLogging.For(output);
         var database = await PostgresServer.CreateDatabaseAsync("two-silo-cookies");
-        await using var a = await TwoSiloTests.StartSiloAsync(folder["a"], database, logger, Dashboard);
-        await using var b = await TwoSiloTests.StartSiloAsync(folder["b"], database, logger, Dashboard);
+        // Started together, as a deployment does: they must still agree on one first key.
+        var silos = await Task.WhenAll(TwoSiloTests.StartSiloAsync(folder["a"], database, logger, Dashboard), TwoSiloTests.StartSiloAsync(folder["b"], database, logger, Dashboard));
+        await using var a = silos[0];
+        await using var b = silos[1];
 
         using var browser = new OperatorHttp();
         Assert.Equal(HttpStatusCode.Unauthorized, await browser.Read(b.HttpAddress));
@@ -153,6 +155,13 @@ public class TwoSiloDashboardTests(ITestOutputHelper output)
         // And a token B issued works on A.
         await browser.TokenFrom(b.HttpAddress);
         Assert.Equal(HttpStatusCode.NotFound, (await browser.Post(a.HttpAddress, "/dashboard/api/jobs/no-such-job/pause", new { })).StatusCode);
+
+        // The keys are in the database, not under either data folder.
+        await using var connection = new Npgsql.NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM federated_dashboard_keys WHERE friendly_name LIKE 'key-%'", connection);
+        Assert.Equal(1L, await count.ExecuteScalarAsync());
+        Assert.False(Directory.Exists(Path.Combine(folder["a"], "keys")) || Directory.Exists(Path.Combine(folder["b"], "keys")));
     }
 
     [Fact]
