@@ -114,13 +114,21 @@ public class TwoSiloDashboardTests(ITestOutputHelper output)
         using var folder = new TemporaryDirectory();
         await using var logger = TestLogging.For(output);
         var database = await PostgresServer.CreateDatabaseAsync("two-silo-refill");
-        await using var b = await TwoSiloTests.StartSiloAsync(folder["b"], database, logger, Dashboard);
         const int Clients = 40;
-        await using (var a = await TwoSiloTests.StartSiloAsync(folder["a"], database, logger, Dashboard))
+        // A starts first, so its index's first pull activates every partition there; B's pulls find them on A.
+        var a = await TwoSiloTests.StartSiloAsync(folder["a"], database, logger, Dashboard);
+        LocalServer b;
+        try
         {
+            b = await TwoSiloTests.StartSiloAsync(folder["b"], database, logger, Dashboard);
             await VirtualClients.EnrolAsync(a.App.Services.GetRequiredService<IGrainFactory>(), Clients);
             await Until(b, t => t.Clients.Length == Clients, FewSeconds);
         }
+        finally
+        {
+            await a.DisposeAsync();
+        }
+        await using var _ = b;
         await b.App.Services.GetRequiredService<IGrainFactory>().GetGrain<IClientGrain>(VirtualClients.Name(3)).SetAdmission(ClientAdmission.Paused);
         var onB = await Until(b, t => t.Clients.Length == Clients && t.Counts.Unavailable == 1, FewSeconds);
 
