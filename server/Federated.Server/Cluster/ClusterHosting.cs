@@ -1,3 +1,4 @@
+using Federated.Server.Clients;
 using Federated.Server.Hosting;
 using Federated.Server.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -43,6 +44,25 @@ public static class ClusterHosting
             return;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         PostgresSchema.ApplyAsync(options.Cluster.ConnectionString!, timeout.Token).GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// Where grains' client-index changes go: Local mode, straight into the one silo's <see cref="ClientIndex"/>;
+    /// Postgres mode, to the feed partitions every silo pulls from, so each silo's index and the dashboard's
+    /// counts are the same within about <see cref="ClientIndexSync.Period"/>.
+    /// </summary>
+    public static void AddClientIndexUpdates(IServiceCollection services, ServerOptions options)
+    {
+        if (options.Cluster.Mode == ClusterMode.Local)
+        {
+            services.AddSingleton<IClientIndexUpdates>(s => s.GetRequiredService<ClientIndex>());
+            return;
+        }
+        services.AddSingleton<ClientIndexSync>();
+        services.AddHostedService(s => s.GetRequiredService<ClientIndexSync>());
+        services.AddSingleton<ClientIndexPublisher>();
+        services.AddSingleton<IClientIndexUpdates>(s => s.GetRequiredService<ClientIndexPublisher>());
+        services.AddHostedService(s => s.GetRequiredService<ClientIndexPublisher>());
     }
 
     public static void Configure(ISiloBuilder silo, ServerOptions options)

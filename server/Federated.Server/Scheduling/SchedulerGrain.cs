@@ -21,7 +21,7 @@ namespace Federated.Server.Scheduling;
 public sealed class SchedulerGrain(
     [PersistentState("scheduler", StorageNames.State)] IPersistentState<SchedulerState> state,
     IOptions<ServerOptions> options,
-    ClientIndex index,
+    IClientIndexUpdates index,
     TimeProvider time,
     ILogger<SchedulerGrain> logger) : Grain, ISchedulerGrain
 {
