@@ -51,6 +51,11 @@ public static class ClusterHosting
         // Grains ask for these in both modes; only the file storage finds damaged state to record.
         silo.Services.TryAddSingleton<DamagedStateFiles>();
         silo.Services.TryAddSingleton<Jobs.StateDamageResponse>();
+        // The keep-alive reminders (KeepAliveReminder) tick every Server:KeepAliveSeconds, in both modes; Orleans refuses
+        // a period under its minimum (one minute), so a shorter one (tests) lowers the minimum with it.
+        var keepAlive = TimeSpan.FromSeconds(options.KeepAliveSeconds);
+        if (keepAlive < TimeSpan.FromMinutes(1))
+            silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = keepAlive);
         if (cluster.Mode == ClusterMode.Local)
         {
             silo.UseLocalhostClustering(siloPort: options.SiloPort, gatewayPort: 0);
