@@ -4,6 +4,7 @@ using Federated.Core.Adapters;
 using Federated.Protos.V1;
 using Federated.Server.Clients;
 using Federated.Server.Coordination;
+using Federated.Server.Storage;
 using Federated.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Core.Internal;
@@ -13,7 +14,8 @@ namespace Federated.Server.Tests.Scheduling;
 /// <summary>
 /// A running job's scheduler holds a keep-alive reminder, so its deadlines are acted on after its activation is gone
 /// (as after its silo died) with no client calling; the reminder goes when the job ends. Orleans' reminders and grain
-/// timers read the fixture's fake clock too, so moving it past a reminder's tick fires it.
+/// timers read the fixture's fake clock too, so moving it past a reminder's tick fires it. A job owed an evaluation
+/// holds one too, so a lost evaluation request is made again.
 /// </summary>
 public class KeepAliveTests(FakeClockServerFixture fixture) : IClassFixture<FakeClockServerFixture>
 {
@@ -64,6 +66,24 @@ public class KeepAliveTests(FakeClockServerFixture fixture) : IClassFixture<Fake
         await Until(async () => await KeepAliveRow("stopping") is null, "the stopped job's reminder to go");
     }
 
+    [Fact]
+    public async Task A_committed_round_whose_evaluation_was_never_asked_for_is_evaluated_at_the_jobs_next_tick()
+    {
+        await CreateJob("unevaluated", timeoutSeconds: 600, evaluationDataset: "builtin:synthetic?split=test&count=4&seed=1");
+        var task = (await fixture.Coordinator.EnrolAndPoll("evaluated-client", 5)).Task;
+        Assert.Equal("unevaluated", task.JobId);
+
+        // What a scheduler whose silo died between the round's commit and the evaluator's call leaves: the round, no request.
+        var (sha256, size) = await fixture.Server.App.Services.GetRequiredService<AdapterStore>().WriteAsync(stream => AdapterSerializer.WriteAsync(stream, Updates.For(task)));
+        var job = fixture.Grains.GetGrain<IJobGrain>("unevaluated");
+        var now = fixture.Clock.GetUtcNow();
+        await job.CommitRound(new RoundRecord { Round = 1, UpdateSha256 = sha256, UpdateBytes = size, StackedRank = 2, Participants = [], StartedAt = now, CompletedAt = now });
+
+        fixture.Clock.Advance(KeepAlivePeriod + TimeSpan.FromSeconds(1));
+        await Until(async () => (await job.GetSnapshot()) is { IsSettled: true } settled && settled.History[0].Evaluation is not null, "round 1's evaluation");
+        Assert.Null((await job.GetSnapshot()).EvaluationError);
+    }
+
     private Task<ReminderEntry?> KeepAliveRow(string jobId)
         => fixture.Server.App.Services.GetRequiredService<IReminderTable>()
             .ReadRow(fixture.Grains.GetGrain<ISchedulerGrain>(jobId).GetGrainId(), KeepAliveReminder.Name)!;
@@ -86,9 +106,9 @@ public class KeepAliveTests(FakeClockServerFixture fixture) : IClassFixture<Fake
         }
     }
 
-    private async Task CreateJob(string jobId, int timeoutSeconds)
+    private async Task CreateJob(string jobId, int timeoutSeconds, string evaluationDataset = "")
     {
-        var spec = new JobSpec { JobId = jobId, BaseModel = "builtin:tiny", Rounds = 1, MinClientsPerRound = 1, ClientsPerRound = 1, LocalSteps = 1, TaskTimeoutSeconds = timeoutSeconds, Scheduler = new SchedulerSpec { Policy = "synchronous" } };
+        var spec = new JobSpec { JobId = jobId, BaseModel = "builtin:tiny", Rounds = 1, MinClientsPerRound = 1, ClientsPerRound = 1, LocalSteps = 1, TaskTimeoutSeconds = timeoutSeconds, EvaluationDataset = evaluationDataset, Scheduler = new SchedulerSpec { Policy = "synchronous" } };
         spec.TargetModules.Add("q_proj");
         spec.Ranks.Add(2);
         await fixture.Operator.CreateJobAsync(new CreateJobRequest { Spec = spec });
