@@ -7,7 +7,8 @@ namespace Federated.Server.Cluster;
 
 /// <summary>
 /// The silo's clustering, grain storage and reminders, by <see cref="ClusterSettings.Mode"/>: Local is one silo on
-/// loopback with state files under the data directory (the embedded default, no database); Postgres uses
+/// loopback with state files under the data directory and reminders in memory (the embedded default, no database;
+/// <see cref="Scheduling.SchedulersAtStart"/> stands in for the reminders a restart loses); Postgres uses
 /// Orleans' own ADO.NET providers on the shared database, whose schema <see cref="PostgresSchema"/> keeps.
 /// </summary>
 public static class ClusterHosting
@@ -75,6 +76,7 @@ public static class ClusterHosting
             silo.UseLocalhostClustering(siloPort: options.SiloPort, gatewayPort: 0);
             silo.AddFileGrainStorage(StorageNames.State, Path.Combine(options.DataPath, "state"));
             silo.UseInMemoryReminderService();
+            silo.Services.AddHostedService<Scheduling.SchedulersAtStart>(); // in-memory reminders do not survive a restart
             return;
         }
 
