@@ -84,7 +84,7 @@ public class SiloDeathTests(ITestOutputHelper output)
             var back = clock.Elapsed;
             output.WriteLine($"job {job}'s scheduler active again on a survivor after {back.TotalSeconds:F1} s (keep-alive reminder every {KeepAliveSeconds} s)");
 
-            while ((await grains.GetGrain<IClientGrain>(client).GetSnapshot()).TasksExpired == 0)
+            while (!await Answers(async () => (await grains.GetGrain<IClientGrain>(client).GetSnapshot()).TasksExpired > 0))
                 await recheck.WaitForNextTickAsync(timeout.Token);
             output.WriteLine($"the task it had handed {client} expired after {clock.Elapsed.TotalSeconds:F1} s (its timeout: {TaskTimeoutSeconds} s from issue)");
 
@@ -110,14 +110,24 @@ public class SiloDeathTests(ITestOutputHelper output)
     /// <summary>The silo holding the scheduler's activation, from the grain directory; null while it has none (no call is made to it).</summary>
     private static async Task<SiloAddress?> HostOf(IGrainFactory grains, string jobId)
     {
-        var lookup = grains.GetGrain<IManagementGrain>(0).GetActivationAddress(grains.GetGrain<ISchedulerGrain>(jobId)).AsTask();
+        SiloAddress? host = null;
+        await Answers(async () => (host = await grains.GetGrain<IManagementGrain>(0).GetActivationAddress(grains.GetGrain<ISchedulerGrain>(jobId))) is not null);
+        return host;
+    }
+
+    /// <summary>
+    /// <paramref name="ask"/>'s answer; false when it is refused or takes over 2 s, as calls do until the dead silo is
+    /// declared dead (the grain or its directory entry was there): the caller asks again.
+    /// </summary>
+    private static async Task<bool> Answers(Func<Task<bool>> ask)
+    {
         try
         {
-            return await lookup.WaitAsync(TimeSpan.FromSeconds(2)); // the directory may wait on the dead silo: ask again
+            return await ask().WaitAsync(TimeSpan.FromSeconds(2));
         }
-        catch (TimeoutException)
+        catch (Exception e) when (e is TimeoutException or OrleansException)
         {
-            return null;
+            return false;
         }
     }
 
