@@ -16,7 +16,7 @@ namespace Federated.Server.Clients;
 [GrainType("client")]
 public sealed partial class ClientGrain(
     [PersistentState("client", StorageNames.State)] IPersistentState<ClientState> state,
-    ClientIndex index,
+    IClientIndexUpdates index,
     TimeProvider time,
     ILogger<ClientGrain> logger) : Grain, IClientGrain
 {

@@ -12,10 +12,12 @@ namespace Federated.Server.Clients;
 /// The server's in-memory projection of every enrolled client, which the dashboard's pages, filters and counts
 /// read instead of calling the grains: each <see cref="ClientGrain"/> pushes its snapshot here whenever it
 /// changes (enrolment, heartbeat, task, operator action) and each job's scheduler pushes which clients hold one
-/// of its tasks or were dropped by it. After a restart <see cref="RebuildAsync"/> fills it from the client
-/// directory in the background. One per silo: the coordinator runs a single co-hosted silo.
+/// of its tasks or were dropped by it. One per silo. Local mode: the pushes come straight here
+/// (<see cref="IClientIndexUpdates"/>) and after a restart <see cref="RebuildAsync"/> fills it from the client
+/// directory in the background. Postgres mode: the pushes go to the feed partitions and
+/// <see cref="ClientIndexSync"/> applies them here (<see cref="ApplyFeed"/>) on every silo alike.
 /// </summary>
-public sealed class ClientIndex(IOptions<ServerOptions> options)
+public sealed class ClientIndex(IOptions<ServerOptions> options) : IClientIndexUpdates
 {
     private const int RebuildBatch = 256;
 
@@ -39,8 +41,55 @@ public sealed class ClientIndex(IOptions<ServerOptions> options)
     /// <summary>Jobs whose scheduler has said something of its clients.</summary>
     public ICollection<string> JobIds => _jobs.Keys;
 
-    /// <summary>True while <see cref="RebuildAsync"/> is still reading the persisted clients after a restart.</summary>
+    /// <summary>True while <see cref="RebuildAsync"/> (or <see cref="ClientIndexSync"/>'s first pull) is still reading the clients after a restart.</summary>
     public bool Rebuilding => _rebuilding;
+
+    /// <summary>Set by <see cref="ClientIndexSync"/>, which rebuilds the index in Postgres mode.</summary>
+    public void MarkRebuilding(bool rebuilding)
+    {
+        _rebuilding = rebuilding;
+        Touch();
+    }
+
+    /// <summary>
+    /// Changes pulled from feed partition <paramref name="partition"/>, with one notification for all of them.
+    /// <paramref name="afresh"/>: the partition was reactivated and hands out everything it knows, so what the jobs
+    /// said of its clients is forgotten first (a cleared state the partition no longer remembers must not stay).
+    /// </summary>
+    public void ApplyFeed(int partition, IReadOnlyList<ClientIndexChange> changes, bool afresh)
+    {
+        if (afresh)
+        {
+            foreach (var job in _jobs.Values)
+            {
+                foreach (var clientId in job.Keys.Where(id => ClientIndexPartitions.Of(id) == partition).ToList())
+                    job.TryRemove(clientId, out _);
+            }
+        }
+        foreach (var change in changes)
+        {
+            switch (change.Kind)
+            {
+                case ClientIndexChangeKind.Client:
+                    _clients[change.ClientId] = change.Client!;
+                    break;
+                case ClientIndexChangeKind.JobState:
+                    var job = _jobs.GetOrAdd(change.JobId!, _ => new ConcurrentDictionary<string, ClientJobState>(StringComparer.Ordinal));
+                    if (change.JobState is { } state)
+                        job[change.ClientId] = state;
+                    else
+                        job.TryRemove(change.ClientId, out _);
+                    break;
+                case ClientIndexChangeKind.Assignment:
+                    _assignments.AddOrUpdate(change.ClientId, change.Assignment!, (_, known) => known.IssuedAt > change.Assignment!.IssuedAt ? known : change.Assignment!);
+                    break;
+                default:
+                    throw new ArgumentException($"a feed partition handed out a {change.Kind} change", nameof(changes));
+            }
+        }
+        if (afresh || changes.Count > 0)
+            Touch();
+    }
 
     /// <summary>A client's current snapshot (its grain calls this on every change).</summary>
     public void Upsert(ClientSnapshot client)
@@ -247,7 +296,9 @@ public enum ClientJobState
 }
 
 /// <summary>A task handed to a client: its job, LoRA rank and number of local steps.</summary>
-public sealed record ClientAssignment(string JobId, int Rank, int Steps, DateTimeOffset IssuedAt);
+[GenerateSerializer]
+[Immutable]
+public sealed record ClientAssignment([property: Id(0)] string JobId, [property: Id(1)] int Rank, [property: Id(2)] int Steps, [property: Id(3)] DateTimeOffset IssuedAt);
 
 /// <summary>A job as far as client counts need it.</summary>
 public readonly record struct JobSnapshotStatus(string JobId, bool Settled);

@@ -9,6 +9,7 @@ using Federated.Contracts.Jobs;
 using Federated.Core.Adapters;
 using Federated.Core.Adapters.Peft;
 using Federated.Protos.V1;
+using Federated.Server.Cluster;
 using Federated.Server.Hosting;
 using Federated.Server.Jobs;
 using Federated.Server.Storage;
@@ -17,6 +18,7 @@ using Google.Protobuf;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.Extensions.Options;
 using Orleans.Dashboard;
@@ -50,9 +52,19 @@ public static partial class DashboardEndpoints
         }
         builder.Services.AddSingleton(new OperatorCredentials(options, generated));
         builder.Services.AddSingleton(new GeneratedPassword(generated));
-        // Cookies stay valid across a restart only if their keys do: kept with the server's data, not in $HOME.
-        var data = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>()?.DataPath ?? new ServerOptions().DataPath;
-        builder.Services.AddDataProtection().SetApplicationName("federated").PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(data, "keys")));
+        // Cookies stay valid across a restart only if their keys do: kept with the server's data, not in $HOME;
+        // in Postgres mode in the shared database, so that every silo accepts every silo's cookies and tokens.
+        var server = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
+        var protection = builder.Services.AddDataProtection().SetApplicationName("federated");
+        if (server.Cluster.Mode == ClusterMode.Postgres)
+        {
+            var keys = new PostgresXmlRepository(server.Cluster.ConnectionString!, server.Cluster.ServiceId);
+            builder.Services.AddSingleton(keys);
+            builder.Services.Configure<KeyManagementOptions>(o => o.XmlRepository = keys);
+            builder.Services.AddHostedService<FirstDashboardKey>();
+        }
+        else
+            protection.PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(server.DataPath, "keys")));
         builder.Services.AddOptions<DashboardOptions>().BindConfiguration(DashboardOptions.Section);
         builder.Services.AddSingleton<DashboardFeed>();
         builder.Services.AddHostedService(s => s.GetRequiredService<DashboardFeed>());

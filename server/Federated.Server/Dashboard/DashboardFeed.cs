@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Federated.Contracts.Clients;
 using Federated.Contracts.Jobs;
 using Federated.Server.Clients;
+using Federated.Server.Hosting;
 using Federated.Server.Storage;
 using Microsoft.Extensions.Options;
 
@@ -19,6 +20,7 @@ public sealed partial class DashboardFeed(
     ClientIndex index,
     AdapterStore store,
     IOptions<DashboardOptions> options,
+    IOptions<ServerOptions> server,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
     ILogger<DashboardFeed> logger) : BackgroundService
@@ -65,7 +67,9 @@ public sealed partial class DashboardFeed(
         index.Changed += Wake;
         try
         {
-            _ = RebuildIndexAsync(stoppingToken);
+            // In Postgres mode ClientIndexSync rebuilds it from the feed partitions, which read the clients once for all silos.
+            if (server.Value.Cluster.Mode == Cluster.ClusterMode.Local)
+                _ = RebuildIndexAsync(stoppingToken);
             await RefreshLoopAsync(stoppingToken);
         }
         finally

@@ -13,7 +13,8 @@ namespace Federated.Server.Evaluation;
 
 /// <summary>
 /// Keeps a job's global model in memory (base plus merged global updates) and measures it on the job's
-/// held-out data after each round. Calls arrive one-way and run one at a time, in round order.
+/// held-out data after each round. Calls arrive one-way and run one at a time, in round order; a round asked for again
+/// once its metrics are recorded is skipped.
 /// </summary>
 [GrainType("evaluator")]
 public sealed partial class EvaluatorGrain(AdapterStore store, BaseModelRegistry models, EvaluationSources sources, ILogger<EvaluatorGrain> logger) : Grain, IEvaluatorGrain
@@ -30,6 +31,9 @@ public sealed partial class EvaluatorGrain(AdapterStore store, BaseModelRegistry
             var job = await GrainFactory.GetGrain<IJobGrain>(jobId).GetSnapshot();
             if (string.IsNullOrEmpty(job.Config.EvaluationDataset) || round > job.CompletedRounds)
                 return;
+            if (round == 0 ? job.Baseline is not null : job.History[round - 1].Evaluation is not null)
+                return; // asked again (the job's keep-alive, in case a silo's death lost the request) after it was done
+
             _examples ??= models.TextFormat(job.Config.BaseModel).TokenizeAll(sources.Load(job.Config.EvaluationDataset), job.Config.Hyperparameters.MaxSequenceLength);
             if (_model is null || round < _mergedThrough)
             {

@@ -60,6 +60,14 @@ public sealed class ServerOptions
     [Range(1, 3600)]
     public int SchedulerTickSeconds { get; set; } = 2;
 
+    /// <summary>
+    /// Period of the Orleans reminder that keeps each unsettled job's scheduler and job grains alive: after their silo
+    /// dies, the next tick reactivates them on another (worst case this plus the death declaration). Orleans' minimum
+    /// reminder period is lowered to it when it is under a minute, which Orleans warns is for tests only.
+    /// </summary>
+    [Range(1, 3600)]
+    public int KeepAliveSeconds { get; set; } = 60;
+
     /// <summary>Shards (groups of whole layers) a round's aggregation is split into, each on its own grain.</summary>
     [Range(1, 4096)]
     public int AggregationShards { get; set; } = 4;

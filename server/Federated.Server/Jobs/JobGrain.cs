@@ -6,12 +6,15 @@ using Federated.Server.Hosting;
 using Federated.Server.Models;
 using Federated.Server.Observability;
 using Federated.Server.Storage;
+using Microsoft.Extensions.Options;
 
 namespace Federated.Server.Jobs;
 
 /// <summary>
 /// Owns one job: its configuration, its status and the append-only history of global updates (each round's
-/// stacked adapter, by content hash). The job's scheduler appends rounds; its evaluator adds metrics.
+/// stacked adapter, by content hash). The job's scheduler appends rounds; its evaluator adds metrics. Until the job
+/// is settled it holds a keep-alive reminder whose ticks ask again for evaluations owed, so one lost with the
+/// evaluator's silo (or with the scheduler's, between a round's commit and its request) is still made.
 /// </summary>
 [GrainType("job")]
 public sealed partial class JobGrain(
@@ -21,20 +24,36 @@ public sealed partial class JobGrain(
     TimeProvider time,
     FederatedMetrics metrics,
     DamagedStateFiles damaged,
-    ILogger<JobGrain> logger) : Grain, IJobGrain
+    IOptions<ServerOptions> options,
+    ILogger<JobGrain> logger) : Grain, IJobGrain, IRemindable
 {
     private readonly ChangeSignal _changed = new();
+    private KeepAliveReminder _keepAlive = null!;
 
     private string JobId => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _keepAlive = new KeepAliveReminder(this, TimeSpan.FromSeconds(options.Value.KeepAliveSeconds), logger);
         if (!state.RecordExists && damaged.Find(this.GetGrainId()) is { } damage)
             await FailFromDamagedState(damage);
         else if (state.RecordExists)
-            RequestOwedEvaluations();
+            RequestOwedEvaluations(afterRestart: true);
+        await KeepAliveWhileUnsettled();
         await base.OnActivateAsync(cancellationToken);
     }
+
+    /// <summary>The keep-alive reminder: evaluations still owed are asked for again (the evaluator skips those it has recorded since).</summary>
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (state.RecordExists && state.State.EvaluationError is null)
+            RequestOwedEvaluations(afterRestart: false); // one that failed is not retried every tick; the next activation tries it once more
+        await KeepAliveWhileUnsettled();
+    }
+
+    /// <summary>Held while an evaluation may still be owed: the job has an evaluation set and is not settled.</summary>
+    private Task KeepAliveWhileUnsettled()
+        => _keepAlive.SetAsync(state.RecordExists && !string.IsNullOrEmpty(state.State.Config?.EvaluationDataset) && !Snapshot().IsSettled);
 
     /// <summary>
     /// The job's own state file did not parse (it was moved aside): its configuration and rounds are unknown, so it
@@ -73,11 +92,12 @@ public sealed partial class JobGrain(
     };
 
     /// <summary>
-    /// Evaluation follows a round's commit as a one-way call, so a crash between the two leaves a committed round
-    /// without metrics: each activation (the first after a restart) asks again for every round, and the base, that
-    /// has none. The evaluator runs them in order; one that failed before is tried once more.
+    /// Evaluation follows a round's commit as a one-way call, so a crash between the two, or of the evaluator's silo
+    /// during it, leaves a committed round without metrics: each activation (the first after a restart) and each
+    /// keep-alive tick asks again for every round, and the base, that has none. The evaluator runs them in order;
+    /// one that failed before is tried once more on activation.
     /// </summary>
-    private void RequestOwedEvaluations()
+    private void RequestOwedEvaluations(bool afterRestart)
     {
         var s = state.State;
         if (string.IsNullOrEmpty(s.Config?.EvaluationDataset))
@@ -88,7 +108,10 @@ public sealed partial class JobGrain(
             owed.Insert(0, 0);
         foreach (var round in owed)
         {
-            LogEvaluationOwed(logger, JobId, round);
+            if (afterRestart)
+                LogEvaluationOwed(logger, JobId, round);
+            else
+                LogEvaluationAskedAgain(logger, JobId, round); // usually one in progress, which the evaluator then skips
             _ = evaluator.Evaluate(round); // one-way: queued for the evaluator, never awaited here
         }
     }
@@ -111,6 +134,7 @@ public sealed partial class JobGrain(
         LogCreated(logger, JobId, config.BaseModel, config.Rounds, string.Join(",", config.Ranks));
         if (!string.IsNullOrEmpty(config.EvaluationDataset))
             await GrainFactory.GetGrain<IEvaluatorGrain>(JobId).Evaluate(0);
+        await KeepAliveWhileUnsettled();
         _changed.Notify();
         return Snapshot();
     }
@@ -194,6 +218,7 @@ public sealed partial class JobGrain(
         await state.WriteStateAsync();
         metrics.JobStatusChanged(JobId, settled: Snapshot().IsSettled);
         await GrainFactory.GetGrain<IJobDirectoryGrain>(0).SetActive(JobId, active);
+        await KeepAliveWhileUnsettled();
         LogStatus(logger, JobId, to);
         _changed.Notify();
         return Snapshot();
@@ -215,6 +240,7 @@ public sealed partial class JobGrain(
         state.State.ChangeCount++;
         await state.WriteStateAsync();
         LogEvaluation(logger, JobId, round, metrics.Loss, metrics.TokenAccuracy, metrics.ExactMatch);
+        await KeepAliveWhileUnsettled();
         _changed.Notify();
     }
 
@@ -224,6 +250,7 @@ public sealed partial class JobGrain(
         state.State.EvaluationError = $"evaluation after round {round} failed: {reason}";
         state.State.ChangeCount++;
         await state.WriteStateAsync();
+        await KeepAliveWhileUnsettled();
         _changed.Notify();
     }
 
@@ -247,6 +274,9 @@ public sealed partial class JobGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: round {Round} has no evaluation yet (the server stopped before it was recorded); evaluating it again")]
     private static partial void LogEvaluationOwed(ILogger logger, string jobId, int round);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId}: round {Round} has no evaluation yet; asking the evaluator again in case it was lost with its silo")]
+    private static partial void LogEvaluationAskedAgain(ILogger logger, string jobId, int round);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} failed, but the job directory could not be told; it stays listed as active")]
     private static partial void LogDirectoryNotUpdated(ILogger logger, Exception exception, string jobId);

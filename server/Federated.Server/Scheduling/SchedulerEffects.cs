@@ -8,7 +8,7 @@ namespace Federated.Server.Scheduling;
 /// Reflects what a job's task ledger did outside it: the client grains' task counts, the dashboard's
 /// <see cref="ClientIndex"/> (which clients work on the job or were dropped by it) and the log.
 /// </summary>
-public sealed partial class SchedulerEffects(string jobId, ClientIndex index, IGrainFactory grains, ILogger logger)
+public sealed partial class SchedulerEffects(string jobId, IClientIndexUpdates index, IGrainFactory grains, ILogger logger)
 {
     /// <summary>Carries out the effects in order; true when pollers waiting for work should look again.</summary>
     public async Task<bool> CarryOutAll(IEnumerable<LedgerEffect> effects)

@@ -15,15 +15,17 @@ namespace Federated.Server.Scheduling;
 /// never race): loads and saves its state with the policy's, arms a timer at its next wake-up, and carries out
 /// what it did (client records, the dashboard's <see cref="ClientIndex"/>, logs, waiting pollers). Each aggregation
 /// the ledger queues is combined by the aggregator and committed as the job's next round; a failed one stays
-/// queued for the next tick, never skipped.
+/// queued for the next tick, never skipped. While its job is running or paused it holds a keep-alive reminder, so
+/// it is activated again (on another silo after its own died) with no client call, and every activation re-arms
+/// its timers from the persisted ledger (a deadline that passed meanwhile fires at once).
 /// </summary>
 [GrainType("scheduler")]
 public sealed class SchedulerGrain(
     [PersistentState("scheduler", StorageNames.State)] IPersistentState<SchedulerState> state,
     IOptions<ServerOptions> options,
-    ClientIndex index,
+    IClientIndexUpdates index,
     TimeProvider time,
-    ILogger<SchedulerGrain> logger) : Grain, ISchedulerGrain
+    ILogger<SchedulerGrain> logger) : Grain, ISchedulerGrain, IRemindable
 {
     /// <summary>Counts changes pollers may wait on (a task freed or issued, a round committed); not a model version.</summary>
     private readonly ChangeSignal _changed = new();
@@ -32,6 +34,7 @@ public sealed class SchedulerGrain(
     private SchedulerEffects _effects = null!;
     private RoundCommitter _committer = null!;
     private SchedulerTimers _timers = null!;
+    private KeepAliveReminder _keepAlive = null!;
 
     private string JobId => this.GetPrimaryKeyString();
 
@@ -41,8 +44,14 @@ public sealed class SchedulerGrain(
         _committer = new RoundCommitter(JobId, GrainFactory, time, logger, _changed.Notify);
         _timers = new SchedulerTimers(time);
         _timers.Register(this, TimeSpan.FromSeconds(options.Value.SchedulerTickSeconds), Tick);
+        _keepAlive = new KeepAliveReminder(this, TimeSpan.FromSeconds(options.Value.KeepAliveSeconds), logger);
+        if (state.RecordExists)
+            _timers.WakeAt(time.GetUtcNow()); // a tick as soon as the activation is done: it restores the ledger and re-arms
         await base.OnActivateAsync(cancellationToken);
     }
+
+    /// <summary>The keep-alive reminder: a tick, which also removes the reminder once the job has ended.</summary>
+    public Task ReceiveReminder(string reminderName, TickStatus status) => Tick();
 
     public async Task<TaskOffer> RequestTask(string clientId)
     {
@@ -137,9 +146,16 @@ public sealed class SchedulerGrain(
         _job = await _committer.CommitQueuedAsync(_job!, ledger, Save);
         await Save();
         _timers.WakeAt(_job is { Status: JobStatusKind.Running } ? ledger.NextWake : null); // the periodic tick is the fallback
+        await KeepAliveWhileUnended();
     }
 
-    /// <summary>Loads the job (once per activation) and follows operator status changes; commits aggregations a crash left queued.</summary>
+    /// <summary>A paused job keeps its reminder: it has deadlines again once resumed, perhaps with no client calling.</summary>
+    private Task KeepAliveWhileUnended() => _keepAlive.SetAsync(_job is { Status: JobStatusKind.Running or JobStatusKind.Paused });
+
+    /// <summary>
+    /// Loads the job (once per activation) and follows operator status changes; commits aggregations a crash left
+    /// queued; holds the keep-alive reminder while the job has not ended.
+    /// </summary>
     private async Task<JobSnapshot?> SyncWithJob()
     {
         var jobGrain = GrainFactory.GetGrain<IJobGrain>(JobId);
@@ -149,10 +165,13 @@ public sealed class SchedulerGrain(
             _job = _job with { Status = status }; // paused, resumed or stopped by an operator
         else
             return _job;
+        if (_job is { Status: JobStatusKind.Running } && _ledger is null && SchedulerPolicies.TryRestore(_job, state.State, time, out _ledger) is { } unusable)
+            _job = await _effects.FailJobAsync(unusable);
         if (_job is not { Status: JobStatusKind.Running })
+        {
+            await KeepAliveWhileUnended();
             return _job;
-        if (_ledger is null && SchedulerPolicies.TryRestore(_job, state.State, time, out _ledger) is { } unusable)
-            return _job = await _effects.FailJobAsync(unusable);
+        }
         await Settle();
         return _job;
     }

@@ -123,8 +123,11 @@ public class TwoSiloTests(ITestOutputHelper output)
         }
     }
 
-    internal static Task<LocalServer> StartSiloAsync(string data, string database, Serilog.ILogger logger, string? adapterStore = null)
-        => LocalServer.StartAsync(data, logger, settings: new Dictionary<string, string?>
+    /// <param name="adapterStore">Server:Cluster:AdapterStore (unset: the mode's default).</param>
+    /// <param name="extra">More settings (the dashboard's, say) on top of the cluster's.</param>
+    internal static Task<LocalServer> StartSiloAsync(string data, string database, Serilog.ILogger logger, string? adapterStore = null, IReadOnlyDictionary<string, string?>? extra = null)
+    {
+        var settings = new Dictionary<string, string?>
         {
             ["Server:Cluster:AdapterStore"] = adapterStore,
             ["Server:Cluster:Mode"] = "Postgres",
@@ -132,5 +135,9 @@ public class TwoSiloTests(ITestOutputHelper output)
             ["Server:Cluster:AdvertisedAddress"] = "127.0.0.1",
             ["Server:GatewayPort"] = FreePorts.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Server:SchedulerTickSeconds"] = "1",
-        });
+        };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+            settings[key] = value;
+        return LocalServer.StartAsync(data, logger, settings: settings);
+    }
 }
