@@ -118,6 +118,10 @@ public sealed class ClientIndex(IOptions<ServerOptions> options) : IClientIndexU
         Touch();
     }
 
+    /// <summary>What the job's scheduler last said of the client; null: nothing (no open task, not dropped).</summary>
+    public ClientJobState? JobStateOf(string jobId, string clientId)
+        => _jobs.TryGetValue(jobId, out var job) && job.TryGetValue(clientId, out var state) ? state : null;
+
     /// <summary>The latest task a scheduler handed the client (kept after it finishes: the client's current or last assignment).</summary>
     public void RecordAssignment(string clientId, ClientAssignment assignment)
     {

@@ -35,6 +35,7 @@ public sealed class SchedulerGrain(
     private RoundCommitter _committer = null!;
     private SchedulerTimers _timers = null!;
     private KeepAliveReminder _keepAlive = null!;
+    private bool _republish;
 
     private string JobId => this.GetPrimaryKeyString();
 
@@ -46,7 +47,12 @@ public sealed class SchedulerGrain(
         _timers.Register(this, TimeSpan.FromSeconds(options.Value.SchedulerTickSeconds), Tick);
         _keepAlive = new KeepAliveReminder(this, TimeSpan.FromSeconds(options.Value.KeepAliveSeconds), logger);
         if (state.RecordExists)
+        {
             _timers.WakeAt(time.GetUtcNow()); // a tick as soon as the activation is done: it restores the ledger and re-arms
+            // ...and says again which clients hold this job's tasks: what the previous activation last told the client
+            // index may have died with its silo before it reached the others.
+            _republish = true;
+        }
         await base.OnActivateAsync(cancellationToken);
     }
 
@@ -113,6 +119,11 @@ public sealed class SchedulerGrain(
     /// <summary>The policy's deadline if due, then every task past its timeout, committing what each sets off.</summary>
     private async Task TickOnce()
     {
+        if (_republish)
+        {
+            _republish = false;
+            await PublishClients();
+        }
         if (await SyncWithJob() is not { Status: JobStatusKind.Running } job)
             return;
         var ledger = Ledger(job);

@@ -3,6 +3,7 @@ using System.Globalization;
 using Federated.Contracts.Clients;
 using Federated.Contracts.Scheduling;
 using Federated.Protos.V1;
+using Federated.Server.Tests.Cluster.Processes;
 using Federated.Server.Tests.Infrastructure;
 using Federated.Simulations.LocalRuns;
 using Grpc.Net.Client;

@@ -41,6 +41,26 @@ public class KeepAliveTests(FakeClockServerFixture fixture) : IClassFixture<Fake
     }
 
     [Fact]
+    public async Task A_scheduler_activated_again_tells_the_client_index_again_who_holds_its_tasks()
+    {
+        await CreateJob("retold", timeoutSeconds: 600);
+        Assert.Equal(PollTaskReply.OutcomeOneofCase.Task, (await fixture.Coordinator.EnrolAndPoll("holder", 5)).OutcomeCase);
+        var index = fixture.Server.App.Services.GetRequiredService<ClientIndex>();
+        Assert.NotNull(index.JobStateOf("retold", "holder"));
+
+        // What the scheduler told the index is lost, as when its silo died before the news reached the others...
+        index.ReplaceJob("retold", []);
+        await fixture.Grains.GetGrain<ISchedulerGrain>("retold").Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        await Until(async () => await SchedulerActivations("retold") == 0, "the scheduler's activation to go");
+        Assert.Null(index.JobStateOf("retold", "holder"));
+
+        // ...and its next activation says it again, with no client calling.
+        await fixture.Grains.GetGrain<ISchedulerGrain>("retold").Tick();
+        await Until(() => Task.FromResult(index.JobStateOf("retold", "holder") is not null), "the index to learn again that the client holds a task");
+        await fixture.Grains.GetGrain<IJobGrain>("retold").Stop(); // a poll takes a task from any running job
+    }
+
+    [Fact]
     public async Task The_keep_alive_reminder_is_removed_when_the_job_completes()
     {
         await CreateJob("finishing", timeoutSeconds: 600);

@@ -34,7 +34,7 @@ public sealed class ChildProcess : IAsyncDisposable
     /// its own build output, of the configuration this test assembly was built in: its deps and runtimeconfig there
     /// name the shared frameworks it needs, which a copy beside the test assembly would not.
     /// </summary>
-    public static ChildProcess Start(string name, string project, IEnumerable<string> arguments, string workingDirectory)
+    public static ChildProcess Start(string name, string project, IEnumerable<string> arguments, string workingDirectory, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var assembly = Path.Combine(TestModels.RepositoryRoot, project, "bin", testOutput.Parent!.Name, testOutput.Name, Path.GetFileName(project) + ".dll");
@@ -50,6 +50,8 @@ public sealed class ChildProcess : IAsyncDisposable
         start.ArgumentList.Add(assembly);
         foreach (var argument in arguments)
             start.ArgumentList.Add(argument);
+        foreach (var (variable, value) in environment ?? new Dictionary<string, string?>())
+            start.Environment[variable] = value;
         start.Environment["DOTNET_gcServer"] = "0"; // six processes on a small machine: keep each heap small
         start.Environment["DOTNET_GCHeapHardLimit"] = "0x30000000";
         return new ChildProcess(name, Process.Start(start) ?? throw new InvalidOperationException($"{name}: dotnet did not start"));

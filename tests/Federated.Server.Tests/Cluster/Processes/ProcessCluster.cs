@@ -10,19 +10,13 @@ using Xunit.Abstractions;
 
 namespace Federated.Server.Tests.Cluster.Processes;
 
-/// <summary>One coordinator silo process of a <see cref="ProcessCluster"/>, with its fixed ports.</summary>
-public sealed record SiloPorts(string Name, int Grpc, int Http, int Silo, int Gateway)
-{
-    public string GrpcAddress => $"http://127.0.0.1:{Grpc}";
-}
-
 /// <summary>
-/// Coordinator silos and client daemons as separate processes on one PostgreSQL database and one shared data
-/// folder (standing in for a mount all silos share), plus an Orleans client the test asks where grains live.
+/// Coordinator silos and client daemons as separate processes on one PostgreSQL database (each silo with a data
+/// folder of its own), plus an Orleans client the test asks where grains live.
 /// </summary>
 public sealed class ProcessCluster(ITestOutputHelper output, string folder, string database) : IAsyncDisposable
 {
-    private readonly Dictionary<string, ChildProcess> _silos = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SiloProcess> _silos = new(StringComparer.Ordinal);
     private readonly List<ChildProcess> _daemons = [];
     private readonly List<SiloPorts> _ports = [];
     private IHost? _orleansClient;
@@ -32,18 +26,19 @@ public sealed class ProcessCluster(ITestOutputHelper output, string folder, stri
     public string Addresses(int rotate = 0)
         => string.Join(',', Enumerable.Range(0, _ports.Count).Select(i => _ports[(i + rotate) % _ports.Count].GrpcAddress));
 
-    public string DataDirectory => Path.Combine(folder, "shared-data");
+    /// <summary>Each silo's own data folder: everything shared is in the database (adapter bytes too).</summary>
+    public string DataDirectoryOf(SiloPorts silo) => Path.Combine(folder, silo.Name + "-data");
 
     /// <summary>Starts <paramref name="count"/> silos (or restarts killed ones on their old ports) and waits until each answers.</summary>
     public async Task StartSilosAsync(int count, CancellationToken cancellationToken)
     {
         while (_ports.Count < count)
-            _ports.Add(new SiloPorts($"silo-{_ports.Count + 1}", FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), FreePorts.Next()));
+            _ports.Add(SiloPorts.Fresh($"silo-{_ports.Count + 1}"));
         foreach (var silo in _ports.Take(count))
             if (!_silos.TryGetValue(silo.Name, out var running) || running.HasExited)
-                _silos[silo.Name] = ChildProcess.Start(silo.Name, "server/Federated.Server", SiloArguments(silo), folder);
+                _silos[silo.Name] = SiloProcess.Start(silo.Name, DataDirectoryOf(silo), SiloSettings, silo);
         foreach (var silo in _ports.Take(count))
-            await WaitUntilServingAsync(silo, cancellationToken);
+            await _silos[silo.Name].WaitUntilServingAsync(cancellationToken);
     }
 
     public void StartDaemon(string clientId, string dataPath, int rotate)
@@ -96,47 +91,17 @@ public sealed class ProcessCluster(ITestOutputHelper output, string folder, stri
     }
 
     /// <summary>Every process's last lines, for a failing test's message.</summary>
-    public string Tails() => string.Join('\n', _silos.Values.Concat(_daemons).Select(p => p.Tail()));
+    public string Tails() => string.Join('\n', _silos.Values.Select(s => s.Tail()).Concat(_daemons.Select(d => d.Tail())));
 
     public IEnumerable<ChildProcess> Daemons => _daemons;
 
-    private IEnumerable<string> SiloArguments(SiloPorts silo) =>
-    [
-        $"--Server:DataDirectory={DataDirectory}",
-        "--Server:ListenAddress=127.0.0.1",
-        $"--Server:GrpcPort={silo.Grpc}",
-        $"--Server:HttpPort={silo.Http}",
-        $"--Server:SiloPort={silo.Silo}",
-        $"--Server:GatewayPort={silo.Gateway}",
-        "--Server:SchedulerTickSeconds=1",
-        "--Server:Cluster:Mode=Postgres",
-        $"--Server:Cluster:ConnectionString={database}",
-        "--Server:Cluster:AdvertisedAddress=127.0.0.1",
-    ];
-
-    private async Task WaitUntilServingAsync(SiloPorts silo, CancellationToken cancellationToken)
+    private Dictionary<string, string?> SiloSettings => new()
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (_silos[silo.Name].HasExited)
-                throw new InvalidOperationException($"{silo.Name} exited at start:\n{_silos[silo.Name].Tail()}");
-            try
-            {
-                var reply = await http.GetAsync($"http://127.0.0.1:{silo.Http}/health", cancellationToken);
-                if (reply.IsSuccessStatusCode)
-                    return;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-            }
-            await Task.Delay(250, cancellationToken);
-        }
-    }
+        ["Server:SchedulerTickSeconds"] = "1",
+        ["Server:Cluster:Mode"] = "Postgres",
+        ["Server:Cluster:ConnectionString"] = database,
+        ["Server:Cluster:AdvertisedAddress"] = "127.0.0.1",
+    };
 
     private async Task<IHost> OrleansClientAsync()
     {
@@ -167,8 +132,10 @@ public sealed class ProcessCluster(ITestOutputHelper output, string folder, stri
             }
             _orleansClient.Dispose();
         }
-        foreach (var process in _daemons.Concat(_silos.Values))
-            await process.DisposeAsync();
+        foreach (var daemon in _daemons)
+            await daemon.DisposeAsync();
+        foreach (var silo in _silos.Values)
+            await silo.DisposeAsync();
         output.WriteLine($"cluster of {_ports.Count} silos and {_daemons.Count} daemons stopped");
     }
 }
