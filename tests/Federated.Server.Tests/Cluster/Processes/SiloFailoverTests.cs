@@ -72,15 +72,20 @@ public partial class SiloFailoverTests(ITestOutputHelper output)
             await StartAsync(cluster, settings, timeout.Token);
             var before = await UntilAsync(cluster, settings.JobId, cluster.Silos, s => s.CompletedRounds >= 2, timeout.Token);
             cluster.KillAllSilos();
+            var clock = Stopwatch.StartNew();
 
             await cluster.StartSilosAsync(3, timeout.Token);
+            output.WriteLine($"every silo killed after round {before.CompletedRounds}; all three serving again {clock.Elapsed.TotalSeconds:F1} s later");
             var resumed = await cluster.GetJobAsync(settings.JobId, cluster.Silos);
             Assert.Equal(JobState.Running, resumed.State);
             Assert.True(resumed.CompletedRounds >= before.CompletedRounds, $"the job went back from round {before.CompletedRounds} to {resumed.CompletedRounds}");
             for (var i = 0; i < before.CompletedRounds; i++)
                 Assert.Equal(before.Rounds[i].GlobalUpdateSha256, resumed.Rounds[i].GlobalUpdateSha256);
 
+            await UntilAsync(cluster, settings.JobId, cluster.Silos, s => s.CompletedRounds > before.CompletedRounds, timeout.Token);
+            output.WriteLine($"the next round committed {clock.Elapsed.TotalSeconds:F1} s after the kill");
             var done = await UntilAsync(cluster, settings.JobId, cluster.Silos, s => s.State != JobState.Running, timeout.Token);
+            output.WriteLine($"the job completed {clock.Elapsed.TotalSeconds:F1} s after the kill");
             Assert.Equal(JobState.Completed, done.State);
             Assert.All(done.Rounds, r => Assert.Equal(settings.Clients, r.Participants.Count));
             AssertNoAcknowledgedUpdateIsMissing(cluster, done, "synchronous");
