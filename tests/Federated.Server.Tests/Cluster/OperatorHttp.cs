@@ -74,6 +74,16 @@ internal sealed class OperatorHttp : IDisposable
         return http;
     }
 
+    /// <summary>A clients page's counts ("counts") or the overview's ("clients").</summary>
+    public static (int Total, int Active, int Idle, int Unavailable) Counts(JsonElement view)
+    {
+        var counts = view.TryGetProperty("counts", out var c) ? c : view.GetProperty("clients");
+        return (counts.GetProperty("total").GetInt32(), counts.GetProperty("active").GetInt32(), counts.GetProperty("idle").GetInt32(), counts.GetProperty("unavailable").GetInt32());
+    }
+
+    /// <summary>The client ids of a clients page, in its order.</summary>
+    public static string[] Ids(JsonElement page) => [.. page.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetString()!)];
+
     public void Dispose()
     {
         foreach (var http in _clients.Values)

@@ -51,12 +51,12 @@ public class TwoSiloDashboardTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.OK, await onB.SignIn(b.HttpAddress, "alice", Password));
 
         var pageOnB = await onB.Until(b.HttpAddress, "/dashboard/api/clients?size=500", p => Total(p) == Clients, FewSeconds);
-        Assert.Equal(Enumerable.Range(0, Clients).Select(i => $"edge-{i:D2}"), Ids(pageOnB));
+        Assert.Equal(Enumerable.Range(0, Clients).Select(i => $"edge-{i:D2}"), OperatorHttp.Ids(pageOnB));
         var pageOnA = await onA.Until(a.HttpAddress, "/dashboard/api/clients?size=500", p => Total(p) == Clients, FewSeconds);
-        Assert.Equal(Counts(pageOnA), Counts(pageOnB));
-        Assert.Equal((Clients, 0, Clients, 0), Counts(pageOnB)); // all live and idle
+        Assert.Equal(OperatorHttp.Counts(pageOnA), OperatorHttp.Counts(pageOnB));
+        Assert.Equal((Clients, 0, Clients, 0), OperatorHttp.Counts(pageOnB)); // all live and idle
         var overviewOnB = await onB.Until(b.HttpAddress, "/dashboard/api/overview", o => Total(o) == Clients, FewSeconds);
-        Assert.Equal(Counts(pageOnB), Counts(overviewOnB));
+        Assert.Equal(OperatorHttp.Counts(pageOnB), OperatorHttp.Counts(overviewOnB));
 
         await onA.TokenFrom(a.HttpAddress);
         var removal = await onA.Post(a.HttpAddress, "/dashboard/api/clients/edge-07/remove", new { });
@@ -65,13 +65,13 @@ public class TwoSiloDashboardTests(ITestOutputHelper output)
         // Removed clients stay listed as removed (and unavailable), as on one silo; gone from every other view.
         foreach (var (silo, session) in new[] { (b.HttpAddress, onB), (a.HttpAddress, onA) })
         {
-            var removed = await session.Until(silo, "/dashboard/api/clients?q=removed", p => Ids(p).SequenceEqual(["edge-07"]), FewSeconds);
-            Assert.Equal((Clients, 0, Clients - 1, 1), Counts(removed));
+            var removed = await session.Until(silo, "/dashboard/api/clients?q=removed", p => OperatorHttp.Ids(p).SequenceEqual(["edge-07"]), FewSeconds);
+            Assert.Equal((Clients, 0, Clients - 1, 1), OperatorHttp.Counts(removed));
             var idle = await session.Until(silo, "/dashboard/api/clients?q=active&size=500", p => true, FewSeconds);
-            Assert.DoesNotContain("edge-07", Ids(idle));
+            Assert.DoesNotContain("edge-07", OperatorHttp.Ids(idle));
             Assert.Equal(Clients - 1, idle.GetProperty("matching").GetInt32());
-            var overview = await session.Until(silo, "/dashboard/api/overview", o => Counts(o) == (Clients, 0, Clients - 1, 1), FewSeconds);
-            Assert.Equal(1, Counts(overview).Unavailable);
+            var overview = await session.Until(silo, "/dashboard/api/overview", o => OperatorHttp.Counts(o) == (Clients, 0, Clients - 1, 1), FewSeconds);
+            Assert.Equal(1, OperatorHttp.Counts(overview).Unavailable);
         }
     }
 
@@ -97,9 +97,9 @@ public class TwoSiloDashboardTests(ITestOutputHelper output)
         {
             using var session = new OperatorHttp();
             Assert.Equal(HttpStatusCode.OK, await session.SignIn(silo, "alice", Password));
-            var overview = await session.Until(silo, "/dashboard/api/overview", o => Counts(o) == (2, 1, 1, 0) && JobCounts(o, "wide") == (2, 1, 1, 0), FewSeconds);
+            var overview = await session.Until(silo, "/dashboard/api/overview", o => OperatorHttp.Counts(o) == (2, 1, 1, 0) && JobCounts(o, "wide") == (2, 1, 1, 0), FewSeconds);
             Assert.False(overview.GetProperty("indexing").GetBoolean());
-            var page = await session.Until(silo, "/dashboard/api/clients?q=working", p => Ids(p).SequenceEqual(["working"]), FewSeconds);
+            var page = await session.Until(silo, "/dashboard/api/clients?q=working", p => OperatorHttp.Ids(p).SequenceEqual(["working"]), FewSeconds);
             var working = page.GetProperty("items")[0];
             Assert.Equal("wide", working.GetProperty("assignedJob").GetString());
             Assert.Equal(task.Lora.Rank, working.GetProperty("assignedRank").GetInt32());
@@ -237,18 +237,10 @@ public class TwoSiloDashboardTests(ITestOutputHelper output)
         }
     }
 
-    private static int Total(JsonElement view) => Counts(view).Total;
-
-    /// <summary>A clients page's counts ("counts") or the overview's ("clients").</summary>
-    private static (int Total, int Active, int Idle, int Unavailable) Counts(JsonElement view)
-    {
-        var counts = view.TryGetProperty("counts", out var c) ? c : view.GetProperty("clients");
-        return (counts.GetProperty("total").GetInt32(), counts.GetProperty("active").GetInt32(), counts.GetProperty("idle").GetInt32(), counts.GetProperty("unavailable").GetInt32());
-    }
+    private static int Total(JsonElement view) => OperatorHttp.Counts(view).Total;
 
     private static (int Total, int Active, int Idle, int Unavailable) JobCounts(JsonElement overview, string jobId)
         => overview.GetProperty("jobs").EnumerateArray().Where(j => j.GetProperty("id").GetString() == jobId).Select(j => j.GetProperty("clients")).Select(c =>
             (c.GetProperty("total").GetInt32(), c.GetProperty("active").GetInt32(), c.GetProperty("idle").GetInt32(), c.GetProperty("unavailable").GetInt32())).FirstOrDefault((-1, -1, -1, -1));
 
-    private static string[] Ids(JsonElement page) => [.. page.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetString()!)];
 }

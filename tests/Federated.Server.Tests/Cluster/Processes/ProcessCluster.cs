@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Federated.Protos.V1;
 using Federated.Server.Cluster;
 using Federated.Simulations.LocalRuns;
@@ -90,13 +91,50 @@ public sealed class ProcessCluster(ITestOutputHelper output, string folder, stri
         throw new InvalidOperationException($"no silo answered for job '{jobId}'", last);
     }
 
+    /// <summary>
+    /// The clients page of every silo in <paramref name="silos"/>, once each lists <paramref name="clients"/> clients
+    /// and all show the same ids and counts (each through its own sign-in); fails after 30 s naming what differed.
+    /// </summary>
+    public async Task<JsonElement[]> SameClientsOnEveryDashboardAsync(IReadOnlyList<SiloPorts> silos, int clients)
+    {
+        var sessions = silos.Select(_ => new OperatorHttp()).ToList();
+        try
+        {
+            var addresses = silos.Select(s => $"http://127.0.0.1:{s.Http}").ToList();
+            for (var i = 0; i < silos.Count; i++)
+                Assert.Equal(System.Net.HttpStatusCode.OK, await sessions[i].SignIn(addresses[i], Operator, OperatorPassword));
+            var pages = new JsonElement[silos.Count];
+            for (var i = 0; i < silos.Count; i++)
+                pages[i] = await sessions[i].Until(addresses[i], "/dashboard/api/clients?size=500", p => OperatorHttp.Counts(p).Total == clients, TimeSpan.FromSeconds(30));
+            // Liveness ages between the reads: the pages agree once read within the same refresh.
+            for (var i = 1; i < silos.Count; i++)
+            {
+                var first = pages[0];
+                pages[i] = await sessions[i].Until(addresses[i], "/dashboard/api/clients?size=500",
+                    p => OperatorHttp.Ids(p).SequenceEqual(OperatorHttp.Ids(first)) && OperatorHttp.Counts(p) == OperatorHttp.Counts(first), TimeSpan.FromSeconds(30));
+            }
+            return pages;
+        }
+        finally
+        {
+            foreach (var session in sessions)
+                session.Dispose();
+        }
+    }
+
     /// <summary>Every process's last lines, for a failing test's message.</summary>
     public string Tails() => string.Join('\n', _silos.Values.Select(s => s.Tail()).Concat(_daemons.Select(d => d.Tail())));
 
     public IEnumerable<ChildProcess> Daemons => _daemons;
 
+    /// <summary>The dashboard's one operator on every silo.</summary>
+    public const string Operator = "alice", OperatorPassword = "correct horse battery staple";
+
     private Dictionary<string, string?> SiloSettings => new()
     {
+        ["Server:Dashboard:Enabled"] = "true",
+        [$"Server:Dashboard:Users:{Operator}"] = OperatorPassword,
+        ["Server:Dashboard:ClientRefreshSeconds"] = "1",
         ["Server:SchedulerTickSeconds"] = "1",
         ["Server:Cluster:Mode"] = "Postgres",
         ["Server:Cluster:ConnectionString"] = database,

@@ -50,6 +50,8 @@ public partial class SiloFailoverTests(ITestOutputHelper output)
             if (policy == "synchronous")
                 Assert.All(done.Rounds, r => Assert.Equal(settings.Clients, r.Participants.Count));
             AssertNoAcknowledgedUpdateIsMissing(cluster, done, policy);
+            var pages = await cluster.SameClientsOnEveryDashboardAsync(survivors, settings.Clients);
+            output.WriteLine($"{policy}: both surviving dashboards list {string.Join(", ", OperatorHttp.Ids(pages[0]))}, counts {OperatorHttp.Counts(pages[0])}");
             // Rounds followed the kill, so every update acknowledged before it must have been aggregated by one.
             Assert.Empty(acknowledgedBeforeKill.Except(InHistory(done)));
         }
