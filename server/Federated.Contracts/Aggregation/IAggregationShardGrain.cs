@@ -4,6 +4,7 @@ namespace Federated.Contracts.Aggregation;
 public interface IAggregationShardGrain : IGrainWithStringKey
 {
     /// <param name="scale">Factor applied to the normalised mix; see <see cref="IAggregatorGrain.Aggregate"/>.</param>
+    [ResponseTimeout("01:00:00")] // see IAggregatorGrain.Aggregate
     Task<ShardResult> Aggregate(string strategy, AggregationInput[] inputs, string[] modules, int[] clientRanks, double scale);
 }
 

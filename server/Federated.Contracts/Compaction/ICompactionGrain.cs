@@ -4,9 +4,11 @@ namespace Federated.Contracts.Compaction;
 public interface ICompactionGrain : IGrainWithStringKey
 {
     /// <summary>The compacted sum of the updates a client of <paramref name="rank"/> merges for rounds after_round+1 .. through_round.</summary>
+    [ResponseTimeout("01:00:00")] // compacting many rounds of a big model is minutes of SVDs (see IAggregatorGrain.Aggregate)
     Task<CatchUp> GetCatchUp(int rank, int afterRound, int throughRound);
 
     /// <summary>The compacted sum of the job's global updates of rounds 1 .. through_round: the global model's adapter.</summary>
+    [ResponseTimeout("01:00:00")]
     Task<CatchUp> GetGlobal(int throughRound);
 }
 
