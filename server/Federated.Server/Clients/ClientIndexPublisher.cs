@@ -1,4 +1,6 @@
 using Federated.Contracts.Clients;
+using Federated.Server.Coordination;
+using Federated.Server.Hosting;
 
 namespace Federated.Server.Clients;
 
@@ -24,7 +26,7 @@ public sealed partial class ClientIndexPublisher(
     private readonly Lock _gate = new();
     private readonly List<ClientIndexChange>[] _pending = [.. Enumerable.Range(0, ClientIndexPartitions.Count).Select(_ => new List<ClientIndexChange>())];
     private readonly Dictionary<string, int>[] _snapshotAt = [.. Enumerable.Range(0, ClientIndexPartitions.Count).Select(_ => new Dictionary<string, int>(StringComparer.Ordinal))];
-    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly WakeSignal _wake = new();
 
     public void Upsert(ClientSnapshot client)
     {
@@ -69,7 +71,7 @@ public sealed partial class ClientIndexPublisher(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Grain calls need the silo, which starts after this service.
-        if (!await ClientIndexSync.Started(lifetime, stoppingToken))
+        if (!await HostStarted.WaitAsync(lifetime, stoppingToken))
             return;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -139,20 +141,7 @@ public sealed partial class ClientIndexPublisher(
         }
     }
 
-    /// <summary>Coalesces: however many changes arrive, the loop sends once more.</summary>
-    private void Wake()
-    {
-        if (_wake.CurrentCount > 0)
-            return;
-        try
-        {
-            _wake.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // another change released it first
-        }
-    }
+    private void Wake() => _wake.Wake();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Client index feed partition {Partition} did not take {Changes} changes; sending them again")]
     private static partial void LogSendFailed(ILogger logger, Exception exception, int partition, int changes);

@@ -1,3 +1,5 @@
+using Federated.Server.Hosting;
+
 namespace Federated.Server.Clients;
 
 /// <summary>
@@ -36,7 +38,7 @@ public sealed partial class ClientIndexSync(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         index.MarkRebuilding(true);
-        if (!await Started(lifetime, stoppingToken))
+        if (!await HostStarted.WaitAsync(lifetime, stoppingToken))
             return;
         var complete = false;
         while (!stoppingToken.IsCancellationRequested)
@@ -88,23 +90,6 @@ public sealed partial class ClientIndexSync(
         catch (Exception e)
         {
             LogPullFailed(logger, e, partition);
-            return false;
-        }
-    }
-
-    /// <summary>Waits until the whole host is up (the silo starts after the hosted services); false when stopping first.</summary>
-    internal static async Task<bool> Started(IHostApplicationLifetime lifetime, CancellationToken stoppingToken)
-    {
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var onStarted = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
-        using var onStopping = stoppingToken.Register(() => started.TrySetCanceled());
-        try
-        {
-            await started.Task;
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
             return false;
         }
     }

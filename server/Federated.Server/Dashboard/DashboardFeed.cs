@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Federated.Contracts.Clients;
 using Federated.Contracts.Jobs;
 using Federated.Server.Clients;
+using Federated.Server.Coordination;
 using Federated.Server.Hosting;
 using Federated.Server.Storage;
 using Microsoft.Extensions.Options;
@@ -33,7 +34,7 @@ public sealed partial class DashboardFeed(
 
     private readonly ConcurrentDictionary<string, Latest<JobView>> _jobs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _sizes = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly WakeSignal _wake = new();
     private CancellationToken _stopping;
 
     public Latest<OverviewView> Overview { get; } = new();
@@ -62,7 +63,7 @@ public sealed partial class DashboardFeed(
     {
         _stopping = stoppingToken;
         // The silo starts after this service; wait until the whole host is up.
-        if (!await Started(stoppingToken))
+        if (!await HostStarted.WaitAsync(lifetime, stoppingToken))
             return;
         index.Changed += Wake;
         try
@@ -124,36 +125,7 @@ public sealed partial class DashboardFeed(
         }
     }
 
-    /// <summary>Coalesces: however many changes arrive, the loop runs once more.</summary>
-    private void Wake()
-    {
-        if (_wake.CurrentCount > 0)
-            return;
-        try
-        {
-            _wake.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // another change released it first
-        }
-    }
-
-    private async Task<bool> Started(CancellationToken stoppingToken)
-    {
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var onStarted = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
-        using var onStopping = stoppingToken.Register(() => started.TrySetCanceled());
-        try
-        {
-            await started.Task;
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
+    private void Wake() => _wake.Wake();
 
     private async Task WatchAsync(string jobId, Latest<JobView> latest, long version)
     {
