@@ -32,7 +32,15 @@ public static class PostgresServer
             await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
             await create.ExecuteNonQueryAsync();
         }
-        return new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name, ApplicationName = purpose }.ConnectionString;
+        // Every test has a database, so a pool of its own; idle connections are closed within seconds rather than
+        // Npgsql's 5 minutes, so the pools of finished tests do not use up the server's connections.
+        return new NpgsqlConnectionStringBuilder(AdminConnectionString)
+        {
+            Database = name,
+            ApplicationName = purpose,
+            ConnectionIdleLifetime = 5,
+            ConnectionPruningInterval = 1,
+        }.ConnectionString;
     }
 
     private static string Start()
