@@ -1,5 +1,6 @@
 using Federated.Contracts.Jobs;
 using Federated.Contracts.Scheduling;
+using Federated.Server.Hosting;
 
 namespace Federated.Server.Scheduling;
 
@@ -13,11 +14,7 @@ public sealed partial class SchedulersAtStart(IGrainFactory grains, IHostApplica
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
-        using (stoppingToken.Register(() => started.TrySetResult()))
-            await started.Task;
-        if (stoppingToken.IsCancellationRequested)
+        if (!await HostStarted.WaitAsync(lifetime, stoppingToken))
             return;
         string[] jobs;
         try
