@@ -27,7 +27,13 @@ public sealed class PendingAdapter : IAsyncDisposable
 
     public async Task<(string Sha256, long SizeBytes)> CommitAsync()
     {
-        _stream.FlushToDisk(); // the bytes are on disk before the backend makes them the hash's (and before the upload is acknowledged)
+        // A backend of files renames this very file into place, so it is on disk before it becomes the hash's (and before
+        // the upload is acknowledged); a database backend copies it and makes it durable by its own commit, so an fsync
+        // of a file about to be deleted would only cost time.
+        if (_store.Blobs.KeepsFiles)
+            _stream.FlushToDisk();
+        else
+            await _stream.FlushAsync().ConfigureAwait(false);
         var length = _stream.Length;
         await _stream.DisposeAsync().ConfigureAwait(false);
         var sha256 = Convert.ToHexStringLower(_hash.GetHashAndReset());

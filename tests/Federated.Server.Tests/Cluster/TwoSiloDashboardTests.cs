@@ -81,7 +81,7 @@ public class TwoSiloDashboardTests(ITestOutputHelper output)
         using var folder = new TemporaryDirectory();
         await using var logger = TestLogging.For(output);
         var database = await PostgresServer.CreateDatabaseAsync("two-silo-tasks");
-        // One data folder: the job's adapter bytes are still files.
+        // One data folder, as on a shared mount; the adapter bytes are in the database either way.
         await using var a = await TwoSiloTests.StartSiloAsync(folder["shared"], database, logger, extra: Dashboard);
         await using var b = await TwoSiloTests.StartSiloAsync(folder["shared"], database, logger, extra: Dashboard);
         using var toA = GrpcChannel.ForAddress(a.GrpcAddress);

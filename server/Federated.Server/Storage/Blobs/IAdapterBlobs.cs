@@ -21,7 +21,9 @@ public interface IAdapterBlobs
     Task<Stream?> OpenReadAsync(string sha256, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Stores <paramref name="completedFile"/> (complete, fsynced, already hashed to <paramref name="sha256"/>) and
+    /// Stores <paramref name="completedFile"/> (complete, already hashed to <paramref name="sha256"/>, and fsynced when
+    /// the backend <see cref="KeepsFiles"/>, since that backend renames it into place; one that copies it commits its own
+    /// copy durably) and
     /// consumes it: it is moved into the store or deleted. Putting a hash that is already stored changes nothing but
     /// (for a kept put) makes it kept; concurrent puts of one hash, from any silos, store it once.
     /// </summary>
