@@ -71,6 +71,7 @@ public static class FederatedServerHost
         builder.Services.AddSingleton<ClientIndex>();
         ClusterHosting.AddClientIndexUpdates(builder.Services, options);
         builder.Services.AddSingleton<JobCreation>();
+        builder.Services.AddSingleton<Access.JoinTokenIssuer>();
         builder.Services.AddSingleton(_ => Storage.Blobs.AdapterStores.Create(options)); // disposed with the host (its database pool)
         builder.Services.AddSingleton<BaseModelRegistry>();
         builder.Services.AddSingleton(new EvaluationSources(options));
