@@ -21,14 +21,19 @@ public static class GrpcChannels
     /// the caller's own retry sends it again, then through the next address.
     /// </summary>
     public static GrpcChannel Create(CoordinatorAddresses addresses, string? token = null, GrpcChannelOptions? options = null)
+        => Create(addresses, string.IsNullOrEmpty(token) ? null : () => token, options);
+
+    /// <param name="token">Read on every call (a daemon's credential appears after its first enrolment); null or empty: none sent.</param>
+    public static GrpcChannel Create(CoordinatorAddresses addresses, Func<string?>? token, GrpcChannelOptions? options = null)
     {
         options ??= new GrpcChannelOptions();
         var transport = addresses.Secure ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure;
-        if (!string.IsNullOrEmpty(token))
+        if (token is not null)
         {
             var bearer = CallCredentials.FromInterceptor((_, metadata) =>
             {
-                metadata.Add("authorization", "Bearer " + token);
+                if (token() is { Length: > 0 } current)
+                    metadata.Add("authorization", "Bearer " + current);
                 return Task.CompletedTask;
             });
             options.Credentials = ChannelCredentials.Create(transport, bearer);

@@ -19,6 +19,7 @@ public sealed partial class ClientDaemon(
     LocalDataset data,
     ActivityTracker activity,
     DaemonHealth health,
+    ClientCredentialStore credential,
     IOptions<ClientOptions> options,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
@@ -32,6 +33,8 @@ public sealed partial class ClientDaemon(
         try
         {
             clientId = ClientIdentity.Resolve(settings);
+            if (credential.ClientId is { } bound && bound != clientId)
+                throw new InvalidOperationException($"the credential in {settings.WorkDirectory} is client '{bound}''s, not '{clientId}''s (Client:ClientId): use that id, or another work directory");
             LogData(logger, settings.DataPath, data.Count);
             profile = await ComputeThread.Run(() => Probe(settings.Device), stoppingToken);
         }
@@ -72,6 +75,14 @@ public sealed partial class ClientDaemon(
             {
                 LogForgotten(logger, e.Status.Detail);
             }
+            catch (RpcException e) when (e.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied)
+            {
+                // Retrying cannot help: the coordinator does not admit this client as it is.
+                LogRefused(logger, e.Status.Detail);
+                health.Fail($"the coordinator refused this client: {e.Status.Detail}");
+                lifetime.StopApplication();
+                return;
+            }
             catch (RpcException e) when (TransientErrors.IsTransient(e))
             {
                 health.RecordUnreachable();
@@ -96,7 +107,12 @@ public sealed partial class ClientDaemon(
     {
         var request = new EnrolRequest { ClientId = clientId, Device = profile, ClientVersion = typeof(ClientDaemon).Assembly.GetName().Version?.ToString() ?? "" };
         request.Labels.Add(options.Value.Labels);
-        return await connection.Client.EnrolAsync(request, deadline: CallDeadline.After(TimeSpan.FromSeconds(30)), cancellationToken: cancellationToken);
+        if (credential.Current is null)
+            request.JoinToken = options.Value.JoinToken ?? "";
+        var reply = await connection.Client.EnrolAsync(request, deadline: CallDeadline.After(TimeSpan.FromSeconds(30)), cancellationToken: cancellationToken);
+        if (reply.Credential.Length > 0)
+            credential.Save(reply.Credential);
+        return reply;
     }
 
     private async Task Work(string clientId, int chunkBytes, CancellationToken cancellationToken)
@@ -151,6 +167,9 @@ public sealed partial class ClientDaemon(
             MeasuredGflops = report.MeasuredGflops,
         };
     }
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "The coordinator refused this client, which stops: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Local data {DataPath}: {Count} examples")]
     private static partial void LogData(ILogger logger, string dataPath, int count);

@@ -50,6 +50,7 @@ public static class ClientDaemonHost
             });
         }
 
+        builder.Services.AddSingleton<ClientCredentialStore>();
         builder.Services.AddSingleton<CoordinatorConnection>();
         builder.Services.AddSingleton<ActivityTracker>();
         builder.Services.AddSingleton<DaemonHealth>();

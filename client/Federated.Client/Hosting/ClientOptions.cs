@@ -17,8 +17,14 @@ public sealed class ClientOptions
     [CoordinatorAddressList]
     public string ServerAddress { get; set; } = "http://localhost:50051";
 
-    /// <summary>The coordinator's client token, when it requires one.</summary>
+    /// <summary>
+    /// The coordinator's shared client token (its Server:ClientToken migration switch). A daemon that enrolled with a
+    /// join token sends its own credential instead.
+    /// </summary>
     public string? Token { get; set; }
+
+    /// <summary>An operator's join token (federated tokens create), spent on the first enrolment only; then the daemon keeps its own credential in the work directory.</summary>
+    public string? JoinToken { get; set; }
 
     /// <summary>Stable id of this client; when empty one is made up once and kept in the work directory.</summary>
     public string? ClientId { get; set; }

@@ -18,10 +18,10 @@ public sealed class CoordinatorConnection : IDisposable
 {
     private readonly GrpcChannel _channel;
 
-    public CoordinatorConnection(IOptions<ClientOptions> options)
+    public CoordinatorConnection(IOptions<ClientOptions> options, ClientCredentialStore credential)
     {
         var settings = options.Value;
-        _channel = GrpcChannels.Create(CoordinatorAddresses.Parse(settings.ServerAddress), settings.Token, new GrpcChannelOptions
+        _channel = GrpcChannels.Create(CoordinatorAddresses.Parse(settings.ServerAddress), () => credential.Current ?? settings.Token, new GrpcChannelOptions
         {
             MaxReceiveMessageSize = 8 * 1024 * 1024,
             // When no address answers, the channel waits this long before connecting again (gRPC's default
