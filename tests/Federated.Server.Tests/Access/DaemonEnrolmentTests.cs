@@ -4,6 +4,7 @@ using Federated.Server.Tests.Infrastructure;
 using Federated.Simulations.LocalRuns;
 using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Xunit.Abstractions;
 
 namespace Federated.Server.Tests.Access;
@@ -31,7 +32,8 @@ public class DaemonEnrolmentTests(ITestOutputHelper output)
             await LocalFederation.WatchAsync(operatorClient, "tokened", null, timeout.Token, until: s => s.CompletedRounds >= 1);
         var path = Path.Combine(folder["work"], ClientCredentialStore.FileName);
         Assert.StartsWith("fcc1.edge.", await File.ReadAllTextAsync(path, timeout.Token));
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        if (!OperatingSystem.IsWindows())
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
 
         // The token is spent; the restarted daemon needs none, as it presents its credential.
         await using var second = await LocalClient.StartAsync("edge", server.GrpcAddress, shard, folder["work"], logger);
