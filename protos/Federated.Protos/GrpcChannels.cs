@@ -64,16 +64,6 @@ public static class GrpcChannels
             options.HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true };
         if (options.HttpHandler is not SocketsHttpHandler sockets)
             throw new ArgumentException("a CA to trust needs the channel's HttpHandler to be a SocketsHttpHandler (or none)", nameof(options));
-        sockets.SslOptions.RemoteCertificateValidationCallback = (sender, certificate, chain, errors) =>
-            trust.Validate(Address(sender, addresses), certificate, chain, errors);
-    }
-
-    /// <summary>The address connected to, for messages: of several, the one whose host the handshake was for.</summary>
-    private static string Address(object sender, CoordinatorAddresses addresses)
-    {
-        var host = (sender as System.Net.Security.SslStream)?.TargetHostName;
-        var match = addresses.Addresses.Count == 1 ? addresses.Addresses[0]
-            : addresses.Addresses.FirstOrDefault(a => string.Equals(a.IdnHost, host, StringComparison.OrdinalIgnoreCase));
-        return match?.GetLeftPart(UriPartial.Authority) ?? host ?? addresses.ToString();
+        trust.ApplyTo(sockets, addresses);
     }
 }

@@ -57,12 +57,26 @@ public sealed record ServerTrust(string? CaFingerprint = null, string? CaFile = 
         }
     }
 
+    /// <summary>Makes <paramref name="handler"/> check the certificates of <paramref name="addresses"/> against this trust (gRPC or plain HTTPS, e.g. the dashboard).</summary>
+    public void ApplyTo(SocketsHttpHandler handler, CoordinatorAddresses addresses)
+        => handler.SslOptions.RemoteCertificateValidationCallback = (sender, certificate, chain, errors) =>
+            Validate(Address(sender, addresses), certificate, chain, errors);
+
+    /// <summary>The address connected to, for messages: of several, the one whose host the handshake was for.</summary>
+    private static string Address(object sender, CoordinatorAddresses addresses)
+    {
+        var host = (sender as SslStream)?.TargetHostName;
+        var match = addresses.Addresses.Count == 1 ? addresses.Addresses[0]
+            : addresses.Addresses.FirstOrDefault(a => string.Equals(a.IdnHost, host, StringComparison.OrdinalIgnoreCase));
+        return match?.GetLeftPart(UriPartial.Authority) ?? host ?? addresses.ToString();
+    }
+
     /// <summary>
     /// Checks the certificate a coordinator presents: it must chain to the trusted CA and name the host connected
     /// to. Throws <see cref="ServerTrustException"/> saying what to check otherwise (SslStream passes it on as the
     /// handshake's failure, so it reaches the caller inside the gRPC error).
     /// </summary>
-    internal bool Validate(string address, X509Certificate? presented, X509Chain? chain, SslPolicyErrors errors)
+    private bool Validate(string address, X509Certificate? presented, X509Chain? chain, SslPolicyErrors errors)
     {
         if (presented is null || errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable))
             throw new ServerTrustException($"the coordinator at {address} presented no certificate");

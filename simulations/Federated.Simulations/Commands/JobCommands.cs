@@ -247,7 +247,8 @@ public static class JobCommands
         }
         catch (RpcException e) when (ServerTrustException.Find(e) is { } untrusted)
         {
-            errors.MarkupLine($"[red]Not connecting: {Markup.Escape(untrusted.Message)}[/]");
+            // Plain text, unwrapped: the fingerprints in it are to be compared and copied whole.
+            await parse.InvocationConfiguration.Error.WriteLineAsync($"Not connecting: {untrusted.Message}");
             return 1;
         }
         catch (RpcException e)
