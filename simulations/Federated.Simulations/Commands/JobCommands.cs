@@ -241,6 +241,8 @@ public static class JobCommands
         var errors = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(parse.InvocationConfiguration.Error) });
         try
         {
+            if (!string.IsNullOrWhiteSpace(parse.GetValue(CaFingerprint)) && !string.IsNullOrWhiteSpace(parse.GetValue(CaFile)))
+                throw new FormatException("--ca-fingerprint and --ca-file are both given (or set through FEDERATED_CA_FINGERPRINT and FEDERATED_CA_FILE): give one");
             using var channel = GrpcChannels.Create(address, parse.GetValue(Token), trust: ServerTrust.From(parse.GetValue(CaFingerprint), parse.GetValue(CaFile)));
             await action(new Operator.OperatorClient(channel));
             return 0;

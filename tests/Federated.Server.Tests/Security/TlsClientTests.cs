@@ -54,6 +54,20 @@ public class TlsClientTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_daemon_given_both_a_fingerprint_and_a_ca_file_is_stopped_at_start()
+    {
+        using var folder = new TemporaryDirectory();
+        await File.WriteAllTextAsync(folder["ca.pem"], TlsTestKit.OperatorCertificates().Ca.ExportCertificatePem());
+        using var host = ClientDaemonHost.Build([], new Dictionary<string, string?>
+        {
+            ["Client:ServerCaFingerprint"] = new string('a', 64),
+            ["Client:ServerCaFile"] = folder["ca.pem"],
+        }, Serilog.Core.Logger.None, standalone: false);
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains("both ServerCaFingerprint and ServerCaFile are set", error.Message);
+    }
+
+    [Fact]
     public async Task The_cli_prints_what_to_check_when_the_ca_differs_and_works_with_the_right_one()
     {
         using var folder = new TemporaryDirectory();

@@ -150,6 +150,16 @@ public class TlsServerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_host_name_that_is_none_stops_the_server_naming_it()
+    {
+        var error = Assert.Throws<OptionsValidationException>(() => FederatedServerHost.Build([], new Dictionary<string, string?>
+        {
+            ["Server:Tls:Hosts:0"] = "not a host!",
+        }, Serilog.Core.Logger.None));
+        Assert.Contains("Server:Tls:Hosts: 'not a host!' is neither a DNS name nor an IP address", error.Message);
+    }
+
+    [Fact]
     public void Plain_http_beyond_loopback_is_refused_without_allow_insecure()
     {
         var error = Assert.Throws<OptionsValidationException>(() => FederatedServerHost.Build([], new Dictionary<string, string?>

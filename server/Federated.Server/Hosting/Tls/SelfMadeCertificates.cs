@@ -38,13 +38,15 @@ public static class SelfMadeCertificates
 
     public static string Folder(ServerOptions options) => Path.Combine(options.DataPath, "tls");
 
-    /// <summary>The names the server certificate carries: every usual one for this machine, then Server:Tls:Hosts.</summary>
+    /// <summary>The names the server certificate carries: every usual one for this machine, a cluster's advertised address, then Server:Tls:Hosts.</summary>
     public static IReadOnlyList<string> Hosts(ServerOptions options)
     {
         var hosts = new List<string> { "localhost", "127.0.0.1", "::1", Dns.GetHostName() };
         var listen = IPAddress.Parse(options.ListenAddress);
         if (!listen.Equals(IPAddress.Any) && !listen.Equals(IPAddress.IPv6Any))
             hosts.Add(listen.ToString());
+        if (options.Cluster.Mode == ClusterMode.Postgres && !string.IsNullOrWhiteSpace(options.Cluster.AdvertisedAddress))
+            hosts.Add(options.Cluster.AdvertisedAddress.Trim()); // where the other silos, and often the daemons, reach this one
         hosts.AddRange(options.Tls.Hosts.Select(h => h.Trim()));
         return [.. hosts.DistinctBy(TlsCertificates.Canonical, StringComparer.Ordinal)];
     }
