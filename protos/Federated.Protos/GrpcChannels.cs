@@ -16,7 +16,7 @@ public static class GrpcChannels
     /// <param name="address">One address, or several separated by commas (<see cref="CoordinatorAddresses"/>).</param>
     /// <param name="token">Sent as "authorization: Bearer …" on every call when set.</param>
     /// <param name="options">Channel options; a <see cref="SocketsHttpHandler"/> in HttpHandler gets the trust check.</param>
-    /// <param name="trust">The CA to trust for https addresses; null: the system's trust store.</param>
+    /// <param name="trust">The CA to trust for https addresses; null: the system's trust store (<see cref="ServerTrust.SystemStore"/>).</param>
     /// <exception cref="FormatException">The address list is malformed.</exception>
     public static GrpcChannel Create(string address, string? token = null, GrpcChannelOptions? options = null, ServerTrust? trust = null)
         => Create(CoordinatorAddresses.Parse(address), token, options, trust);
@@ -30,8 +30,10 @@ public static class GrpcChannels
     public static GrpcChannel Create(CoordinatorAddresses addresses, string? token = null, GrpcChannelOptions? options = null, ServerTrust? trust = null)
     {
         options ??= new GrpcChannelOptions();
-        if (trust is not null && addresses.Secure)
-            Trust(options, addresses, trust);
+        // With no trust given the system's store decides, as it would without a callback; the callback only adds
+        // what to set when it refuses.
+        if (addresses.Secure && (trust is not null || options.HttpClient is null && options.HttpHandler is null or SocketsHttpHandler))
+            Trust(options, addresses, trust ?? ServerTrust.SystemStore);
         var transport = addresses.Secure ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure;
         if (!string.IsNullOrEmpty(token))
         {

@@ -16,7 +16,10 @@ public sealed record ServerTrust(string? CaFingerprint = null, string? CaFile = 
 {
     private static readonly Oid ServerAuthentication = new("1.3.6.1.5.5.7.3.1");
 
-    /// <summary>A trust from the two settings, or null when neither is set (the system's trust store applies).</summary>
+    /// <summary>The system's trust store, with a refusal that says which settings give the coordinator's own CA.</summary>
+    public static ServerTrust SystemStore { get; } = new();
+
+    /// <summary>A trust from the two settings, or null when neither is set (the system's trust store applies, <see cref="SystemStore"/>).</summary>
     public static ServerTrust? From(string? caFingerprint, string? caFile)
         => string.IsNullOrWhiteSpace(caFingerprint) && string.IsNullOrWhiteSpace(caFile) ? null
             : new ServerTrust(string.IsNullOrWhiteSpace(caFingerprint) ? null : caFingerprint, string.IsNullOrWhiteSpace(caFile) ? null : caFile);
@@ -80,6 +83,10 @@ public sealed record ServerTrust(string? CaFingerprint = null, string? CaFile = 
     {
         if (presented is null || errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable))
             throw new ServerTrustException($"the coordinator at {address} presented no certificate");
+        if (CaFile is null && CaFingerprint is null)
+            return errors == SslPolicyErrors.None ? true : throw new ServerTrustException(
+                $"the certificate the coordinator at {address} presents ({presented.Subject}) is not trusted by this machine ({errors}): if the coordinator made its own CA, "
+                + "give the CA's fingerprint it logs at start (Client:ServerCaFingerprint, --ca-fingerprint) or its data/tls/ca.pem (Client:ServerCaFile, --ca-file)");
         var leaf = presented as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(presented.GetRawCertData());
         // What the server sent besides its own certificate (SslStream puts it in the chain's extra store).
         var sent = chain?.ChainPolicy.ExtraStore.Cast<X509Certificate2>().Where(c => !c.RawData.AsSpan().SequenceEqual(leaf.RawData)).ToList() ?? [];
