@@ -57,6 +57,7 @@ public static class FederatedServerHost
         builder.Services.AddSingleton(time ?? TimeProvider.System);
         builder.Services.AddHostedService(_ => new PortCheck(options));
         var dashboard = DashboardEndpoints.AddDashboard(builder);
+        Access.OperatorAccess.Add(builder, dashboard);
         var metrics = MetricsEndpoint.Add(builder);
         HealthEndpoints.Add(builder.Services);
 
@@ -79,6 +80,7 @@ public static class FederatedServerHost
         builder.Services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<TokenInterceptor>();
+            grpc.Interceptors.Add<Access.OperatorAuthorization>(); // outside ErrorInterceptor: it records outcomes as statuses
             grpc.Interceptors.Add<ErrorInterceptor>();
             grpc.MaxReceiveMessageSize = options.MaxChunkBytes + 64 * 1024;
             grpc.MaxSendMessageSize = options.MaxChunkBytes + 64 * 1024;
@@ -89,6 +91,7 @@ public static class FederatedServerHost
         MetricsEndpoint.Use(app, metrics, options.HttpPort);
         app.MapGrpcService<CoordinatorService>();
         app.MapGrpcService<OperatorService>();
+        Access.OperatorAccess.Map(app, options);
         HealthEndpoints.Map(app);
         DashboardEndpoints.MapDashboard(app, dashboard);
         app.MapGet("/", () => Results.Text($"Federated coordinator. gRPC (HTTP/2) on port {options.GrpcPort}; data in {options.DataPath}.\n"));
