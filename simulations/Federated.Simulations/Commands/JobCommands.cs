@@ -16,39 +16,16 @@ namespace Federated.Simulations.Commands;
 /// <summary>`federated job …`: create, inspect and follow jobs on a running coordinator.</summary>
 public static class JobCommands
 {
-    private static readonly Option<string> Server = ServerOption();
-
-    private static readonly Option<string?> Token = new("--token")
-    {
-        Description = "The coordinator's operator token, if it requires one (default: $FEDERATED_OPERATOR_TOKEN)",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FEDERATED_OPERATOR_TOKEN"),
-    };
-
-    /// <summary>`--server`: one address, or a cluster's silos separated by commas, checked when the command line is parsed.</summary>
-    private static Option<string> ServerOption()
-    {
-        var option = new Option<string>("--server")
-        {
-            Description = "The coordinator's gRPC address, or several silos' separated by commas (the first that answers is used, the next when it goes away)",
-            DefaultValueFactory = _ => "http://localhost:50051",
-        };
-        option.Validators.Add(result =>
-        {
-            if (!CoordinatorAddresses.TryParse(result.GetValueOrDefault<string>(), out _, out var error))
-                result.AddError($"--server: {error}");
-        });
-        return option;
-    }
-
     public static Command Create()
     {
-        var job = new Command("job", "Create, inspect and follow jobs on a running coordinator") { CreateCommand(), StatusCommand(), WatchCommand(), ListCommand(), AdapterCommand() };
-        foreach (var command in job.Subcommands)
+        var job = new Command("job", "Create, inspect, follow and steer jobs on a running coordinator")
         {
-            command.Options.Add(Server);
-            command.Options.Add(Token);
-        }
-        return job;
+            CreateCommand(), StatusCommand(), WatchCommand(), ListCommand(), AdapterCommand(),
+            ActionCommand("pause", "Stop handing out the job's tasks until it is resumed (role operator)", (c, r, t) => c.PauseJobAsync(r, cancellationToken: t)),
+            ActionCommand("resume", "Hand out a paused job's tasks again (role operator)", (c, r, t) => c.ResumeJobAsync(r, cancellationToken: t)),
+            ActionCommand("stop", "End the job for good; its completed rounds stay (role operator)", (c, r, t) => c.StopJobAsync(r, cancellationToken: t)),
+        };
+        return job.WithConnection();
     }
 
     private static Command CreateCommand()
@@ -212,29 +189,18 @@ public static class JobCommands
     private static IEnumerable<string> List(string? text)
         => (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    /// <summary>
-    /// Runs an operator call, turning refusals and unreachable servers into one readable line on stderr (stdout
-    /// stays the command's output, e.g. clean JSON) and exit code 1.
-    /// </summary>
-    private static async Task<int> Call(ParseResult parse, Func<Operator.OperatorClient, Task> action)
+    private static Command ActionCommand(string name, string description, Func<Operator.OperatorClient, JobActionRequest, CancellationToken, AsyncUnaryCall<JobStatus>> call)
     {
-        var address = parse.GetValue(Server)!;
-        var errors = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(parse.InvocationConfiguration.Error) });
-        try
+        var id = new Argument<string>("id") { Description = "Job id" };
+        var command = new Command(name, description) { id };
+        command.SetAction(async (parse, cancellationToken) => await Call(parse, async client =>
         {
-            using var channel = GrpcChannels.Create(address, parse.GetValue(Token));
-            await action(new Operator.OperatorClient(channel));
-            return 0;
-        }
-        catch (RpcException e)
-        {
-            errors.MarkupLine($"[red]{Markup.Escape(e.StatusCode.ToString())}: {Markup.Escape(e.Status.Detail)}[/] (server {Markup.Escape(address)})");
-            return 1;
-        }
-        catch (FormatException e)
-        {
-            errors.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
-            return 2;
-        }
+            var status = await call(client, new JobActionRequest { JobId = parse.GetValue(id)! }, cancellationToken);
+            AnsiConsole.MarkupLine($"Job [bold]{Markup.Escape(status.JobId)}[/] is {Markup.Escape(status.Status)}.");
+        }));
+        return command;
     }
+
+    private static Task<int> Call(ParseResult parse, Func<Operator.OperatorClient, Task> action)
+        => OperatorConnection.Call(parse, channel => action(new Operator.OperatorClient(channel)));
 }
