@@ -41,7 +41,10 @@ public static class DashboardSignIn
         await sessions.Succeeded(address, user);
         await audit.RecordAsync(user, principal.Role, SignIn, "", AuditOutcome.Done, "", address, AuditTrail.Dashboard);
         var session = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, user), new Claim(ClaimTypes.Role, principal.Role.Name()), new Claim(SessionClaim, session)], CookieAuthenticationDefaults.AuthenticationScheme);
+        // The name identifier is what antiforgery tokens are bound to; without one they would be bound to every claim,
+        // and a role changed in flight (DashboardAccess.RefreshRoleAsync) would void the page's token.
+        Claim[] claims = [new(ClaimTypes.Name, user), new(ClaimTypes.NameIdentifier, user), new(ClaimTypes.Role, principal.Role.Name()), new(SessionClaim, session)];
+        var identity = new ClaimsIdentity(claims, CookieAuthenticationDefaults.AuthenticationScheme);
         await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
         return Results.Ok(new { user, role = principal.Role.Name() });
     }
