@@ -82,7 +82,7 @@
       label: document.getElementById('token-label').value,
     });
     document.getElementById('token-message').textContent = r.ok ? `created ${r.data.info.id}` : r.data.error;
-    if (r.ok) showSecret('token-secret', r.data.token, 'The token, shown this once (federated-client --join-token …):');
+    if (r.ok) showSecret('token-secret', r.data.token, 'The token, shown this once (hand it to the new client for its first enrolment):');
     tokens(); audit();
   });
 
