@@ -1,3 +1,5 @@
+using Federated.Contracts.Access;
+using Federated.Server.Access;
 using Federated.Server.Dashboard;
 using Federated.Server.Hosting;
 using Microsoft.Extensions.Options;
@@ -33,13 +35,28 @@ public class DashboardSettingsTests
     [Fact]
     public void Credentials_match_only_the_configured_user_and_password()
     {
-        var credentials = new OperatorCredentials(new DashboardOptions { Password = "p1", Users = { ["alice"] = "p2", ["bob"] = "" } }, generatedPassword: null);
-        Assert.True(credentials.Check("operator", "p1"));
-        Assert.True(credentials.Check(null, "p1"));
-        Assert.True(credentials.Check("alice", "p2"));
-        Assert.False(credentials.Check("alice", "p1"));
-        Assert.False(credentials.Check("bob", ""));
-        Assert.False(credentials.Check("mallory", "p1"));
-        Assert.False(credentials.Check("operator", null));
+        var credentials = new ConfiguredAccounts(new DashboardOptions { Password = "p1", Users = { ["alice"] = "p2", ["bob"] = "" }, Roles = { ["alice"] = "viewer" } }, generatedPassword: null);
+        Assert.Equal(OperatorRole.Admin, credentials.Check("operator", "p1"));
+        Assert.Equal(OperatorRole.Admin, credentials.Check(null, "p1"));
+        Assert.Equal(OperatorRole.Viewer, credentials.Check("alice", "p2"));
+        Assert.Null(credentials.Check("alice", "p1"));
+        Assert.Null(credentials.Check("bob", ""));
+        Assert.Null(credentials.Check("mallory", "p1"));
+        Assert.Null(credentials.Check("operator", null));
+    }
+
+    [Theory]
+    [InlineData("Server:Dashboard:Roles:alice", "superuser", "'superuser' is not a role")]
+    [InlineData("Server:Dashboard:Roles:carol", "viewer", "there is no such account")]
+    public void A_bad_role_setting_stops_the_server_naming_the_field(string key, string value, string message)
+    {
+        var error = Assert.Throws<OptionsValidationException>(() => FederatedServerHost.Build([], new Dictionary<string, string?>
+        {
+            ["Server:Dashboard:Enabled"] = "true",
+            ["Server:Dashboard:Users:alice"] = "pw",
+            [key] = value,
+        }, Serilog.Core.Logger.None));
+        Assert.Contains(message, error.Message);
+        Assert.Contains(key, error.Message);
     }
 }

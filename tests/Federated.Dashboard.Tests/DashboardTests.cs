@@ -41,7 +41,7 @@ public partial class DashboardTests(ITestOutputHelper output)
         Assert.EndsWith("/login.html", harness.Page.Url);
 
         await harness.SignInAsync();
-        await Expect(harness.Page.Locator("#user")).ToHaveTextAsync("operator");
+        await Expect(harness.Page.Locator("#user")).ToHaveTextAsync("operator (admin)");
         await Expect(harness.Page.Locator("#client-counts")).ToContainTextAsync("unavailable");
         await harness.ScreenshotAsync("overview-empty");
 

@@ -16,7 +16,7 @@ public sealed class AdminService(JoinTokenIssuer issuer) : Admin.AdminBase
         var lifetime = request.ExpiresInSeconds > (long)JoinTokensGrain.MaxLifetime.TotalSeconds
             ? JoinTokensGrain.MaxLifetime + TimeSpan.FromSeconds(1) // refused by the grain, naming the limit
             : TimeSpan.FromSeconds(request.ExpiresInSeconds);
-        var (info, token) = await issuer.CreateAsync(request.Uses, lifetime, request.Label ?? "", OperatorName(context));
+        var (info, token) = await issuer.CreateAsync(request.Uses, lifetime, request.Label ?? "", OperatorPrincipal.Of(context).Who);
         return new CreateJoinTokenReply { Info = ToProto(info), Token = token };
     }
 
@@ -29,10 +29,6 @@ public sealed class AdminService(JoinTokenIssuer issuer) : Admin.AdminBase
 
     public override async Task<JoinTokenInfo> RevokeJoinToken(RevokeJoinTokenRequest request, ServerCallContext context)
         => ToProto(await issuer.RevokeAsync(Identifiers.Require(request.Id, "id")));
-
-    /// <summary>The signed-in operator's name when operator accounts say it; else who the call came from.</summary>
-    private static string OperatorName(ServerCallContext context)
-        => context.UserState.TryGetValue("federated.operator", out var name) && name is string s ? s : "operator";
 
     public static JoinTokenInfo ToProto(Contracts.Access.JoinTokenInfo info)
     {

@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Federated.Contracts;
+using Federated.Contracts.Access;
 using Federated.Contracts.Clients;
 using Federated.Contracts.Compaction;
 using Federated.Contracts.Errors;
@@ -9,6 +10,7 @@ using Federated.Contracts.Jobs;
 using Federated.Core.Adapters;
 using Federated.Core.Adapters.Peft;
 using Federated.Protos.V1;
+using Federated.Server.Access;
 using Federated.Server.Cluster;
 using Federated.Server.Hosting;
 using Federated.Server.Jobs;
@@ -47,10 +49,10 @@ public static partial class DashboardEndpoints
         {
             if (!options.GeneratePassword)
                 throw new OptionsValidationException(DashboardOptions.Section, typeof(DashboardOptions),
-                    [$"{DashboardOptions.Section}: the dashboard is enabled but has no credential: set {DashboardOptions.Section}:Password (user '{OperatorCredentials.DefaultUser}') or {DashboardOptions.Section}:Users:<name>=<password>, or {DashboardOptions.Section}:GeneratePassword=true for a password made up at start-up (development)"]);
+                    [$"{DashboardOptions.Section}: the dashboard is enabled but has no credential: set {DashboardOptions.Section}:Password (user '{ConfiguredAccounts.DefaultUser}') or {DashboardOptions.Section}:Users:<name>=<password>, or {DashboardOptions.Section}:GeneratePassword=true for a password made up at start-up (development)"]);
             generated = Convert.ToBase64String(RandomNumberGenerator.GetBytes(12)).Replace('/', '_').Replace('+', '-');
         }
-        builder.Services.AddSingleton(new OperatorCredentials(options, generated));
+        builder.Services.AddSingleton(new ConfiguredAccounts(options, generated));
         builder.Services.AddSingleton(new GeneratedPassword(generated));
         // Cookies stay valid across a restart only if their keys do: kept with the server's data, not in $HOME;
         // in Postgres mode in the shared database, so that every silo accepts every silo's cookies and tokens.
@@ -82,10 +84,12 @@ public static partial class DashboardEndpoints
             cookie.LoginPath = $"{Prefix}/login.html";
             // API calls get 401/403 to act on; pages (Orleans' dashboard) are sent to the sign-in page.
             cookie.Events.OnRedirectToLogin = context => Redirect(context, StatusCodes.Status401Unauthorized);
-            cookie.Events.OnRedirectToAccessDenied = context => Redirect(context, StatusCodes.Status403Forbidden);
+            cookie.Events.OnRedirectToAccessDenied = context => context.Request.Path.StartsWithSegments($"{Prefix}/api")
+                ? DashboardAccess.RefuseForRoleAsync(context.HttpContext)
+                : Redirect(context, StatusCodes.Status403Forbidden);
             cookie.Events.OnValidatePrincipal = DashboardSignIn.ValidatePrincipal;
         });
-        builder.Services.AddAuthorization();
+        builder.Services.AddAuthorization(DashboardAccess.AddPolicies);
         builder.Services.AddAntiforgery(antiforgery =>
         {
             antiforgery.HeaderName = AntiforgeryHeader;
@@ -103,31 +107,35 @@ public static partial class DashboardEndpoints
         if (!options.Enabled)
             return;
         if (app.Services.GetRequiredService<GeneratedPassword>().Value is { } generated)
-            LogGeneratedPassword(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Federated.Server.Dashboard"), OperatorCredentials.DefaultUser, generated);
+            LogGeneratedPassword(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Federated.Server.Dashboard"), ConfiguredAccounts.DefaultUser, generated);
 
         DashboardStaticFiles.Use(app);
         app.UseAuthentication();
         app.UseAuthorization();
-        app.MapOrleansDashboard(routePrefix: options.OrleansPath).RequireAuthorization();
+        app.MapOrleansDashboard(routePrefix: options.OrleansPath).RequireAuthorization(Viewer);
 
         var api = app.MapGroup($"{Prefix}/api");
         api.MapGet("/session", Session);
         api.MapPost("/login", DashboardSignIn.Login).AddEndpointFilter(ValidateAntiforgery);
         api.MapPost("/logout", (Delegate)DashboardSignIn.Logout).AddEndpointFilter(ValidateAntiforgery).RequireAuthorization();
 
-        var read = api.MapGroup("").RequireAuthorization();
+        var read = api.MapGroup("").RequireAuthorization(Viewer);
         read.MapGet("/overview", (DashboardFeed feed, CancellationToken ct) => Stream(feed.Overview, o => o, ct));
         read.MapGet("/jobs/{id}", JobEvents);
         read.MapGet("/clients", ClientEvents);
         read.MapGet("/jobs/{id}/adapter", DownloadAdapter);
 
-        var write = api.MapGroup("").RequireAuthorization().AddEndpointFilter(ValidateAntiforgery);
-        write.MapPost("/jobs", (Delegate)CreateJob);
-        write.MapPost("/jobs/{id}/{action}", JobAction);
-        write.MapPost("/clients/{id}/{action}", ClientAction);
+        var write = api.MapGroup("").RequireAuthorization(Operator).AddEndpointFilter(ValidateAntiforgery);
+        write.MapPost("/jobs", (Delegate)CreateJob).Audited(_ => "CreateJob");
+        write.MapPost("/jobs/{id}/{action}", JobAction).Audited(c => OperatorActions.AuditName($"{c.Request.RouteValues["action"]}", "Job"), "id", "job_id");
+        write.MapPost("/clients/{id}/{action}", ClientAction).Audited(c => OperatorActions.AuditName($"{c.Request.RouteValues["action"]}", "Client"), "id", "client_id");
+
+        DashboardAdminEndpoints.Map(api, ValidateAntiforgery);
     }
 
-    private static Task Redirect(RedirectContext<CookieAuthenticationOptions> context, int status)
+    private static readonly string Viewer = OperatorRole.Viewer.Name(), Operator = OperatorRole.Operator.Name();
+
+    internal static Task Redirect(RedirectContext<CookieAuthenticationOptions> context, int status)
     {
         if (context.Request.Path.StartsWithSegments($"{Prefix}/api"))
             context.Response.StatusCode = status;
@@ -154,7 +162,8 @@ public static partial class DashboardEndpoints
     {
         var tokens = antiforgery.GetAndStoreTokens(context);
         var user = context.User.Identity?.IsAuthenticated == true ? context.User.Identity.Name : null;
-        return Results.Ok(new SessionView(user, tokens.RequestToken!, options.Value.OrleansPath.TrimEnd('/'), security.InsecureBeyondLoopback));
+        var role = user is null ? null : DashboardAccess.RoleOf(context.User)?.Name();
+        return Results.Ok(new SessionView(user, role, tokens.RequestToken!, options.Value.OrleansPath.TrimEnd('/'), security.InsecureBeyondLoopback));
     }
 
     private static async Task<IResult> JobEvents(string id, DashboardFeed feed, CancellationToken ct)
@@ -215,6 +224,7 @@ public static partial class DashboardEndpoints
         try
         {
             var job = await creation.CreateAsync(spec);
+            DashboardAccess.SetAuditTarget(context, $"job_id={job.JobId}");
             return Results.Ok(new { id = job.JobId });
         }
         catch (FederatedException e)
@@ -223,18 +233,11 @@ public static partial class DashboardEndpoints
         }
     }
 
-    private static async Task<IResult> JobAction(string id, string action, IGrainFactory grains)
+    private static async Task<IResult> JobAction(string id, string action, OperatorActions actions)
     {
         try
         {
-            var job = grains.GetGrain<IJobGrain>(Identifiers.Require(id, "job id"));
-            var snapshot = action switch
-            {
-                "pause" => await job.Pause(),
-                "resume" => await job.Resume(),
-                "stop" => await job.Stop(),
-                _ => throw FederatedException.NotFound($"no job action '{action}' (pause, resume or stop)"),
-            };
+            var snapshot = await actions.JobAsync(id, action);
             return Results.Ok(new { id = snapshot.JobId, status = snapshot.Status.ToString().ToLowerInvariant() });
         }
         catch (FederatedException e)
@@ -243,19 +246,11 @@ public static partial class DashboardEndpoints
         }
     }
 
-    private static async Task<IResult> ClientAction(string id, string action, IGrainFactory grains)
+    private static async Task<IResult> ClientAction(string id, string action, OperatorActions actions)
     {
         try
         {
-            var admission = action switch
-            {
-                "pause" => ClientAdmission.Paused,
-                "resume" => ClientAdmission.Active,
-                "drain" => ClientAdmission.Draining,
-                "remove" => ClientAdmission.Removed,
-                _ => throw FederatedException.NotFound($"no client action '{action}' (pause, resume, drain or remove)"),
-            };
-            var client = await grains.GetGrain<IClientGrain>(Identifiers.Require(id, "client id")).SetAdmission(admission);
+            var client = await actions.ClientAsync(id, action);
             return Results.Ok(new { id = client.ClientId, admission = client.Admission.ToString().ToLowerInvariant() });
         }
         catch (FederatedException e)
@@ -315,7 +310,7 @@ public static partial class DashboardEndpoints
 public sealed record LoginRequest(string? User, string? Password);
 
 /// <param name="Insecure">Plain HTTP on an address other machines reach (Server:AllowInsecure): the pages show a warning.</param>
-public sealed record SessionView(string? User, string AntiforgeryToken, string OrleansPath, bool Insecure);
+public sealed record SessionView(string? User, string? Role, string AntiforgeryToken, string OrleansPath, bool Insecure);
 
 /// <summary>An error for the pages: the message, and the JobSpec field it is about when there is one.</summary>
 public sealed record ErrorView(string Error, string? Field);

@@ -17,6 +17,12 @@ public sealed class DashboardOptions
     public Dictionary<string, string> Users { get; set; } = [];
 
     /// <summary>
+    /// Roles of the configured accounts by name (viewer, operator or admin; "operator" is the account of
+    /// <see cref="Password"/>). An account with none is admin, as every configured account was before roles.
+    /// </summary>
+    public Dictionary<string, string> Roles { get; set; } = [];
+
+    /// <summary>
     /// Development only: with no credential configured, make up an operator password and log it once at start-up
     /// instead of refusing to start.
     /// </summary>

@@ -62,6 +62,7 @@ public static class FederatedServerHost
         builder.Services.AddSingleton(time ?? TimeProvider.System);
         builder.Services.AddHostedService(_ => new PortCheck(options));
         var dashboard = DashboardEndpoints.AddDashboard(builder);
+        Access.OperatorAccess.Add(builder, dashboard);
         var metrics = MetricsEndpoint.Add(builder);
         HealthEndpoints.Add(builder.Services);
 
@@ -84,7 +85,7 @@ public static class FederatedServerHost
         builder.Services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<Access.ClientAuthentication>();
-            grpc.Interceptors.Add<TokenInterceptor>();
+            grpc.Interceptors.Add<Access.OperatorAuthorization>(); // outside ErrorInterceptor: it records outcomes as statuses
             grpc.Interceptors.Add<ErrorInterceptor>();
             grpc.MaxReceiveMessageSize = options.MaxChunkBytes + 64 * 1024;
             grpc.MaxSendMessageSize = options.MaxChunkBytes + 64 * 1024;
@@ -96,6 +97,7 @@ public static class FederatedServerHost
         app.MapGrpcService<CoordinatorService>();
         app.MapGrpcService<OperatorService>();
         app.MapGrpcService<Access.AdminService>();
+        Access.OperatorAccess.Map(app, options);
         HealthEndpoints.Map(app);
         DashboardEndpoints.MapDashboard(app, dashboard);
         app.MapGet("/", () => Results.Text($"Federated coordinator. gRPC (HTTP/2) on port {options.GrpcPort}; data in {options.DataPath}.\n"));

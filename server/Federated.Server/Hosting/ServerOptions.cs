@@ -85,7 +85,10 @@ public sealed class ServerOptions
     /// <summary>When set, client daemons must present it ("authorization: Bearer …"); empty: no check.</summary>
     public string? ClientToken { get; set; }
 
-    /// <summary>When set, operator calls (jobs) must present it; empty: no check.</summary>
+    /// <summary>
+    /// Legacy: a shared admin credential for operator calls (warned about at start; prefer accounts). When set,
+    /// operator calls must present a credential (see Server:Operators:RequireCredentials).
+    /// </summary>
     public string? OperatorToken { get; set; }
 
     /// <summary>

@@ -11,8 +11,8 @@ using Grpc.Core;
 
 namespace Federated.Server.Transport;
 
-/// <summary>The operators' door: create, inspect and watch jobs.</summary>
-public sealed class OperatorService(IGrainFactory grains, JobCreation creation, AdapterStore store, FederatedMetrics metrics, IOptions<ServerOptions> options) : Operator.OperatorBase
+/// <summary>The operators' door: create, inspect, watch and steer jobs; list and steer clients (roles: <see cref="Access.OperatorMethods"/>).</summary>
+public sealed class OperatorService(IGrainFactory grains, JobCreation creation, OperatorActions actions, AdapterStore store, FederatedMetrics metrics, IOptions<ServerOptions> options) : Operator.OperatorBase
 {
     private static readonly TimeSpan WatchSlice = TimeSpan.FromSeconds(15);
 
@@ -66,4 +66,32 @@ public sealed class OperatorService(IGrainFactory grains, JobCreation creation, 
         var global = await grains.GetGrain<ICompactionGrain>(jobId).GetGlobal(request.ThroughRound);
         await AdapterStreaming.SendAsync(store, global.Sha256, responseStream, options.Value.MaxChunkBytes, metrics, context.CancellationToken);
     }
+
+    public override async Task<JobStatus> PauseJob(JobActionRequest request, ServerCallContext context)
+        => ProtoMapping.ToStatus(await actions.JobAsync(request.JobId, "pause"));
+
+    public override async Task<JobStatus> ResumeJob(JobActionRequest request, ServerCallContext context)
+        => ProtoMapping.ToStatus(await actions.JobAsync(request.JobId, "resume"));
+
+    public override async Task<JobStatus> StopJob(JobActionRequest request, ServerCallContext context)
+        => ProtoMapping.ToStatus(await actions.JobAsync(request.JobId, "stop"));
+
+    public override async Task<ListClientsReply> ListClients(ListClientsRequest request, ServerCallContext context)
+    {
+        var reply = new ListClientsReply();
+        reply.Clients.AddRange((await actions.ListClientsAsync(context.CancellationToken)).Select(ProtoMapping.ToStatus));
+        return reply;
+    }
+
+    public override async Task<ClientStatus> PauseClient(ClientActionRequest request, ServerCallContext context)
+        => ProtoMapping.ToStatus(await actions.ClientAsync(request.ClientId, "pause"));
+
+    public override async Task<ClientStatus> ResumeClient(ClientActionRequest request, ServerCallContext context)
+        => ProtoMapping.ToStatus(await actions.ClientAsync(request.ClientId, "resume"));
+
+    public override async Task<ClientStatus> DrainClient(ClientActionRequest request, ServerCallContext context)
+        => ProtoMapping.ToStatus(await actions.ClientAsync(request.ClientId, "drain"));
+
+    public override async Task<ClientStatus> RemoveClient(ClientActionRequest request, ServerCallContext context)
+        => ProtoMapping.ToStatus(await actions.ClientAsync(request.ClientId, "remove"));
 }

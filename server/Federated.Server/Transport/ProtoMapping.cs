@@ -206,6 +206,18 @@ public static class ProtoMapping
         return spec;
     }
 
+    public static ClientStatus ToStatus(Contracts.Clients.ClientSnapshot client) => new()
+    {
+        ClientId = client.ClientId,
+        Admission = client.Admission.ToString().ToLowerInvariant(),
+        Activity = client.Activity.ToString().ToLowerInvariant(),
+        EnrolledAt = Timestamp.FromDateTimeOffset(client.EnrolledAt),
+        LastSeen = Timestamp.FromDateTimeOffset(client.LastSeen),
+        TasksCompleted = client.TasksCompleted,
+        TasksExpired = client.TasksExpired,
+        CurrentTaskId = client.CurrentTaskId ?? "",
+    };
+
     public static JobStatus ToStatus(JobSnapshot job)
     {
         var status = new JobStatus
@@ -224,6 +236,7 @@ public static class ProtoMapping
             EvaluationError = job.EvaluationError ?? "",
             CreatedAt = Timestamp.FromDateTimeOffset(job.CreatedAt),
             Version = job.ChangeCount, // the wire keeps its name
+            Status = job.Status.ToString().ToLowerInvariant(),
         };
         status.Rounds.AddRange(job.History.Select(ToSummary));
         return status;

@@ -16,58 +16,16 @@ namespace Federated.Simulations.Commands;
 /// <summary>`federated job …`: create, inspect and follow jobs on a running coordinator.</summary>
 public static class JobCommands
 {
-    internal static readonly Option<string> Server = ServerOption();
-
-    internal static readonly Option<string?> Token = new("--token")
-    {
-        Description = "The coordinator's operator token, if it requires one (default: $FEDERATED_OPERATOR_TOKEN)",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FEDERATED_OPERATOR_TOKEN"),
-    };
-
-    internal static readonly Option<string?> CaFingerprint = TrustOption("--ca-fingerprint", "FEDERATED_CA_FINGERPRINT",
-        "For an https --server: the SHA-256 fingerprint of the coordinator's CA, as it logs it at start (default: $FEDERATED_CA_FINGERPRINT)", ServerTrust.FingerprintProblem);
-
-    internal static readonly Option<string?> CaFile = TrustOption("--ca-file", "FEDERATED_CA_FILE",
-        "For an https --server: a PEM file with the CA to trust, e.g. the coordinator's data/tls/ca.pem (default: $FEDERATED_CA_FILE)", ServerTrust.FileProblem);
-
-    private static Option<string?> TrustOption(string name, string variable, string description, Func<string?, string?> problem)
-    {
-        var option = new Option<string?>(name) { Description = description, DefaultValueFactory = _ => Environment.GetEnvironmentVariable(variable) };
-        option.Validators.Add(result =>
-        {
-            if (problem(result.GetValueOrDefault<string?>()) is { } error)
-                result.AddError($"{name}: {error}");
-        });
-        return option;
-    }
-
-    /// <summary>`--server`: one address, or a cluster's silos separated by commas, checked when the command line is parsed.</summary>
-    private static Option<string> ServerOption()
-    {
-        var option = new Option<string>("--server")
-        {
-            Description = "The coordinator's gRPC address, or several silos' separated by commas (the first that answers is used, the next when it goes away)",
-            DefaultValueFactory = _ => "http://localhost:50051",
-        };
-        option.Validators.Add(result =>
-        {
-            if (!CoordinatorAddresses.TryParse(result.GetValueOrDefault<string>(), out _, out var error))
-                result.AddError($"--server: {error}");
-        });
-        return option;
-    }
-
     public static Command Create()
     {
-        var job = new Command("job", "Create, inspect and follow jobs on a running coordinator") { CreateCommand(), StatusCommand(), WatchCommand(), ListCommand(), AdapterCommand() };
-        foreach (var command in job.Subcommands)
+        var job = new Command("job", "Create, inspect, follow and steer jobs on a running coordinator")
         {
-            command.Options.Add(Server);
-            command.Options.Add(Token);
-            command.Options.Add(CaFingerprint);
-            command.Options.Add(CaFile);
-        }
-        return job;
+            CreateCommand(), StatusCommand(), WatchCommand(), ListCommand(), AdapterCommand(),
+            ActionCommand("pause", "Stop handing out the job's tasks until it is resumed (role operator)", (c, r, t) => c.PauseJobAsync(r, cancellationToken: t)),
+            ActionCommand("resume", "Hand out a paused job's tasks again (role operator)", (c, r, t) => c.ResumeJobAsync(r, cancellationToken: t)),
+            ActionCommand("stop", "End the job for good; its completed rounds stay (role operator)", (c, r, t) => c.StopJobAsync(r, cancellationToken: t)),
+        };
+        return job.WithConnection();
     }
 
     private static Command CreateCommand()
@@ -231,41 +189,18 @@ public static class JobCommands
     private static IEnumerable<string> List(string? text)
         => (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    /// <summary>
-    /// Runs an operator call, turning refusals and unreachable servers into one readable line on stderr (stdout
-    /// stays the command's output, e.g. clean JSON) and exit code 1.
-    /// </summary>
-    private static Task<int> Call(ParseResult parse, Func<Operator.OperatorClient, Task> action)
-        => Call(parse, channel => action(new Operator.OperatorClient(channel)));
-
-    /// <summary>Runs <paramref name="action"/> on a channel to --server with --token; a refusal is printed plainly (exit 1).</summary>
-    internal static async Task<int> Call(ParseResult parse, Func<Grpc.Net.Client.GrpcChannel, Task> action)
+    private static Command ActionCommand(string name, string description, Func<Operator.OperatorClient, JobActionRequest, CancellationToken, AsyncUnaryCall<JobStatus>> call)
     {
-        var address = parse.GetValue(Server)!;
-        var errors = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(parse.InvocationConfiguration.Error) });
-        try
+        var id = new Argument<string>("id") { Description = "Job id" };
+        var command = new Command(name, description) { id };
+        command.SetAction(async (parse, cancellationToken) => await Call(parse, async client =>
         {
-            if (!string.IsNullOrWhiteSpace(parse.GetValue(CaFingerprint)) && !string.IsNullOrWhiteSpace(parse.GetValue(CaFile)))
-                throw new FormatException("--ca-fingerprint and --ca-file are both given (or set through FEDERATED_CA_FINGERPRINT and FEDERATED_CA_FILE): give one");
-            using var channel = GrpcChannels.Create(address, parse.GetValue(Token), trust: ServerTrust.From(parse.GetValue(CaFingerprint), parse.GetValue(CaFile)));
-            await action(channel);
-            return 0;
-        }
-        catch (RpcException e) when (ServerTrustException.Find(e) is { } untrusted)
-        {
-            // Plain text, unwrapped: the fingerprints in it are to be compared and copied whole.
-            await parse.InvocationConfiguration.Error.WriteLineAsync($"Not connecting: {untrusted.Message}");
-            return 1;
-        }
-        catch (RpcException e)
-        {
-            errors.MarkupLine($"[red]{Markup.Escape(e.StatusCode.ToString())}: {Markup.Escape(e.Status.Detail)}[/] (server {Markup.Escape(address)})");
-            return 1;
-        }
-        catch (FormatException e)
-        {
-            errors.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
-            return 2;
-        }
+            var status = await call(client, new JobActionRequest { JobId = parse.GetValue(id)! }, cancellationToken);
+            AnsiConsole.MarkupLine($"Job [bold]{Markup.Escape(status.JobId)}[/] is {Markup.Escape(status.Status)}.");
+        }));
+        return command;
     }
+
+    private static Task<int> Call(ParseResult parse, Func<Operator.OperatorClient, Task> action)
+        => OperatorConnection.Call(parse, channel => action(new Operator.OperatorClient(channel)));
 }

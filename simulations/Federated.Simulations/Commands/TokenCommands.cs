@@ -10,15 +10,8 @@ public static class TokenCommands
 {
     public static Command Create()
     {
-        var tokens = new Command("tokens", "Create, list and revoke join tokens for enrolling edge machines") { CreateCommand(), ListCommand(), RevokeCommand() };
-        foreach (var command in tokens.Subcommands)
-        {
-            command.Options.Add(JobCommands.Server);
-            command.Options.Add(JobCommands.Token);
-            command.Options.Add(JobCommands.CaFingerprint);
-            command.Options.Add(JobCommands.CaFile);
-        }
-        return tokens;
+        var tokens = new Command("tokens", "Create, list and revoke join tokens for enrolling edge machines (role admin)") { CreateCommand(), ListCommand(), RevokeCommand() };
+        return tokens.WithConnection();
     }
 
     private static Command CreateCommand()
@@ -32,7 +25,7 @@ public static class TokenCommands
         });
         var label = new Option<string?>("--label") { Description = "What it is for (shown in `tokens list` and the audit trail)" };
         var command = new Command("create", "Make a join token; it is printed once (the server keeps only its hash)") { uses, expires, label };
-        command.SetAction(async (parse, _) => await JobCommands.Call(parse, async channel =>
+        command.SetAction(async (parse, _) => await OperatorConnection.Call(parse, async channel =>
         {
             TryParseLifetime(parse.GetValue(expires), out var lifetime);
             var reply = await new Admin.AdminClient(channel).CreateJoinTokenAsync(new CreateJoinTokenRequest
@@ -45,7 +38,7 @@ public static class TokenCommands
             await output.WriteLineAsync(reply.Token);
             var error = parse.InvocationConfiguration.Error;
             await error.WriteLineAsync($"Join token {reply.Info.Id}: {reply.Info.Uses} enrolment(s) until {reply.Info.ExpiresAt.ToDateTimeOffset():u}. It is shown only now.");
-            await error.WriteLineAsync($"On the edge machine: Federated.Client enrol --server {parse.GetValue(JobCommands.Server)} --join-token <the token above>");
+            await error.WriteLineAsync($"On the edge machine: Federated.Client enrol --server {parse.GetValue(OperatorConnection.Server)} --join-token <the token above>");
         }));
         return command;
     }
@@ -53,7 +46,7 @@ public static class TokenCommands
     private static Command ListCommand()
     {
         var command = new Command("list", "The join tokens, their uses and the clients each enrolled");
-        command.SetAction(async (parse, _) => await JobCommands.Call(parse, async channel =>
+        command.SetAction(async (parse, _) => await OperatorConnection.Call(parse, async channel =>
         {
             var reply = await new Admin.AdminClient(channel).ListJoinTokensAsync(new ListJoinTokensRequest());
             var table = new Table().AddColumns("id", "label", "used", "expires", "state", "created by", "clients");
@@ -73,7 +66,7 @@ public static class TokenCommands
     {
         var id = new Argument<string>("id") { Description = "The token's id (from `tokens list`)" };
         var command = new Command("revoke", "Revoke a join token: it enrols no one more (clients it enrolled keep their credentials)") { id };
-        command.SetAction(async (parse, _) => await JobCommands.Call(parse, async channel =>
+        command.SetAction(async (parse, _) => await OperatorConnection.Call(parse, async channel =>
         {
             var info = await new Admin.AdminClient(channel).RevokeJoinTokenAsync(new RevokeJoinTokenRequest { Id = parse.GetValue(id)! });
             await parse.InvocationConfiguration.Output.WriteLineAsync($"Join token {info.Id} revoked ({info.Used} of {info.Uses} uses were spent).");

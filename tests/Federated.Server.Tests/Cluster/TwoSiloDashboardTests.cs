@@ -4,6 +4,7 @@ using Federated.Contracts.Clients;
 using Federated.Protos.V1;
 using Federated.Server.Tests.Infrastructure;
 using Federated.Simulations.LocalRuns;
+using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
@@ -216,6 +217,36 @@ public class TwoSiloDashboardTests(ITestOutputHelper output)
     }
 
     /// <summary>The silo's shared client table once it satisfies <paramref name="done"/>.</summary>
+    [Fact]
+    public async Task An_account_added_through_one_silo_signs_in_on_the_other_and_its_removal_and_audit_are_seen_on_both()
+    {
+        using var folder = new TemporaryDirectory();
+        await using var logger = TestLogging.For(output);
+        var database = await PostgresServer.CreateDatabaseAsync("two-silo-accounts");
+        var settings = new Dictionary<string, string?>(Dashboard) { ["Server:Operators:RequireCredentials"] = "true" };
+        await using var a = await TwoSiloTests.StartSiloAsync(folder["a"], database, logger, extra: settings);
+        await using var b = await TwoSiloTests.StartSiloAsync(folder["b"], database, logger, extra: settings);
+
+        using var adminOnA = Protos.GrpcChannels.Create(a.GrpcAddress, $"alice:{Password}");
+        var added = await new Accounts.AccountsClient(adminOnA).AddUserAsync(new AddUserRequest { Name = "bea", Role = "viewer" });
+        using var beaOnB = Protos.GrpcChannels.Create(b.GrpcAddress, added.Key);
+        await new Operator.OperatorClient(beaOnB).ListJobsAsync(new ListJobsRequest());
+        using var browser = new OperatorHttp();
+        Assert.Equal(HttpStatusCode.OK, await browser.SignIn(b.HttpAddress, "bea", added.Key));
+        Assert.Equal(HttpStatusCode.NotFound, await browser.Read(b.HttpAddress));
+
+        await new Accounts.AccountsClient(adminOnA).RemoveUserAsync(new UserRequest { Name = "bea" });
+        Assert.Equal(Grpc.Core.StatusCode.Unauthenticated, (await Updates.Refused(() => new Operator.OperatorClient(beaOnB).ListJobsAsync(new ListJobsRequest()).ResponseAsync)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, await browser.Read(b.HttpAddress));
+
+        using var adminOnB = Protos.GrpcChannels.Create(b.GrpcAddress, $"alice:{Password}");
+        using var export = new Accounts.AccountsClient(adminOnB).ExportAudit(new ExportAuditRequest());
+        var entries = await export.ResponseStream.ReadAllAsync().ToListAsync();
+        Assert.Equal(["AddUser", "SignIn", "RemoveUser", "SignIn"], entries.Select(e => e.Action));
+        Assert.Equal(["alice", "bea", "alice", "bea"], entries.Select(e => e.Who));
+        Assert.Equal(["done", "done", "done", "refused"], entries.Select(e => e.Outcome));
+    }
+
     private static async Task<Federated.Server.Dashboard.ClientTable> Until(LocalServer silo, Func<Federated.Server.Dashboard.ClientTable, bool> done, TimeSpan timeout)
     {
         var feed = silo.App.Services.GetRequiredService<Federated.Server.Dashboard.DashboardFeed>();

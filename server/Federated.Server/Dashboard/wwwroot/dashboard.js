@@ -332,8 +332,9 @@
   async function start() {
     session = await (await fetch('api/session', { credentials: 'same-origin' })).json();
     if (!session.user) { location.href = 'login.html'; return; }
-    document.getElementById('user').textContent = session.user;
+    document.getElementById('user').textContent = `${session.user} (${session.role})`;
     document.getElementById('insecure').hidden = !session.insecure;
+    document.getElementById('nav-admin').hidden = session.role !== 'admin';
     document.getElementById('nav-orleans').href = session.orleansPath + '/';
     document.getElementById('sign-out').addEventListener('click', async () => { await post('api/logout'); location.href = 'login.html'; });
     window.addEventListener('hashchange', route);
