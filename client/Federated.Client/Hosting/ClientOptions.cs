@@ -17,8 +17,17 @@ public sealed class ClientOptions
     [CoordinatorAddressList]
     public string ServerAddress { get; set; } = "http://localhost:50051";
 
-    /// <summary>The coordinator's client token, when it requires one.</summary>
+    /// <summary>
+    /// The coordinator's shared client token (its Server:ClientToken), when it still requires one; a client that
+    /// holds its own credential sends that instead.
+    /// </summary>
     public string? Token { get; set; }
+
+    /// <summary>
+    /// An operator's join token (fjt1.…), presented on the first enrolment only, while the work directory holds no
+    /// credential yet; `Federated.Client enrol --join-token` is the other way to present one.
+    /// </summary>
+    public string? JoinToken { get; set; }
 
     /// <summary>Stable id of this client; when empty one is made up once and kept in the work directory.</summary>
     public string? ClientId { get; set; }

@@ -32,7 +32,7 @@ public class DownloadRetryTests(ITestOutputHelper output)
         var proxy = new CuttingProxy(server.GrpcPort);
         proxy.CutDownstreamAfterMoreBytes(4096);
         var options = Options.Create(new ClientOptions { ServerAddress = $"{proxy.Address},{server.GrpcAddress}", WorkDirectory = folder["work"], ReconnectMinSeconds = 0.05, ReconnectMaxSeconds = 0.2 });
-        using var connection = new CoordinatorConnection(options);
+        using var connection = new CoordinatorConnection(options, new CredentialStore(options));
         var health = new DaemonHealth();
         var retry = new TransportRetry(options, health, TimeProvider.System, NullLogger<TransportRetry>.Instance);
         var path = folder["adapter.safetensors"];

@@ -29,7 +29,7 @@ public class KeptUploadTests(ITestOutputHelper output)
     private static UpdateUploader Uploader(string address, string workDirectory, out CoordinatorConnection connection)
     {
         var options = Options.Create(new ClientOptions { ServerAddress = address, WorkDirectory = workDirectory, ReconnectMinSeconds = 0.05, ReconnectMaxSeconds = 0.2 });
-        connection = new CoordinatorConnection(options);
+        connection = new CoordinatorConnection(options, new CredentialStore(options));
         return new UpdateUploader(connection, options, TimeProvider.System, NullLogger<UpdateUploader>.Instance);
     }
 
