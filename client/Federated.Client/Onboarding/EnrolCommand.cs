@@ -77,7 +77,7 @@ public static class EnrolCommand
         options.ClientId = id;
         settings[nameof(ClientOptions.ClientId)] = id;
 
-        output.WriteLine($"Measuring this machine's {options.Device.ToString().ToLowerInvariant()} device…");
+        output.WriteLine($"Measuring this machine (device: {options.Device.ToString().ToLowerInvariant()})…");
         var profile = await ComputeThread.Run(() => Enrolment.Probe(options.Device), cancellationToken);
         // Not loaded: an enrolment with a join token presents that alone, whatever an earlier one left here.
         var credentials = new CredentialStore(Options.Create(options));
