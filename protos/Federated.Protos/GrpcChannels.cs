@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Federated.Protos;
 
-/// <summary>Channels to the coordinator, optionally carrying a bearer (a shared token, a client's credential) as "authorization: Bearer …" on every call.</summary>
+/// <summary>Channels to the coordinator, optionally carrying a shared token as "authorization: Bearer …" on every call.</summary>
 public static class GrpcChannels
 {
     /// <param name="address">One address, or several separated by commas (<see cref="CoordinatorAddresses"/>).</param>
@@ -23,23 +23,20 @@ public static class GrpcChannels
     public static GrpcChannel Create(CoordinatorAddresses addresses, string? token = null, GrpcChannelOptions? options = null)
         => Create(addresses, string.IsNullOrEmpty(token) ? null : () => token, options);
 
-    /// <param name="bearer">
-    /// Read on every call, for a bearer that changes while the channel lives (a daemon's credential, which
-    /// appears after its first enrolment); null or empty sends no authorization header on that call.
-    /// </param>
-    public static GrpcChannel Create(CoordinatorAddresses addresses, Func<string?>? bearer, GrpcChannelOptions? options = null)
+    /// <param name="token">Read on every call (a daemon's credential appears after its first enrolment); null or empty: none sent.</param>
+    public static GrpcChannel Create(CoordinatorAddresses addresses, Func<string?>? token, GrpcChannelOptions? options = null)
     {
         options ??= new GrpcChannelOptions();
         var transport = addresses.Secure ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure;
-        if (bearer is not null)
+        if (token is not null)
         {
-            var perCall = CallCredentials.FromInterceptor((_, metadata) =>
+            var bearer = CallCredentials.FromInterceptor((_, metadata) =>
             {
-                if (bearer() is { Length: > 0 } value)
-                    metadata.Add("authorization", "Bearer " + value);
+                if (token() is { Length: > 0 } current)
+                    metadata.Add("authorization", "Bearer " + current);
                 return Task.CompletedTask;
             });
-            options.Credentials = ChannelCredentials.Create(transport, perCall);
+            options.Credentials = ChannelCredentials.Create(transport, bearer);
             // Plain HTTP/2 on a trusted network is a supported deployment; the README says when to use TLS.
             options.UnsafeUseInsecureChannelCallCredentials = true;
         }

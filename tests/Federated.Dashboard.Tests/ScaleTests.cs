@@ -27,7 +27,9 @@ public class ScaleTests(ITestOutputHelper output)
             var spec = new JobSpec { JobId = "wide", BaseModel = "builtin:tiny", Rounds = 1, MinClientsPerRound = 1, ClientsPerRound = 2, LocalSteps = 1 };
             spec.Ranks.Add(2);
             await new Operator.OperatorClient(channel).CreateJobAsync(new CreateJobRequest { Spec = spec });
-            var task = await new Coordinator.CoordinatorClient(channel).PollTaskAsync(new PollTaskRequest { ClientId = VirtualClients.Name(42), WaitSeconds = 10 });
+            var coordinator = CredentialKeeper.Client(channel, new CredentialKeeper());
+            await coordinator.EnrolAsync(new EnrolRequest { ClientId = VirtualClients.Name(42) }); // its credential (enrolled through the grains, it had none)
+            var task = await coordinator.PollTaskAsync(new PollTaskRequest { ClientId = VirtualClients.Name(42), WaitSeconds = 10 });
             Assert.Equal("wide", task.Task.JobId);
         }
 

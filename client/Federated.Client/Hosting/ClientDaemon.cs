@@ -19,7 +19,7 @@ public sealed partial class ClientDaemon(
     UpdateUploader uploads,
     LocalDataset data,
     ActivityTracker activity,
-    CredentialStore credentials,
+    ClientCredentialStore credentials,
     DaemonHealth health,
     IOptions<ClientOptions> options,
     IHostApplicationLifetime lifetime,
@@ -36,7 +36,7 @@ public sealed partial class ClientDaemon(
             clientId = ClientIdentity.Resolve(settings);
             credentials.Load(clientId);
             LogData(logger, settings.DataPath, data.Count);
-            profile = await ComputeThread.Run(() => Enrolment.Probe(settings.Device), stoppingToken);
+            profile = await ComputeThread.Run(() => ClientEnrolment.Probe(settings.Device), stoppingToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -73,7 +73,7 @@ public sealed partial class ClientDaemon(
             }
             catch (RpcException e) when (TransientErrors.IsRefusalOfClient(e) && !stoppingToken.IsCancellationRequested)
             {
-                var reason = Enrolment.RefusalAdvice(e, credentials.Current is not null, settings.ServerAddress);
+                var reason = ClientEnrolment.RefusalAdvice(e, credentials.Current is not null, settings.ServerAddress);
                 LogRefused(logger, reason);
                 health.Fail(reason);
                 lifetime.StopApplication();
@@ -107,11 +107,11 @@ public sealed partial class ClientDaemon(
     {
         // The join token is for a first enrolment only: once the client holds its credential the channel sends that.
         var joinToken = credentials.Current is null ? options.Value.JoinToken ?? "" : "";
-        var request = Enrolment.Request(clientId, profile, options.Value.Labels, joinToken);
+        var request = ClientEnrolment.Request(clientId, profile, options.Value.Labels, joinToken);
         var reply = await connection.Client.EnrolAsync(request, deadline: CallDeadline.After(TimeSpan.FromSeconds(30)), cancellationToken: cancellationToken);
         if (reply.Credential.Length > 0)
         {
-            credentials.Store(reply.Credential, clientId);
+            credentials.Save(reply.Credential, clientId);
             LogCredentialStored(logger, credentials.Path);
         }
         return reply;

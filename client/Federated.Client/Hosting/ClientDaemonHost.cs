@@ -62,7 +62,7 @@ public static class ClientDaemonHost
             });
         }
 
-        builder.Services.AddSingleton<CredentialStore>();
+        builder.Services.AddSingleton<ClientCredentialStore>();
         builder.Services.AddSingleton<CoordinatorConnection>();
         builder.Services.AddSingleton<ActivityTracker>();
         builder.Services.AddSingleton<DaemonHealth>();

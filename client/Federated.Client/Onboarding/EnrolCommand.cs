@@ -78,20 +78,20 @@ public static class EnrolCommand
         settings[nameof(ClientOptions.ClientId)] = id;
 
         output.WriteLine($"Measuring this machine (device: {options.Device.ToString().ToLowerInvariant()})…");
-        var profile = await ComputeThread.Run(() => Enrolment.Probe(options.Device), cancellationToken);
+        var profile = await ComputeThread.Run(() => ClientEnrolment.Probe(options.Device), cancellationToken);
         // Not loaded: an enrolment with a join token presents that alone, whatever an earlier one left here.
-        var credentials = new CredentialStore(Options.Create(options));
+        var credentials = new ClientCredentialStore(Options.Create(options));
         var replacing = File.Exists(credentials.Path);
         EnrolReply reply;
         using (var connection = new CoordinatorConnection(Options.Create(options), credentials))
         {
             try
             {
-                reply = await connection.Client.EnrolAsync(Enrolment.Request(id, profile, options.Labels, arguments.JoinToken), deadline: CallDeadline.After(TimeSpan.FromSeconds(30)), cancellationToken: cancellationToken);
+                reply = await connection.Client.EnrolAsync(ClientEnrolment.Request(id, profile, options.Labels, arguments.JoinToken), deadline: CallDeadline.After(TimeSpan.FromSeconds(30)), cancellationToken: cancellationToken);
             }
             catch (RpcException e) when (TransientErrors.IsRefusalOfClient(e))
             {
-                error.WriteLine($"enrol: the coordinator at {arguments.Server} refused the join token ({e.StatusCode}): {e.Status.Detail}; ask an operator for a new one");
+                error.WriteLine($"enrol: the coordinator at {arguments.Server} refused this enrolment ({e.StatusCode}): {e.Status.Detail}");
                 return 1;
             }
             catch (RpcException e)
@@ -103,7 +103,7 @@ public static class EnrolCommand
 
         if (reply.Credential.Length > 0)
         {
-            credentials.Store(reply.Credential, id);
+            credentials.Save(reply.Credential, id);
             output.WriteLine($"Enrolled as {id} with {arguments.Server} ({profile.Kind.ToString().ToLowerInvariant()}, {profile.MeasuredGflops:F1} GFLOP/s).");
             output.WriteLine($"Credential {(replacing ? "replaced" : "kept")} in {credentials.Path} (owner-only; the coordinator keeps only its hash).");
         }

@@ -18,7 +18,7 @@ public sealed class CoordinatorConnection : IDisposable
 {
     private readonly GrpcChannel _channel;
 
-    public CoordinatorConnection(IOptions<ClientOptions> options, CredentialStore credentials)
+    public CoordinatorConnection(IOptions<ClientOptions> options, ClientCredentialStore credentials)
     {
         var settings = options.Value;
         // Read per call: the credential appears after the first enrolment. Until then (or against a coordinator

@@ -16,7 +16,8 @@ public interface IJoinTokensGrain : IGrainWithIntegerKey
 
     /// <summary>
     /// Spends one use of the token for <paramref name="clientId"/>, or says why it cannot (unknown, wrong secret,
-    /// expired, used up, revoked). A refusal spends nothing.
+    /// expired, used up, revoked). A refusal spends nothing; nor does a repeat for a client the token already
+    /// enrolled (its first reply may have been lost), which the client grain then allows or not.
     /// </summary>
     Task<JoinTokenRedemption> Redeem(string id, byte[] secretHash, string clientId);
 
@@ -37,7 +38,7 @@ public sealed record JoinTokenInfo(
     [property: Id(7)] string CreatedBy,
     [property: Id(8)] IReadOnlyList<string> Clients);
 
-/// <summary>Null <see cref="Refusal"/>: a use was spent.</summary>
+/// <summary>Null <see cref="Refusal"/>: a use was spent, or <see cref="Repeat"/>: one was spent for this client before.</summary>
 [GenerateSerializer]
 [Immutable]
-public sealed record JoinTokenRedemption([property: Id(0)] string? Refusal);
+public sealed record JoinTokenRedemption([property: Id(0)] string? Refusal, [property: Id(1)] bool Repeat = false);

@@ -20,4 +20,10 @@ public enum FederatedError
 
     /// <summary>Bytes were lost or altered on the way: a truncated stream, a hash mismatch (DATA_LOSS).</summary>
     DataLoss,
+
+    /// <summary>The caller is known but may not do this: act as another client, or an operator's role is too low (PERMISSION_DENIED).</summary>
+    PermissionDenied,
+
+    /// <summary>The caller's credential is missing, unknown or revoked, or its join token cannot be used (UNAUTHENTICATED).</summary>
+    Unauthenticated,
 }

@@ -33,4 +33,8 @@ public sealed class FederatedException : Exception
     public static FederatedException Invalid(string message) => new(FederatedError.InvalidArgument, message);
 
     public static FederatedException Precondition(string message) => new(FederatedError.FailedPrecondition, message);
+
+    public static FederatedException Denied(string message) => new(FederatedError.PermissionDenied, message);
+
+    public static FederatedException Unauthenticated(string message) => new(FederatedError.Unauthenticated, message);
 }

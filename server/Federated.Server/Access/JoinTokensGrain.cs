@@ -95,6 +95,8 @@ public sealed partial class JoinTokensGrain(
             return new JoinTokenRedemption($"join token '{id}' was revoked by an operator");
         if (time.GetUtcNow() >= record.ExpiresAt)
             return new JoinTokenRedemption($"join token '{id}' expired at {record.ExpiresAt:u}");
+        if (record.Clients.Contains(clientId, StringComparer.Ordinal))
+            return new JoinTokenRedemption(null, Repeat: true);
         if (record.Clients.Count >= record.Uses)
             return new JoinTokenRedemption($"join token '{id}' is used up ({record.Uses} of {record.Uses} enrolments)");
         record.Clients.Add(clientId);

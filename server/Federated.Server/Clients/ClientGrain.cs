@@ -27,18 +27,53 @@ public sealed partial class ClientGrain(
 
     private string ClientId => this.GetPrimaryKeyString();
 
-    public async Task<ClientSnapshot> Enrol(ClientProfile profile)
+    public Task<ClientSnapshot> Enrol(ClientProfile profile) => Enrol(profile, credential: null);
+
+    public Task<ClientSnapshot> EnrolNew(ClientProfile profile, byte[] credentialHash, string? joinTokenId)
+    {
+        if (credentialHash.Length != 32)
+            throw FederatedException.Invalid("a credential's hash is a SHA-256 (32 bytes)");
+        if (state.State.CredentialHash is not null)
+        {
+            var repeat = joinTokenId is not null && state.State.JoinTokenId == joinTokenId && !state.State.CredentialUsed;
+            if (!repeat)
+                throw FederatedException.Denied($"client '{ClientId}' is already enrolled with its own credential; only that credential may enrol it again (a machine that lost it enrols under a new client id, and an operator removes '{ClientId}')");
+        }
+        return Enrol(profile, (credentialHash, joinTokenId));
+    }
+
+    public async Task<string?> Authenticate(byte[] credentialHash)
+    {
+        if (state.State.Profile is null)
+            return $"client '{ClientId}' is not enrolled on this server: enrol it with a join token";
+        if (state.State.Admission == ClientAdmission.Removed)
+            return $"client '{ClientId}' was removed by an operator; its credential is revoked";
+        if (state.State.CredentialHash is not { } expected)
+            return $"client '{ClientId}' was enrolled before per-client credentials and holds none: enrol it again with a join token";
+        if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(expected, credentialHash))
+            return $"the credential presented for client '{ClientId}' is not its current one";
+        if (!state.State.CredentialUsed)
+        {
+            state.State.CredentialUsed = true; // from now on a repeated first enrolment cannot replace it
+            await state.WriteStateAsync();
+        }
+        return null;
+    }
+
+    private async Task<ClientSnapshot> Enrol(ClientProfile profile, (byte[] Hash, string? JoinTokenId)? credential)
     {
         if (state.State.Admission == ClientAdmission.Removed)
             throw FederatedException.Precondition($"client '{ClientId}' was removed by an operator and may not enrol again");
         ClientInputLimits.CheckProfile(profile); // before anything changes: a refused enrolment enrols nothing
         var now = time.GetUtcNow();
-        var previous = (state.State.Profile, state.State.EnrolledAt, state.State.LastSeen);
+        var previous = (state.State.Profile, state.State.EnrolledAt, state.State.LastSeen, state.State.CredentialHash, state.State.JoinTokenId, state.State.CredentialUsed);
         var first = previous.Profile is null;
         if (first)
             state.State.EnrolledAt = now;
         state.State.Profile = profile;
         state.State.LastSeen = now;
+        if (credential is { } issued)
+            (state.State.CredentialHash, state.State.JoinTokenId, state.State.CredentialUsed) = (issued.Hash, issued.JoinTokenId, false);
         try
         {
             await state.WriteStateAsync();
@@ -46,7 +81,7 @@ public sealed partial class ClientGrain(
         catch
         {
             // Not kept, so not enrolled: the id must not count as enrolled on a profile the store refused.
-            (state.State.Profile, state.State.EnrolledAt, state.State.LastSeen) = previous;
+            (state.State.Profile, state.State.EnrolledAt, state.State.LastSeen, state.State.CredentialHash, state.State.JoinTokenId, state.State.CredentialUsed) = previous;
             throw;
         }
         _activity = ClientActivityKind.Idle;
@@ -84,6 +119,8 @@ public sealed partial class ClientGrain(
         if (state.State.Admission == ClientAdmission.Removed)
             throw FederatedException.Precondition($"client '{ClientId}' has been removed");
         state.State.Admission = admission;
+        if (admission == ClientAdmission.Removed)
+            state.State.CredentialHash = null; // revoked at once: the next call with it is refused, on any silo
         await state.WriteStateAsync();
         _admissionChanged.Notify();
         LogAdmission(logger, ClientId, admission);
@@ -98,6 +135,7 @@ public sealed partial class ClientGrain(
         {
             // It asks for work, so the task it held has ended.
             state.State.Admission = ClientAdmission.Removed;
+            state.State.CredentialHash = null;
             await state.WriteStateAsync();
             LogAdmission(logger, ClientId, ClientAdmission.Removed);
             Published();

@@ -71,13 +71,14 @@ public static class FederatedServerHost
         builder.Services.AddSingleton<ClientIndex>();
         ClusterHosting.AddClientIndexUpdates(builder.Services, options);
         builder.Services.AddSingleton<JobCreation>();
-        builder.Services.AddSingleton<Access.JoinTokenIssuer>();
+        Access.AccessHosting.Add(builder, options);
         builder.Services.AddSingleton(_ => Storage.Blobs.AdapterStores.Create(options)); // disposed with the host (its database pool)
         builder.Services.AddSingleton<BaseModelRegistry>();
         builder.Services.AddSingleton(new EvaluationSources(options));
         builder.Services.AddSingleton<UpdateReceiver>();
         builder.Services.AddGrpc(grpc =>
         {
+            grpc.Interceptors.Add<Access.ClientAuthentication>();
             grpc.Interceptors.Add<TokenInterceptor>();
             grpc.Interceptors.Add<ErrorInterceptor>();
             grpc.MaxReceiveMessageSize = options.MaxChunkBytes + 64 * 1024;
@@ -89,6 +90,7 @@ public static class FederatedServerHost
         MetricsEndpoint.Use(app, metrics, options.HttpPort);
         app.MapGrpcService<CoordinatorService>();
         app.MapGrpcService<OperatorService>();
+        app.MapGrpcService<Access.AdminService>();
         HealthEndpoints.Map(app);
         DashboardEndpoints.MapDashboard(app, dashboard);
         app.MapGet("/", () => Results.Text($"Federated coordinator. gRPC (HTTP/2) on port {options.GrpcPort}; data in {options.DataPath}.\n"));

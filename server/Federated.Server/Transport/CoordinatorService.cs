@@ -5,6 +5,7 @@ using Federated.Contracts.Errors;
 using Federated.Contracts.Jobs;
 using Federated.Contracts.Scheduling;
 using Federated.Protos.V1;
+using Federated.Server.Access;
 using Federated.Server.Hosting;
 using Federated.Server.Observability;
 using Federated.Server.Storage;
@@ -16,6 +17,7 @@ namespace Federated.Server.Transport;
 /// <summary>The client daemons' door: translates each call into grain calls and back.</summary>
 public sealed partial class CoordinatorService(
     IGrainFactory grains,
+    Access.Enrolment enrolment,
     AdapterStore store,
     UpdateReceiver receiver,
     FederatedMetrics metrics,
@@ -25,22 +27,23 @@ public sealed partial class CoordinatorService(
 {
     public override async Task<EnrolReply> Enrol(EnrolRequest request, ServerCallContext context)
     {
-        var clientId = Identifiers.Require(request.ClientId, "client_id");
-        await grains.GetGrain<IClientGrain>(clientId).Enrol(ProtoMapping.ToProfile(request));
+        var credential = await enrolment.EnrolAsync(ClientCaller.Of(context), request);
         var o = options.Value;
         return new EnrolReply
         {
-            ClientId = clientId,
+            ClientId = request.ClientId,
             HeartbeatIntervalSeconds = o.HeartbeatIntervalSeconds,
             MaxChunkBytes = o.MaxChunkBytes,
             MaxUpdateBytes = o.MaxUpdateBytes,
+            Credential = credential ?? "",
         };
     }
 
     public override async Task<HeartbeatReply> Heartbeat(HeartbeatRequest request, ServerCallContext context)
     {
-        var clientId = Identifiers.Require(request.ClientId, "client_id");
+        var clientId = ClientCaller.Of(context).Require(request.ClientId);
         ClientInputLimits.CheckHeartbeat(request.Progress, request.TaskId);
+        ClientCaller.RequireOwnTask(request.TaskId, clientId);
         if (!await grains.GetGrain<IClientGrain>(clientId).Heartbeat(ProtoMapping.ToActivity(request.Activity), request.TaskId, request.Progress))
             throw NotEnrolled(clientId);
         return new HeartbeatReply();
@@ -56,7 +59,7 @@ public sealed partial class CoordinatorService(
 
     private async Task<PollTaskReply> Poll(PollTaskRequest request, ServerCallContext context)
     {
-        var clientId = await RequireEnrolled(request.ClientId);
+        var clientId = await RequireEnrolled(request.ClientId, context);
         var wait = TimeSpan.FromSeconds(Math.Clamp(request.WaitSeconds, 0, options.Value.MaxPollWaitSeconds));
         var deadline = time.GetUtcNow() + wait;
         var client = grains.GetGrain<IClientGrain>(clientId);
@@ -106,18 +109,19 @@ public sealed partial class CoordinatorService(
 
     public override async Task DownloadAdapter(DownloadAdapterRequest request, IServerStreamWriter<AdapterChunk> responseStream, ServerCallContext context)
     {
-        await RequireEnrolled(request.ClientId);
+        await RequireEnrolled(request.ClientId, context);
         await AdapterStreaming.SendAsync(store, request.Sha256, responseStream, options.Value.MaxChunkBytes, metrics, context.CancellationToken);
     }
 
     public override Task<UploadUpdateReply> UploadUpdate(IAsyncStreamReader<UploadUpdateRequest> requestStream, ServerCallContext context)
-        => receiver.ReceiveAsync(requestStream, context.CancellationToken);
+        => receiver.ReceiveAsync(requestStream, ClientCaller.Of(context), context.CancellationToken);
 
     public override async Task<ReportMetricsReply> ReportMetrics(ReportMetricsRequest request, ServerCallContext context)
     {
-        var clientId = await RequireEnrolled(request.ClientId);
+        var clientId = await RequireEnrolled(request.ClientId, context);
         var jobId = Identifiers.Require(request.JobId, "job_id");
         ClientInputLimits.CheckTaskId(request.TaskId);
+        ClientCaller.RequireOwnTask(request.TaskId, clientId);
         ClientInputLimits.CheckMetrics(request.Metrics);
         // The task may be answered and its round closed by now (metrics follow the upload), so the checks are
         // that the job exists, the round is one of it and the task id is one of this job's for this client.
@@ -132,15 +136,17 @@ public sealed partial class CoordinatorService(
 
     public override async Task<AbandonTaskReply> AbandonTask(AbandonTaskRequest request, ServerCallContext context)
     {
-        var clientId = await RequireEnrolled(request.ClientId);
+        var clientId = await RequireEnrolled(request.ClientId, context);
         var jobId = Identifiers.Require(request.JobId, "job_id");
-        await grains.GetGrain<ISchedulerGrain>(jobId).AbandonTask(clientId, ClientInputLimits.CheckTaskId(request.TaskId), request.Round, ClientInputLimits.Sanitize(request.Reason));
+        var taskId = ClientInputLimits.CheckTaskId(request.TaskId);
+        ClientCaller.RequireOwnTask(taskId, clientId);
+        await grains.GetGrain<ISchedulerGrain>(jobId).AbandonTask(clientId, taskId, request.Round, ClientInputLimits.Sanitize(request.Reason));
         return new AbandonTaskReply();
     }
 
     public override async Task<GetCatchUpReply> GetCatchUp(GetCatchUpRequest request, ServerCallContext context)
     {
-        await RequireEnrolled(request.ClientId);
+        await RequireEnrolled(request.ClientId, context);
         var jobId = Identifiers.Require(request.JobId, "job_id");
         var catchUp = await grains.GetGrain<ICompactionGrain>(jobId).GetCatchUp(request.Rank, request.AfterRound, request.ThroughRound);
         var reply = new GetCatchUpReply
@@ -157,10 +163,12 @@ public sealed partial class CoordinatorService(
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
-    private async Task<string> RequireEnrolled(string clientId)
+    /// <summary>The caller's own id; a credential proves enrolment, a shared-token caller is looked up.</summary>
+    private async Task<string> RequireEnrolled(string claimed, ServerCallContext context)
     {
-        Identifiers.Require(clientId, "client_id");
-        if (!await grains.GetGrain<IClientGrain>(clientId).IsEnrolled())
+        var caller = ClientCaller.Of(context);
+        var clientId = caller.Require(claimed);
+        if (caller.Legacy && !await grains.GetGrain<IClientGrain>(clientId).IsEnrolled())
             throw NotEnrolled(clientId);
         return clientId;
     }

@@ -19,6 +19,8 @@ public static class ErrorStatus
         [FederatedError.AlreadyExists] = (StatusCode.AlreadyExists, StatusCodes.Status409Conflict),
         [FederatedError.ResourceExhausted] = (StatusCode.ResourceExhausted, StatusCodes.Status400BadRequest),
         [FederatedError.DataLoss] = (StatusCode.DataLoss, StatusCodes.Status400BadRequest),
+        [FederatedError.PermissionDenied] = (StatusCode.PermissionDenied, StatusCodes.Status403Forbidden),
+        [FederatedError.Unauthenticated] = (StatusCode.Unauthenticated, StatusCodes.Status401Unauthorized),
     }.ToFrozenDictionary();
 
     public static StatusCode Grpc(FederatedError error) => Entry(error).Grpc;

@@ -8,13 +8,12 @@ using Microsoft.Extensions.Options;
 namespace Federated.Server.Transport;
 
 /// <summary>
-/// Optional shared-secret authentication: when Server:ClientToken or Server:OperatorToken is set, every call
-/// to that service must carry "authorization: Bearer &lt;token&gt;". Tokens are compared in constant time.
+/// Optional shared-secret authentication of operator calls: when Server:OperatorToken is set, every Operator call
+/// must carry "authorization: Bearer &lt;token&gt;" (compared in constant time). Client daemons' calls are
+/// <see cref="Access.ClientAuthentication"/>'s.
 /// </summary>
 public sealed class TokenInterceptor(IOptions<ServerOptions> options) : Interceptor
 {
-    private const string OperatorPrefix = "/federated.v1.Operator/";
-
     /// <summary>Load balancers and orchestrators probe without a token; health tells nothing secret.</summary>
     private const string HealthPrefix = "/grpc.health.v1.Health/";
 
@@ -40,16 +39,16 @@ public sealed class TokenInterceptor(IOptions<ServerOptions> options) : Intercep
     {
         if (context.Method.StartsWith(HealthPrefix, StringComparison.Ordinal))
             return;
-        var isOperator = context.Method.StartsWith(OperatorPrefix, StringComparison.Ordinal);
-        var expected = isOperator ? options.Value.OperatorToken : options.Value.ClientToken;
+        if (context.Method.StartsWith(Access.ClientAuthentication.ServicePrefix, StringComparison.Ordinal))
+            return;
+        var expected = options.Value.OperatorToken; // the Operator and Admin services
         if (string.IsNullOrEmpty(expected))
             return;
         var header = context.RequestHeaders.GetValue("authorization") ?? "";
         var presented = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..] : "";
         if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(expected)))
         {
-            var which = isOperator ? "operator" : "client";
-            throw new RpcException(new Status(StatusCode.Unauthenticated, $"this server requires the {which} token (authorization: Bearer <token>); it was {(presented.Length == 0 ? "missing" : "wrong")}"));
+            throw new RpcException(new Status(StatusCode.Unauthenticated, $"this server requires the operator token (authorization: Bearer <token>); it was {(presented.Length == 0 ? "missing" : "wrong")}"));
         }
     }
 }

@@ -26,11 +26,12 @@ public sealed partial class UpdateReceiver(IGrainFactory grains, AdapterStore st
     /// <summary>Room allowed for the safetensors header on top of the factors' bytes.</summary>
     private const long HeaderAllowance = 1024 * 1024;
 
-    public async Task<UploadUpdateReply> ReceiveAsync(IAsyncStreamReader<UploadUpdateRequest> requests, CancellationToken cancellationToken)
+    /// <param name="caller">Who sent it (<see cref="Access.ClientAuthentication"/>): the header must name that client and one of its tasks.</param>
+    public async Task<UploadUpdateReply> ReceiveAsync(IAsyncStreamReader<UploadUpdateRequest> requests, Access.ClientCaller caller, CancellationToken cancellationToken)
     {
         try
         {
-            return await ReceiveCheckedAsync(new CountingUploadReader(requests, metrics), cancellationToken);
+            return await ReceiveCheckedAsync(new CountingUploadReader(requests, metrics), caller, cancellationToken);
         }
         catch (FederatedException e)
         {
@@ -44,14 +45,14 @@ public sealed partial class UpdateReceiver(IGrainFactory grains, AdapterStore st
         }
     }
 
-    private async Task<UploadUpdateReply> ReceiveCheckedAsync(IAsyncStreamReader<UploadUpdateRequest> requests, CancellationToken cancellationToken)
+    private async Task<UploadUpdateReply> ReceiveCheckedAsync(IAsyncStreamReader<UploadUpdateRequest> requests, Access.ClientCaller caller, CancellationToken cancellationToken)
     {
         if (!await requests.MoveNext(cancellationToken))
             throw FederatedException.Invalid("the upload stream is empty; it must start with a header");
         if (requests.Current.PartCase != UploadUpdateRequest.PartOneofCase.Header)
             throw FederatedException.Invalid("the first message of an upload must be a header");
         var header = requests.Current.Header;
-        var task = await CheckSender(header);
+        var task = await CheckSender(header, caller);
         var limit = options.Value.MaxUpdateBytes;
         var layout = TargetModules.Layout(models.Describe(task.BaseModel), task.TargetModules);
         var expected = layout.DataBytes(task.Rank);
@@ -110,12 +111,13 @@ public sealed partial class UpdateReceiver(IGrainFactory grains, AdapterStore st
         return new UploadUpdateReply { Sha256 = sha256, Duplicate = receipt.Duplicate, Message = receipt.Message };
     }
 
-    private async Task<TaskAssignment> CheckSender(UpdateHeader header)
+    private async Task<TaskAssignment> CheckSender(UpdateHeader header, Access.ClientCaller caller)
     {
-        Identifiers.Require(header.ClientId, "client_id");
+        caller.Require(header.ClientId);
         Identifiers.Require(header.JobId, "job_id");
         ClientInputLimits.CheckHeader(header, options.Value.MaxSamplesPerUpdate);
-        if (!await grains.GetGrain<IClientGrain>(header.ClientId).IsEnrolled())
+        Access.ClientCaller.RequireOwnTask(header.TaskId, header.ClientId);
+        if (caller.Legacy && !await grains.GetGrain<IClientGrain>(header.ClientId).IsEnrolled())
             throw FederatedException.NotFound($"client '{header.ClientId}' is not enrolled; enrol before uploading");
         var task = await grains.GetGrain<ISchedulerGrain>(header.JobId).GetTask(header.ClientId, header.TaskId, header.Round);
         if (header.Rank != task.Rank)

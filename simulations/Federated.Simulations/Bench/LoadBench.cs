@@ -67,8 +67,9 @@ public sealed class LoadBench : IBenchSection
         {
             await CreateJob(new Operator.OperatorClient(channels[0]), cancellationToken);
             var recorder = new RpcRecorder();
+            var credentials = new CredentialKeeper(); // each fake daemon's own credential, as a real one keeps it
             var daemons = Enumerable.Range(0, settings.Daemons)
-                .Select(i => new FakeDaemon($"load-{i:D5}", new Coordinator.CoordinatorClient(channels[i / settings.DaemonsPerChannel]), settings, recorder))
+                .Select(i => new FakeDaemon($"load-{i:D5}", CredentialKeeper.Client(channels[i / settings.DaemonsPerChannel], credentials), settings, recorder))
                 .ToList();
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var before = server.Read();
@@ -193,6 +194,9 @@ public sealed class CoordinatorProcess : IAsyncDisposable
                 ["Server:GrpcPort"] = grpc.ToString(CultureInfo.InvariantCulture),
                 ["Server:HttpPort"] = http.ToString(CultureInfo.InvariantCulture),
                 ["Server:SiloPort"] = silo.ToString(CultureInfo.InvariantCulture),
+                // Thousands of first enrolments from one address in seconds: no join tokens, no limit on enrolling.
+                ["Server:Enrolment:Open"] = "true",
+                ["Server:Enrolment:EnrolPerMinute"] = "0",
             };
             foreach (var (key, value) in settings)
                 arguments[key] = value;

@@ -10,6 +10,7 @@ public static class FederatedCli
         RunCommand.Create(),
         CompareCommand.Create(),
         JobCommands.Create(),
+        TokenCommands.Create(),
         DataCommands.Create(),
         AdapterCommands.Create(),
         ModelCommands.Create(),

@@ -16,9 +16,9 @@ namespace Federated.Simulations.Commands;
 /// <summary>`federated job …`: create, inspect and follow jobs on a running coordinator.</summary>
 public static class JobCommands
 {
-    private static readonly Option<string> Server = ServerOption();
+    internal static readonly Option<string> Server = ServerOption();
 
-    private static readonly Option<string?> Token = new("--token")
+    internal static readonly Option<string?> Token = new("--token")
     {
         Description = "The coordinator's operator token, if it requires one (default: $FEDERATED_OPERATOR_TOKEN)",
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FEDERATED_OPERATOR_TOKEN"),
@@ -216,14 +216,18 @@ public static class JobCommands
     /// Runs an operator call, turning refusals and unreachable servers into one readable line on stderr (stdout
     /// stays the command's output, e.g. clean JSON) and exit code 1.
     /// </summary>
-    private static async Task<int> Call(ParseResult parse, Func<Operator.OperatorClient, Task> action)
+    private static Task<int> Call(ParseResult parse, Func<Operator.OperatorClient, Task> action)
+        => Call(parse, channel => action(new Operator.OperatorClient(channel)));
+
+    /// <summary>Runs <paramref name="action"/> on a channel to --server with --token; a refusal is printed plainly (exit 1).</summary>
+    internal static async Task<int> Call(ParseResult parse, Func<Grpc.Net.Client.GrpcChannel, Task> action)
     {
         var address = parse.GetValue(Server)!;
         var errors = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(parse.InvocationConfiguration.Error) });
         try
         {
             using var channel = GrpcChannels.Create(address, parse.GetValue(Token));
-            await action(new Operator.OperatorClient(channel));
+            await action(channel);
             return 0;
         }
         catch (RpcException e)

@@ -64,6 +64,10 @@ public sealed class LocalServer : IAsyncDisposable
             ["Server:GrpcPort"] = grpcPort.ToString(CultureInfo.InvariantCulture),
             ["Server:HttpPort"] = httpPort.ToString(CultureInfo.InvariantCulture),
             ["Server:SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
+            // One machine's own daemons, on loopback: no join token to hand out (each still gets its credential),
+            // and as many first enrolments from this one address as a run or test makes.
+            ["Server:Enrolment:Open"] = "true",
+            ["Server:Enrolment:EnrolPerMinute"] = "0",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             overrides[key] = value;

@@ -31,7 +31,7 @@ public class JobStatusJsonTests(ITestOutputHelper output)
         var spec = new JobSpec { JobId = "scripted", BaseModel = "builtin:tiny", Rounds = 1, MinClientsPerRound = 1, LocalSteps = 1, Scheduler = new SchedulerSpec { Policy = "synchronous" } };
         spec.Ranks.Add(2);
         await operatorClient.CreateJobAsync(new CreateJobRequest { Spec = spec }, cancellationToken: timeout.Token);
-        var coordinator = new Coordinator.CoordinatorClient(channel);
+        var coordinator = TestClients.Coordinator(channel);
         await coordinator.UploadRandomUpdate(await coordinator.EnrolAndTakeTask("scripter"), "scripter");
         var final = await LocalFederation.WatchAsync(operatorClient, "scripted", null, timeout.Token);
         Assert.Equal(JobState.Completed, final.State);

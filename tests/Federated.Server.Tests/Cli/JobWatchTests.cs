@@ -26,7 +26,7 @@ public class JobWatchTests(ITestOutputHelper output)
         using (var setup = GrpcChannel.ForAddress(first.GrpcAddress))
         {
             await new Operator.OperatorClient(setup).CreateJobAsync(new CreateJobRequest { Spec = Spec() }, cancellationToken: timeout.Token);
-            task = await new Coordinator.CoordinatorClient(setup).EnrolAndTakeTask("only");
+            task = await TestClients.Coordinator(setup).EnrolAndTakeTask("only");
         }
 
         // The watch's own channel, as the command makes one: it outlives both servers.
@@ -65,7 +65,7 @@ public class JobWatchTests(ITestOutputHelper output)
 
         // The job ends on the second server; the same watch sees it and returns.
         using (var clientChannel = GrpcChannel.ForAddress(second.GrpcAddress))
-            Assert.False((await new Coordinator.CoordinatorClient(clientChannel).UploadRandomUpdate(task, "only")).Duplicate);
+            Assert.False((await TestClients.Coordinator(clientChannel).UploadRandomUpdate(task, "only")).Duplicate);
         var final = await watching.WaitAsync(timeout.Token);
         Assert.Equal(JobState.Completed, final.State);
         Assert.Equal(1, final.CompletedRounds);

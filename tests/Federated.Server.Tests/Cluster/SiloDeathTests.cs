@@ -64,7 +64,7 @@ public class SiloDeathTests(ITestOutputHelper output)
                 await new Operator.OperatorClient(toSurvivor).CreateJobAsync(new CreateJobRequest { Spec = Spec(jobId) }, cancellationToken: timeout.Token);
                 var through = children[i % 2];
                 using var channel = GrpcChannel.ForAddress(through.GrpcAddress);
-                var poll = await new Coordinator.CoordinatorClient(channel).EnrolAndPoll($"edge-{i}", 5);
+                var poll = await TestClients.Coordinator(channel).EnrolAndPoll($"edge-{i}", 5);
                 Assert.Equal(PollTaskReply.OutcomeOneofCase.Task, poll.OutcomeCase);
                 var host = await HostOf(grains, poll.Task.JobId);
                 if (children.FirstOrDefault(child => child.SiloPort == host?.Endpoint.Port) is { } onChild)

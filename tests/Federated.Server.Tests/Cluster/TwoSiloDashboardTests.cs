@@ -40,7 +40,7 @@ public class TwoSiloDashboardTests(ITestOutputHelper output)
         const int Clients = 30;
         using (var toA = GrpcChannel.ForAddress(a.GrpcAddress))
         {
-            var coordinator = new Coordinator.CoordinatorClient(toA);
+            var coordinator = TestClients.Coordinator(toA);
             await Task.WhenAll(Enumerable.Range(0, Clients).Select(i => coordinator.EnrolAsync(new EnrolRequest { ClientId = $"edge-{i:D2}" }).ResponseAsync));
         }
 
@@ -90,8 +90,8 @@ public class TwoSiloDashboardTests(ITestOutputHelper output)
         spec.TargetModules.Add("q_proj");
         spec.Ranks.Add(2);
         await new Operator.OperatorClient(toA).CreateJobAsync(new CreateJobRequest { Spec = spec });
-        await new Coordinator.CoordinatorClient(toA).EnrolAsync(new EnrolRequest { ClientId = "waiting" });
-        var task = await new Coordinator.CoordinatorClient(toB).EnrolAndTakeTask("working", waitSeconds: 10);
+        await TestClients.Coordinator(toA).EnrolAsync(new EnrolRequest { ClientId = "waiting" });
+        var task = await TestClients.Coordinator(toB).EnrolAndTakeTask("working", waitSeconds: 10);
 
         foreach (var silo in new[] { a.HttpAddress, b.HttpAddress })
         {

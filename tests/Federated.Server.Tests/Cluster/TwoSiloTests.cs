@@ -30,7 +30,7 @@ public class TwoSiloTests(ITestOutputHelper output)
         spec.Ranks.Add(2);
         await new Operator.OperatorClient(toA).CreateJobAsync(new CreateJobRequest { Spec = spec });
 
-        var coordinator = new Coordinator.CoordinatorClient(toB);
+        var coordinator = TestClients.Coordinator(toB);
         var task = await coordinator.EnrolAndTakeTask("edge-1", waitSeconds: 10);
         Assert.Equal("shared", task.JobId);
         var accepted = await coordinator.UploadRandomUpdate(task, "edge-1");
@@ -69,7 +69,7 @@ public class TwoSiloTests(ITestOutputHelper output)
         var operatorOnA = new Operator.OperatorClient(toA);
         await operatorOnA.CreateJobAsync(new CreateJobRequest { Spec = spec });
 
-        var coordinator = new Coordinator.CoordinatorClient(toB);
+        var coordinator = TestClients.Coordinator(toB);
         var task = await coordinator.EnrolAndTakeTask("edge-1", waitSeconds: 10);
         Assert.Equal("apart", task.JobId);
         var accepted = await coordinator.UploadRandomUpdate(task, "edge-1");

@@ -2,6 +2,7 @@ using Federated.Contracts.Clients;
 using Federated.Protos.V1;
 using Federated.Server.Clients;
 using Federated.Server.Dashboard;
+using Federated.Server.Tests.Infrastructure;
 using Federated.Simulations.LocalRuns;
 using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection;
@@ -45,7 +46,9 @@ public class TenThousandClientsTests
             spec.TargetModules.Add("q_proj");
             spec.Ranks.Add(2);
             await new Operator.OperatorClient(channel).CreateJobAsync(new CreateJobRequest { Spec = spec });
-            var task = await new Coordinator.CoordinatorClient(channel).PollTaskAsync(new PollTaskRequest { ClientId = VirtualClients.Name(42), WaitSeconds = 10 });
+            var coordinator = TestClients.Coordinator(channel);
+            await coordinator.EnrolAsync(new EnrolRequest { ClientId = VirtualClients.Name(42) }); // its credential (enrolled through the grains, it had none)
+            var task = await coordinator.PollTaskAsync(new PollTaskRequest { ClientId = VirtualClients.Name(42), WaitSeconds = 10 });
             Assert.Equal("wide", task.Task.JobId);
 
             var feed = server.App.Services.GetRequiredService<DashboardFeed>();

@@ -32,7 +32,7 @@ public class DamagedStateFileTests(ITestOutputHelper output)
         Assert.Equal(JobState.Failed, jobs["broken"].State);
         Assert.Contains($"state file {file} is damaged (truncated", jobs["broken"].Error);
         Assert.Equal(JobState.Running, jobs["healthy"].State);
-        Assert.Equal("healthy", (await new Coordinator.CoordinatorClient(channel).EnrolAndTakeTask("second", waitSeconds: 0)).JobId);
+        Assert.Equal("healthy", (await TestClients.Coordinator(channel).EnrolAndTakeTask("second", waitSeconds: 0)).JobId);
 
         AssertMovedAside(file, original, jobs["broken"].Error);
         var (status, body) = await Health(server);
@@ -64,7 +64,7 @@ public class DamagedStateFileTests(ITestOutputHelper output)
         var jobs = (await new Operator.OperatorClient(channel).ListJobsAsync(new ListJobsRequest())).Jobs;
         Assert.Equal(["broken:Running", "healthy:Running"], jobs.Select(j => $"{j.JobId}:{j.State}").Order(StringComparer.Ordinal));
         // Both are active again: a new client is handed work by one of them.
-        Assert.Contains((await new Coordinator.CoordinatorClient(channel).EnrolAndTakeTask("second", waitSeconds: 0)).JobId, new[] { "broken", "healthy" });
+        Assert.Contains((await TestClients.Coordinator(channel).EnrolAndTakeTask("second", waitSeconds: 0)).JobId, new[] { "broken", "healthy" });
         AssertMovedAside(file, original, null);
         Assert.Contains(file, StateFilesCheck((await Health(server)).Body));
     }
@@ -81,7 +81,7 @@ public class DamagedStateFileTests(ITestOutputHelper output)
         await using var server = await LocalServer.StartAsync(serverData, logger);
         using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
         var operatorClient = new Operator.OperatorClient(channel);
-        Assert.Equal("healthy", (await new Coordinator.CoordinatorClient(channel).EnrolAndTakeTask("second", waitSeconds: 0)).JobId);
+        Assert.Equal("healthy", (await TestClients.Coordinator(channel).EnrolAndTakeTask("second", waitSeconds: 0)).JobId);
         var broken = await operatorClient.GetJobAsync(new GetJobRequest { JobId = "broken" });
         Assert.Equal(JobState.Failed, broken.State);
         Assert.Contains($"job 'broken': its scheduler's state file {file} is damaged", broken.Error);
@@ -100,7 +100,7 @@ public class DamagedStateFileTests(ITestOutputHelper output)
         await using var logger = TestLogging.For(output);
         await using var server = await LocalServer.StartAsync(serverData, logger);
         using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
-        var coordinator = new Coordinator.CoordinatorClient(channel);
+        var coordinator = TestClients.Coordinator(channel);
         var refused = await Updates.Refused(() => coordinator.Poll("first", waitSeconds: 0));
         Assert.Contains("not enrolled", refused.Detail);
         Assert.NotNull(await coordinator.EnrolAndTakeTask("first", waitSeconds: 0)); // it enrols again and gets work
@@ -117,7 +117,7 @@ public class DamagedStateFileTests(ITestOutputHelper output)
         using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
         var operatorClient = new Operator.OperatorClient(channel);
         await operatorClient.CreateJobAsync(new CreateJobRequest { Spec = Spec("broken") });
-        Assert.Equal("broken", (await new Coordinator.CoordinatorClient(channel).EnrolAndTakeTask("first")).JobId);
+        Assert.Equal("broken", (await TestClients.Coordinator(channel).EnrolAndTakeTask("first")).JobId);
         await operatorClient.CreateJobAsync(new CreateJobRequest { Spec = Spec("healthy") });
         return serverData;
     }

@@ -21,7 +21,7 @@ public class JobIsolationTests(ITestOutputHelper output)
             using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
             var operatorClient = new Operator.OperatorClient(channel);
             await operatorClient.CreateJobAsync(new CreateJobRequest { Spec = Spec("broken") });
-            var coordinator = new Coordinator.CoordinatorClient(channel);
+            var coordinator = TestClients.Coordinator(channel);
             Assert.Equal("broken", (await coordinator.EnrolAndTakeTask("first")).JobId); // its scheduler state is saved
             await operatorClient.CreateJobAsync(new CreateJobRequest { Spec = Spec("healthy") });
         }
@@ -34,7 +34,7 @@ public class JobIsolationTests(ITestOutputHelper output)
         {
             using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
             var operatorClient = new Operator.OperatorClient(channel);
-            var coordinator = new Coordinator.CoordinatorClient(channel);
+            var coordinator = TestClients.Coordinator(channel);
             var task = await coordinator.EnrolAndTakeTask("second", waitSeconds: 0);
             Assert.Equal("healthy", task.JobId);
 

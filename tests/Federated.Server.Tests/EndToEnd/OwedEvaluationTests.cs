@@ -23,7 +23,7 @@ public class OwedEvaluationTests(ITestOutputHelper output)
             using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
             var operatorClient = new Operator.OperatorClient(channel);
             await operatorClient.CreateJobAsync(new CreateJobRequest { Spec = Spec() }, cancellationToken: timeout.Token);
-            var coordinator = new Coordinator.CoordinatorClient(channel);
+            var coordinator = TestClients.Coordinator(channel);
             var task = await coordinator.EnrolAndTakeTask("only");
             Assert.False((await coordinator.UploadRandomUpdate(task, "only")).Duplicate);
             // Completed, its one round and the base evaluated: the watch ends once nothing more will change.

@@ -126,7 +126,7 @@ public sealed class HostileTraffic(GrpcChannel clients, GrpcChannel unauthentica
             9 => ("AbandonTask", o => Abandon(r, h, o)),
             10 => ("GetCatchUp", o => _coordinator.GetCatchUpAsync(new GetCatchUpRequest { ClientId = Id(r, h), JobId = JobId(r), Rank = Int(r), AfterRound = Int(r), ThroughRound = Int(r) }, o).ResponseAsync),
             11 => ("Operator", o => Operate(r, o)),
-            12 => ("Unauthenticated", o => new Coordinator.CoordinatorClient(unauthenticated).PollTaskAsync(new PollTaskRequest { ClientId = Hostile(h) }, o).ResponseAsync),
+            12 => ("Unauthenticated", o => TestClients.Coordinator(unauthenticated).PollTaskAsync(new PollTaskRequest { ClientId = Hostile(h) }, o).ResponseAsync),
             13 => ("Replay", o => _sent.TryDequeue(out var again) ? again(o) : Task.CompletedTask),
             14 => ("WatchJob", o => Watch(r, o)),
             _ => ("PollTask", o => Poll(h, Hostile(h), 0, o)),

@@ -34,7 +34,7 @@ public sealed class FakeClockServerFixture : IAsyncLifetime
             ["Server:MaxUpdateBytes"] = ServerFixture.MaxUpdateBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
         }, time: Clock);
         _channel = GrpcChannel.ForAddress(Server.GrpcAddress);
-        Coordinator = new Coordinator.CoordinatorClient(_channel);
+        Coordinator = TestClients.Coordinator(_channel);
         Operator = new Operator.OperatorClient(_channel);
     }
 

@@ -31,7 +31,7 @@ public sealed class ServerFixture : IAsyncLifetime
             ["Server:SchedulerTickSeconds"] = "1",
         });
         _channel = GrpcChannel.ForAddress(Server.GrpcAddress);
-        Coordinator = new Coordinator.CoordinatorClient(_channel);
+        Coordinator = TestClients.Coordinator(_channel);
         Operator = new Operator.OperatorClient(_channel);
     }
 

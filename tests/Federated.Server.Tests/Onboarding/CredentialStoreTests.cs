@@ -15,11 +15,11 @@ public class CredentialStoreTests
         using var folder = new TemporaryDirectory();
         var store = Store(folder["work"]);
 
-        store.Store("fcc1.edge-1.c2VjcmV0", "edge-1");
+        store.Save("fcc1.edge-1.c2VjcmV0", "edge-1");
 
         Assert.Equal(OwnerOnly, File.GetUnixFileMode(store.Path));
-        Assert.Equal(Path.Combine(folder["work"], CredentialStore.FileName), store.Path);
-        Assert.Equal([CredentialStore.FileName], Directory.GetFiles(folder["work"]).Select(Path.GetFileName));
+        Assert.Equal(Path.Combine(folder["work"], ClientCredentialStore.FileName), store.Path);
+        Assert.Equal([ClientCredentialStore.FileName], Directory.GetFiles(folder["work"]).Select(Path.GetFileName));
         var restarted = Store(folder["work"]);
         Assert.Null(restarted.Current);
         restarted.Load("edge-1");
@@ -31,7 +31,7 @@ public class CredentialStoreTests
     {
         using var folder = new TemporaryDirectory();
         var store = Store(folder["work"]);
-        store.Store("fcc1.lab.site-2.a1.c2VjcmV0", "lab.site-2.a1");
+        store.Save("fcc1.lab.site-2.a1.c2VjcmV0", "lab.site-2.a1");
         store.Load("lab.site-2.a1");
         Assert.Equal("fcc1.lab.site-2.a1.c2VjcmV0", store.Current);
     }
@@ -41,13 +41,13 @@ public class CredentialStoreTests
     {
         using var folder = new TemporaryDirectory();
         var store = Store(folder["work"]);
-        store.Store("fcc1.edge-1.b2xk", "edge-1");
+        store.Save("fcc1.edge-1.b2xk", "edge-1");
         using var earlier = new StreamReader(new FileStream(store.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
         // A temporary file left by a write cut short, world-readable: its mode must not carry over.
         File.WriteAllText(store.Path + ".tmp", "fcc1.edge-1.cGFydGlh");
         File.SetUnixFileMode(store.Path + ".tmp", OwnerOnly | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
 
-        store.Store("fcc1.edge-1.bmV3", "edge-1");
+        store.Save("fcc1.edge-1.bmV3", "edge-1");
 
         // The file open before still holds the old text whole: the new one was written beside it and renamed over it.
         Assert.Equal("fcc1.edge-1.b2xk", earlier.ReadToEnd().Trim());
@@ -60,13 +60,13 @@ public class CredentialStoreTests
     public void Another_clients_credential_is_refused_at_start_naming_both_ids()
     {
         using var folder = new TemporaryDirectory();
-        Store(folder["work"]).Store("fcc1.edge-1.c2VjcmV0", "edge-1");
+        Store(folder["work"]).Save("fcc1.edge-1.c2VjcmV0", "edge-1");
 
         var error = Assert.Throws<InvalidOperationException>(() => Store(folder["work"]).Load("edge-2"));
 
         Assert.Contains("belongs to client 'edge-1'", error.Message);
         Assert.Contains("this client's id is 'edge-2' (Client:ClientId)", error.Message);
-        Assert.Contains(Path.Combine(folder["work"], CredentialStore.FileName), error.Message);
+        Assert.Contains(Path.Combine(folder["work"], ClientCredentialStore.FileName), error.Message);
     }
 
     [Fact]
@@ -87,13 +87,13 @@ public class CredentialStoreTests
         using var folder = new TemporaryDirectory();
         var store = Store(folder["work"]);
 
-        var error = Assert.Throws<InvalidOperationException>(() => store.Store("fcc1.edge-9.c2VjcmV0", "edge-1"));
+        var error = Assert.Throws<InvalidOperationException>(() => store.Save("fcc1.edge-9.c2VjcmV0", "edge-1"));
 
         Assert.Contains("the credential the coordinator sent belongs to client 'edge-9'", error.Message);
         Assert.False(File.Exists(store.Path));
         Assert.Null(store.Current);
     }
 
-    private static CredentialStore Store(string workDirectory)
+    private static ClientCredentialStore Store(string workDirectory)
         => new(Options.Create(new ClientOptions { WorkDirectory = workDirectory }));
 }

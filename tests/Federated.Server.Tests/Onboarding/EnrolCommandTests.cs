@@ -1,9 +1,14 @@
+using Federated.Client.Hosting;
 using Federated.Client.Onboarding;
+using Federated.Server.Access;
 using Federated.Simulations.LocalRuns;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Federated.Server.Tests.Onboarding;
 
 /// <summary>`Federated.Client enrol` in this process: what it refuses, what it writes.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public class EnrolCommandTests
 {
     private const string Token = "fjt1.0123456789ab.c2VjcmV0";
@@ -25,17 +30,49 @@ public class EnrolCommandTests
     }
 
     [Fact]
-    public async Task A_refused_enrolment_says_why_and_writes_nothing()
+    public async Task Enrol_keeps_the_credential_and_writes_the_settings_the_daemon_starts_from_and_a_spent_token_is_refused()
     {
         using var folder = new TemporaryDirectory();
-        await using var server = await LocalServer.StartAsync(folder["server"], Serilog.Core.Logger.None, settings: new Dictionary<string, string?> { ["Server:ClientToken"] = "shared" });
+        await using var server = await LocalServer.StartAsync(folder["server"], Serilog.Core.Logger.None, settings: new Dictionary<string, string?> { ["Server:Enrolment:Open"] = "false" });
+        var (_, joinToken) = await server.App.Services.GetRequiredService<JoinTokenIssuer>().CreateAsync(1, TimeSpan.FromMinutes(10), "enrol test", "test");
+        var said = new StringWriter();
+
+        var status = await EnrolCommand.RunAsync(Arguments(folder, server.GrpcAddress, joinToken, null), said, TextWriter.Null, CancellationToken.None);
+
+        Assert.Equal(0, status);
+        var clientId = File.ReadAllText(folder["work/client-id"]).Trim(); // made up from the host name, kept for the daemon
+        var credential = File.ReadAllText(folder["work/credential"]).Trim();
+        Assert.StartsWith($"fcc1.{clientId}.", credential);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(folder["work/credential"]));
+        Assert.Contains($"Enrolled as {clientId} with {server.GrpcAddress} (cpu, ", said.ToString());
+        Assert.Contains($"Next: start the daemon with Federated.Client --config {folder["client.json"]}", said.ToString());
+        using (var daemon = ClientDaemonHost.Build(["--config", folder["client.json"]]))
+        {
+            var options = daemon.Services.GetRequiredService<IOptions<ClientOptions>>().Value;
+            Assert.Equal(server.GrpcAddress, options.ServerAddress);
+            Assert.Equal(clientId, options.ClientId);
+            Assert.Equal(folder["work"], options.WorkDirectory);
+            Assert.Equal(folder["train.jsonl"], options.DataPath);
+        }
+
+        var error = new StringWriter();
+        Assert.Equal(1, await EnrolCommand.RunAsync(Arguments(folder, server.GrpcAddress, joinToken, "another-machine"), TextWriter.Null, error, CancellationToken.None));
+        Assert.StartsWith($"enrol: the coordinator at {server.GrpcAddress} refused this enrolment (Unauthenticated): ", error.ToString());
+        Assert.Contains("is used up (1 of 1 enrolments)", error.ToString());
+        Assert.Equal(credential, File.ReadAllText(folder["work/credential"]).Trim()); // a refusal leaves the earlier credential
+    }
+
+    [Fact]
+    public async Task An_unknown_join_token_is_refused_and_nothing_is_written()
+    {
+        using var folder = new TemporaryDirectory();
+        await using var server = await LocalServer.StartAsync(folder["server"], Serilog.Core.Logger.None);
         var error = new StringWriter();
 
         var status = await EnrolCommand.RunAsync(Arguments(folder, server.GrpcAddress, Token, "edge-1"), TextWriter.Null, error, CancellationToken.None);
 
         Assert.Equal(1, status);
-        Assert.StartsWith($"enrol: the coordinator at {server.GrpcAddress} refused the join token (Unauthenticated): ", error.ToString());
-        Assert.EndsWith("; ask an operator for a new one" + Environment.NewLine, error.ToString());
+        Assert.StartsWith($"enrol: the coordinator at {server.GrpcAddress} refused this enrolment (Unauthenticated): ", error.ToString());
         Assert.False(File.Exists(folder["client.json"]));
         Assert.False(File.Exists(folder["work/credential"]));
     }

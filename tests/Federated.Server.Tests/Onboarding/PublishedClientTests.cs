@@ -32,7 +32,7 @@ public class PublishedClientTests(ITestOutputHelper output)
         AssertSelfContained(published);
 
         await using var logger = TestLogging.For(output, Serilog.Events.LogEventLevel.Warning);
-        await using var server = await LocalServer.StartAsync(folder["server"], logger, settings: new Dictionary<string, string?> { ["Server:SchedulerTickSeconds"] = "1" }, cancellationToken: timeout.Token);
+        await using var server = await LocalServer.StartAsync(folder["server"], logger, settings: new Dictionary<string, string?> { ["Server:SchedulerTickSeconds"] = "1", ["Server:Enrolment:Open"] = "false" }, cancellationToken: timeout.Token);
         var (_, joinToken) = await server.App.Services.GetRequiredService<JoinTokenIssuer>().CreateAsync(1, TimeSpan.FromHours(1), "published client test", "test");
         var settings = new LocalRunSettings { Clients = 1, Rounds = 1, Ranks = [2], LocalSteps = 3, ExamplesPerClient = 20, EvaluationExamples = 10, OutputDirectory = folder["run"], JobId = "edge-job" };
         var edge = folder["edge"];

@@ -29,7 +29,7 @@ public class KeepAliveRestartTests(ITestOutputHelper output)
             spec.TargetModules.Add("q_proj");
             spec.Ranks.Add(2);
             await new Operator.OperatorClient(channel).CreateJobAsync(new CreateJobRequest { Spec = spec });
-            var poll = await new Coordinator.CoordinatorClient(channel).EnrolAndPoll("gone", 5);
+            var poll = await TestClients.Coordinator(channel).EnrolAndPoll("gone", 5);
             Assert.Equal("restarted", poll.Task?.JobId);
         }
 

@@ -145,11 +145,18 @@ public class GrainStateSerializerTests
                 Admission = ClientAdmission.Draining,
                 Rank = 16,
                 SpeedTrend = [1.5, 1.25, double.Epsilon],
+                CredentialHash = [1, 2, 3, 255],
+                JoinTokenId = "a1b2c3",
+                CredentialUsed = true,
             },
             [nameof(SchedulerState)] = scheduler,
             [nameof(CompactionState)] = new CompactionState { ByKey = new() { ["8:1-3"] = new CatchUp { Sha256 = new string('d', 64), SizeBytes = 10, Rank = 8, InputRank = 24, RelativeError = 0.01, Covers = ["x", "y"], ThroughRound = 3 } } },
             [nameof(JobDirectoryState)] = new JobDirectoryState { Jobs = ["a", "b"], Active = ["b"] },
             [nameof(ClientDirectoryState)] = new ClientDirectoryState { Clients = ["first", "second"] },
+            [nameof(Federated.Server.Access.JoinTokensState)] = new Federated.Server.Access.JoinTokensState
+            {
+                Tokens = new(StringComparer.Ordinal) { ["a1b2c3"] = new Federated.Server.Access.JoinTokenRecord { SecretHash = [9, 8, 7], Label = "rack 4", Uses = 3, CreatedAt = At, ExpiresAt = At.AddDays(1), Revoked = true, CreatedBy = "admin", Clients = ["first"] } },
+            },
             [nameof(DashboardSessionsState)] = new DashboardSessionsState
             {
                 Throttle = new SignInThrottleState { Failures = [new SignInFailure(At, "10.0.0.1", "admin")] },

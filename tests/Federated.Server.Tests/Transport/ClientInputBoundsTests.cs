@@ -46,7 +46,7 @@ public class ClientInputBoundsTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);
         Assert.Contains(message, status.Detail);
         var heartbeat = await Updates.Refused(() => fixture.Coordinator.HeartbeatAsync(new HeartbeatRequest { ClientId = clientId }).ResponseAsync);
-        Assert.Equal(StatusCode.NotFound, heartbeat.StatusCode);
+        Assert.Equal(StatusCode.Unauthenticated, heartbeat.StatusCode); // no credential was issued
     }
 
     [Fact]
@@ -139,7 +139,10 @@ public class ClientInputBoundsTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Contains("round: job 'metrics-job' has rounds 1 to 2, got 3", status.Detail);
         status = await Updates.Refused(() => fixture.Coordinator.ReportMetricsAsync(Report(task: "")).ResponseAsync);
         Assert.Equal("task_id: is required", status.Detail);
-        foreach (var foreign in new[] { "metrics-job.t1.someone-else", "other-job.t1.reporter", "metrics-job.tx.reporter", "metrics-job.t.reporter" })
+        status = await Updates.Refused(() => fixture.Coordinator.ReportMetricsAsync(Report(task: "metrics-job.t1.someone-else")).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, status.StatusCode);
+        Assert.Equal("task 'metrics-job.t1.someone-else' is not a task of client 'reporter'", status.Detail);
+        foreach (var foreign in new[] { "other-job.t1.reporter", "metrics-job.tx.reporter", "metrics-job.t.reporter" })
         {
             status = await Updates.Refused(() => fixture.Coordinator.ReportMetricsAsync(Report(task: foreign)).ResponseAsync);
             Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);

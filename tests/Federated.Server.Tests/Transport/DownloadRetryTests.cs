@@ -25,14 +25,16 @@ public class DownloadRetryTests(ITestOutputHelper output)
         var spec = new JobSpec { JobId = "fetched", BaseModel = "builtin:tiny", Rounds = 1, MinClientsPerRound = 1, LocalSteps = 1, Scheduler = new SchedulerSpec { Policy = "synchronous" } };
         spec.Ranks.Add(4);
         await new Operator.OperatorClient(channel).CreateJobAsync(new CreateJobRequest { Spec = spec });
-        var coordinator = new Coordinator.CoordinatorClient(channel);
+        var coordinator = TestClients.Coordinator(channel);
         var stored = await coordinator.UploadRandomUpdate(await coordinator.EnrolAndTakeTask("fetcher"), "fetcher");
 
         // The first address dies a few KB into the adapter (about 45 KB) and then refuses connections.
         var proxy = new CuttingProxy(server.GrpcPort);
         proxy.CutDownstreamAfterMoreBytes(4096);
         var options = Options.Create(new ClientOptions { ServerAddress = $"{proxy.Address},{server.GrpcAddress}", WorkDirectory = folder["work"], ReconnectMinSeconds = 0.05, ReconnectMaxSeconds = 0.2 });
-        using var connection = new CoordinatorConnection(options, new CredentialStore(options));
+        var credential = new ClientCredentialStore(options);
+        credential.Save(TestClients.CredentialOf("fetcher"));
+        using var connection = new CoordinatorConnection(options, credential);
         var health = new DaemonHealth();
         var retry = new TransportRetry(options, health, TimeProvider.System, NullLogger<TransportRetry>.Instance);
         var path = folder["adapter.safetensors"];

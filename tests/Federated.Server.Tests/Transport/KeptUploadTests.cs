@@ -26,10 +26,12 @@ public class KeptUploadTests(ITestOutputHelper output)
         return spec;
     }
 
-    private static UpdateUploader Uploader(string address, string workDirectory, out CoordinatorConnection connection)
+    private static UpdateUploader Uploader(string address, string workDirectory, string clientId, out CoordinatorConnection connection)
     {
         var options = Options.Create(new ClientOptions { ServerAddress = address, WorkDirectory = workDirectory, ReconnectMinSeconds = 0.05, ReconnectMaxSeconds = 0.2 });
-        connection = new CoordinatorConnection(options, new CredentialStore(options));
+        var credential = new ClientCredentialStore(options);
+        credential.Save(TestClients.CredentialOf(clientId));
+        connection = new CoordinatorConnection(options, credential);
         return new UpdateUploader(connection, options, TimeProvider.System, NullLogger<UpdateUploader>.Instance);
     }
 
@@ -45,13 +47,13 @@ public class KeptUploadTests(ITestOutputHelper output)
         using (var channel = GrpcChannel.ForAddress(first.GrpcAddress))
         {
             await new Operator.OperatorClient(channel).CreateJobAsync(new CreateJobRequest { Spec = Spec("kept") });
-            task = await new Coordinator.CoordinatorClient(channel).EnrolAndTakeTask("keeper");
+            task = await TestClients.Coordinator(channel).EnrolAndTakeTask("keeper");
         }
         var payload = AdapterSerializer.ToBytes(Updates.For(task, seed: 31));
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(payload));
 
         await using var proxy = new CuttingProxy(grpc);
-        var uploader = Uploader(proxy.Address, folder["work"], out var connection);
+        var uploader = Uploader(proxy.Address, folder["work"], "keeper", out var connection);
         using var _ = connection;
         var pending = await uploader.SaveAsync(Updates.Header(task, "keeper", payload.Length), s => s.WriteAsync(payload).AsTask(), timeout.Token);
         Assert.True(File.Exists(pending.PayloadPath));
@@ -90,14 +92,14 @@ public class KeptUploadTests(ITestOutputHelper output)
         await using var server = await LocalServer.StartAsync(folder["server"], logger, cancellationToken: timeout.Token);
         using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
         await new Operator.OperatorClient(channel).CreateJobAsync(new CreateJobRequest { Spec = Spec("moved") });
-        var task = await new Coordinator.CoordinatorClient(channel).EnrolAndTakeTask("mover");
+        var task = await TestClients.Coordinator(channel).EnrolAndTakeTask("mover");
         var payload = AdapterSerializer.ToBytes(Updates.For(task, seed: 51));
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(payload));
 
         // The first address is a silo that dies halfway through the upload (the stream is reset, which the
         // client sees as an HttpIOException under the call) and then refuses connections; the second is up.
         var proxy = new CuttingProxy(server.GrpcPort) { CutAfterBytes = payload.Length / 2 };
-        var uploader = Uploader($"{proxy.Address},{server.GrpcAddress}", folder["work"], out var connection);
+        var uploader = Uploader($"{proxy.Address},{server.GrpcAddress}", folder["work"], "mover", out var connection);
         using var _ = connection;
         var pending = await uploader.SaveAsync(Updates.Header(task, "mover", payload.Length), s => s.WriteAsync(payload).AsTask(), timeout.Token);
         var sending = uploader.SendAsync(pending, 1024, timeout.Token);
@@ -123,7 +125,7 @@ public class KeptUploadTests(ITestOutputHelper output)
         using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
         var operatorClient = new Operator.OperatorClient(channel);
         await operatorClient.CreateJobAsync(new CreateJobRequest { Spec = Spec("resumed") });
-        var coordinator = new Coordinator.CoordinatorClient(channel);
+        var coordinator = TestClients.Coordinator(channel);
         var task = await coordinator.EnrolAndTakeTask("sleeper");
         var refusedSpec = Spec("refused");
         refusedSpec.MinClientsPerRound = 2;
@@ -131,7 +133,7 @@ public class KeptUploadTests(ITestOutputHelper output)
         var payload = AdapterSerializer.ToBytes(Updates.For(task, seed: 41));
 
         // The daemon that trained it stopped before sending it; one write was cut short (no header).
-        var before = Uploader(server.GrpcAddress, folder["work"], out var oldConnection);
+        var before = Uploader(server.GrpcAddress, folder["work"], "sleeper", out var oldConnection);
         oldConnection.Dispose();
         await before.SaveAsync(Updates.Header(task, "sleeper", payload.Length), s => s.WriteAsync(payload).AsTask(), timeout.Token);
         var wrong = Updates.Header(task, "sleeper", payload.Length, rank: 8);
@@ -140,7 +142,7 @@ public class KeptUploadTests(ITestOutputHelper output)
         await before.SaveAsync(wrong, s => s.WriteAsync(payload).AsTask(), timeout.Token);
         File.WriteAllBytes(Path.Combine(folder["work"], "updates", "half.safetensors"), payload[..100]);
 
-        var restarted = Uploader(server.GrpcAddress, folder["work"], out var connection);
+        var restarted = Uploader(server.GrpcAddress, folder["work"], "sleeper", out var connection);
         using var _ = connection;
         Assert.Equal(2, restarted.Pending().Count);
         Assert.False(File.Exists(Path.Combine(folder["work"], "updates", "half.safetensors")));

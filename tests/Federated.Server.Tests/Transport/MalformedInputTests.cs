@@ -38,7 +38,9 @@ public sealed class MalformedInputTests(ServerFixture fixture) : IClassFixture<S
     public async Task A_streamed_message_that_is_not_protobuf_is_invalid_argument(byte[] body)
     {
         var method = new Method<byte[], byte[]>(MethodType.ClientStreaming, "federated.v1.Coordinator", "UploadUpdate", Raw, Raw);
-        using var call = Invoker().AsyncClientStreamingCall(method, null, default);
+        await fixture.Coordinator.EnrolAsync(new EnrolRequest { ClientId = "raw-sender" }); // the stream is read only for a known client
+        var credential = new Metadata { { "authorization", "Bearer " + TestClients.CredentialOf("raw-sender") } };
+        using var call = Invoker().AsyncClientStreamingCall(method, null, new CallOptions(credential));
         await call.RequestStream.WriteAsync(body);
         await call.RequestStream.CompleteAsync();
         var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);

@@ -22,11 +22,12 @@ public class RequestValidationTests(ServerFixture fixture) : SharedServerTests(f
     [Fact]
     public async Task Unknown_clients_are_told_to_enrol()
     {
+        // A stranger holds no credential: it is unauthenticated, and told how to get one.
         var heartbeat = await Updates.Refused(() => Fixture.Coordinator.HeartbeatAsync(new HeartbeatRequest { ClientId = "stranger" }).ResponseAsync);
-        Assert.Equal(StatusCode.NotFound, heartbeat.StatusCode);
-        Assert.Contains("not enrolled", heartbeat.Detail);
+        Assert.Equal(StatusCode.Unauthenticated, heartbeat.StatusCode);
+        Assert.Contains("first Enrol (with a join token) returned", heartbeat.Detail);
         var poll = await Updates.Refused(() => Fixture.Coordinator.PollTaskAsync(new PollTaskRequest { ClientId = "stranger" }).ResponseAsync);
-        Assert.Equal(StatusCode.NotFound, poll.StatusCode);
+        Assert.Equal(StatusCode.Unauthenticated, poll.StatusCode);
     }
 
     [Fact]
@@ -167,8 +168,7 @@ public class RequestValidationTests(ServerFixture fixture) : SharedServerTests(f
         var unknown = await Updates.Refused(() => Fixture.Coordinator.GetCatchUpAsync(new GetCatchUpRequest { ClientId = "lagging", JobId = "no-such-job", Rank = 8, AfterRound = 0, ThroughRound = 1 }).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
         var stranger = await Updates.Refused(() => Fixture.Coordinator.GetCatchUpAsync(new GetCatchUpRequest { ClientId = "stranger", JobId = "no-rounds-yet", Rank = 8, AfterRound = 0, ThroughRound = 1 }).ResponseAsync);
-        Assert.Equal(StatusCode.NotFound, stranger.StatusCode);
-        Assert.Contains("not enrolled", stranger.Detail);
+        Assert.Equal(StatusCode.Unauthenticated, stranger.StatusCode);
     }
 
     [Fact]

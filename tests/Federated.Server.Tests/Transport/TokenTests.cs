@@ -17,16 +17,17 @@ public class TokenTests
         {
             ["Server:ClientToken"] = "client-secret",
             ["Server:OperatorToken"] = "operator-secret",
+            ["Server:Enrolment:Open"] = "false",
         });
         using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
-        var coordinator = new Coordinator.CoordinatorClient(channel);
+        var coordinator = TestClients.Coordinator(channel);
         var operatorClient = new Operator.OperatorClient(channel);
 
         var missing = await Updates.Refused(() => coordinator.EnrolAsync(new EnrolRequest { ClientId = "c1" }).ResponseAsync);
         Assert.Equal(StatusCode.Unauthenticated, missing.StatusCode);
-        Assert.Contains("client token", missing.Detail);
+        Assert.Contains("needs a join token", missing.Detail);
         var wrong = await Updates.Refused(() => coordinator.EnrolAsync(new EnrolRequest { ClientId = "c1" }, Bearer("operator-secret")).ResponseAsync);
-        Assert.Contains("wrong", wrong.Detail);
+        Assert.Contains("neither a client credential (fcc1.…) nor this server's shared client token", wrong.Detail);
         await coordinator.EnrolAsync(new EnrolRequest { ClientId = "c1" }, Bearer("client-secret"));
 
         var list = await Updates.Refused(() => operatorClient.ListJobsAsync(new ListJobsRequest(), Bearer("client-secret")).ResponseAsync);

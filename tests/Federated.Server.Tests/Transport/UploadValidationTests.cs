@@ -34,8 +34,8 @@ public class UploadValidationTests(ServerFixture fixture) : IClassFixture<Server
         var header = Updates.Header(b, "good-b", goodB.Length);
 
         var status = await Updates.Refused(() => Updates.Upload(coordinator, Updates.Header(b, "ghost", goodB.Length), goodB));
-        Assert.Equal(StatusCode.NotFound, status.StatusCode);
-        Assert.Contains("client 'ghost' is not enrolled", status.Detail);
+        Assert.Equal(StatusCode.Unauthenticated, status.StatusCode); // a ghost holds no credential
+        Assert.Contains("needs the client's credential", status.Detail);
 
         status = await Updates.Refused(() => Updates.Upload(coordinator, Updates.Header(b, "good-b", goodB.Length, rank: 8), goodB));
         Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);
@@ -69,7 +69,9 @@ public class UploadValidationTests(ServerFixture fixture) : IClassFixture<Server
         Assert.Equal(StatusCode.DataLoss, status.StatusCode);
         Assert.Contains("SHA-256", status.Detail);
 
-        status = await Updates.Refused(() => Updates.Upload(coordinator, null, goodB));
+        // With no header the stream names no client, so the credential goes on the call as a daemon's does.
+        var asGoodB = new CallOptions(new Metadata { { "authorization", "Bearer " + TestClients.CredentialOf("good-b") } });
+        status = await Updates.Refused(() => Federated.Simulations.Bench.RandomUpdates.UploadAsync(coordinator, null, goodB, options: asGoodB));
         Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);
         Assert.Contains("first message of an upload must be a header", status.Detail);
 

@@ -54,6 +54,8 @@ public sealed class SiloProcess : IAsyncDisposable
             ["Server:HttpPort"] = ports.Http.ToString(CultureInfo.InvariantCulture),
             ["Server:SiloPort"] = ports.Silo.ToString(CultureInfo.InvariantCulture),
             ["Server:GatewayPort"] = ports.Gateway.ToString(CultureInfo.InvariantCulture),
+            ["Server:Enrolment:Open"] = "true", // as LocalServer: the test's own clients, each with its credential
+            ["Server:Enrolment:EnrolPerMinute"] = "0",
         };
         var environment = all.ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value);
         return new SiloProcess(ports, ChildProcess.Start(name, "server/Federated.Server", [], dataDirectory, environment));

@@ -5,7 +5,7 @@ using Grpc.Core;
 namespace Federated.Client.Hosting;
 
 /// <summary>What a client says about itself when it enrols; the daemon and the `enrol` command send the same.</summary>
-public static class Enrolment
+public static class ClientEnrolment
 {
     /// <summary>Measures the chosen device (a short matrix-multiply benchmark) for the scheduler.</summary>
     public static DeviceProfile Probe(ComputeDevice choice)
@@ -29,7 +29,7 @@ public static class Enrolment
         {
             ClientId = clientId,
             Device = profile,
-            ClientVersion = typeof(Enrolment).Assembly.GetName().Version?.ToString() ?? "",
+            ClientVersion = typeof(ClientEnrolment).Assembly.GetName().Version?.ToString() ?? "",
             JoinToken = joinToken,
         };
         foreach (var (key, value) in labels)

@@ -8,7 +8,7 @@ namespace Federated.Client.Hosting;
 /// enrolment and kept in &lt;WorkDirectory&gt;/credential, readable by the daemon's user alone. The channel reads
 /// <see cref="Current"/> on every call, so a credential that arrives mid-session is sent from the next call on.
 /// </summary>
-public sealed class CredentialStore(IOptions<ClientOptions> options)
+public sealed class ClientCredentialStore(IOptions<ClientOptions> options)
 {
     public const string FileName = "credential";
 
@@ -36,8 +36,9 @@ public sealed class CredentialStore(IOptions<ClientOptions> options)
     }
 
     /// <summary>Keeps <paramref name="credential"/>: a temporary file made owner-only, flushed to the disk, renamed into place.</summary>
-    /// <exception cref="InvalidOperationException">The coordinator sent something that is not this client's credential.</exception>
-    public void Store(string credential, string clientId)
+    /// <param name="clientId">When given, the client the credential must be bound to.</param>
+    /// <exception cref="InvalidOperationException">The coordinator sent something that is not (this client's) credential.</exception>
+    public void Save(string credential, string? clientId = null)
     {
         Check(credential, clientId, "the credential the coordinator sent");
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
@@ -57,11 +58,11 @@ public sealed class CredentialStore(IOptions<ClientOptions> options)
         _current = credential;
     }
 
-    private static void Check(string text, string clientId, string source)
+    private static void Check(string text, string? clientId, string source)
     {
         if (!PrefixedSecret.TryParse(text, PrefixedSecret.ClientCredentialPrefix, out var secret))
             throw new InvalidOperationException($"{source} is not a client credential ({PrefixedSecret.ClientCredentialPrefix}.<client id>.<secret>): remove it and enrol again with a new join token (Federated.Client enrol)");
-        if (secret.Id != clientId)
+        if (clientId is not null && secret.Id != clientId)
             throw new InvalidOperationException($"{source} belongs to client '{secret.Id}', but this client's id is '{clientId}' (Client:ClientId): a credential is bound to its client id; set Client:ClientId to '{secret.Id}', or enrol '{clientId}' with a new join token (Federated.Client enrol)");
     }
 }
