@@ -5,7 +5,7 @@ namespace Federated.Server.Tests.Onboarding;
 
 /// <summary>The daemon's own credential on disk: owner-only, replaced by rename, bound to the client id.</summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // file modes; the daemon runs on Linux
-public class CredentialStoreTests
+public class ClientCredentialStoreTests
 {
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
