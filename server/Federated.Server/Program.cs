@@ -8,7 +8,7 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (Exception e) when (e is PortInUseException or Federated.Server.Cluster.ClusterStartupException or Microsoft.Extensions.Options.OptionsValidationException)
+catch (Exception e) when (e is PortInUseException or Federated.Server.Cluster.ClusterStartupException or Federated.Server.Hosting.Tls.TlsStartupException or Microsoft.Extensions.Options.OptionsValidationException)
 {
     // A setting to fix, named in the message: one line, no stack trace.
     Log.Fatal("The coordinator stopped: {Reason}", e.Message);

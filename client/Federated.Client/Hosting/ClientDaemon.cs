@@ -83,6 +83,15 @@ public sealed partial class ClientDaemon(
             {
                 LogForgotten(logger, e.Status.Detail);
             }
+            catch (RpcException e) when (Protos.ServerTrustException.Find(e) is { } untrusted)
+            {
+                // Not a server that is away: one that must not be talked to until its CA or this setting changes.
+                // Kept trying (the operator may fix either), at error, so that it is not mistaken for a network blip.
+                health.RecordUntrusted(untrusted.Message);
+                var wait = backoff.Next();
+                LogUntrusted(logger, untrusted.Message, wait.TotalSeconds);
+                await Delay(wait, stoppingToken);
+            }
             catch (RpcException e) when (TransientErrors.IsTransient(e))
             {
                 health.RecordUnreachable();
@@ -176,6 +185,9 @@ public sealed partial class ClientDaemon(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Server {Server} unreachable ({Status}); retrying in {Seconds:F1} s")]
     private static partial void LogUnreachable(ILogger logger, string server, string status, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The coordinator is not trusted: {Reason}; trying again in {Seconds:F1} s")]
+    private static partial void LogUntrusted(ILogger logger, string reason, double seconds);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected fault: {Reason}; starting again in {Seconds:F1} s")]
     private static partial void LogFault(ILogger logger, Exception exception, string reason, double seconds);

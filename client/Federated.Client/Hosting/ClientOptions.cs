@@ -4,7 +4,7 @@ using Federated.Core.Runtime;
 namespace Federated.Client.Hosting;
 
 /// <summary>The daemon's settings (section "Client" of client.appsettings.json, environment FEDERATED_CLIENT__*).</summary>
-public sealed class ClientOptions
+public sealed class ClientOptions : IValidatableObject
 {
     public const string Section = "Client";
 
@@ -16,6 +16,18 @@ public sealed class ClientOptions
     [Required]
     [CoordinatorAddressList]
     public string ServerAddress { get; set; } = "http://localhost:50051";
+
+    /// <summary>
+    /// For an https ServerAddress: the SHA-256 fingerprint of the coordinator's CA, as it logs it at start ("TLS CA
+    /// fingerprint (SHA-256): …"); colons optional. A coordinator presenting another CA is refused.
+    /// </summary>
+    public string? ServerCaFingerprint { get; set; }
+
+    /// <summary>For an https ServerAddress: a PEM file with the CA to trust (the coordinator's data/tls/ca.pem, or the operator's CA).</summary>
+    public string? ServerCaFile { get; set; }
+
+    /// <summary>The CA to trust from the two settings above; null: the system's trust store.</summary>
+    public Protos.ServerTrust? ServerTrust => Protos.ServerTrust.From(ServerCaFingerprint, ServerCaFile);
 
     /// <summary>
     /// The coordinator's shared client token (its Server:ClientToken), when it still requires one; a client that
@@ -74,4 +86,14 @@ public sealed class ClientOptions
 
     /// <summary>Free-form labels reported at enrolment (site, owner, …).</summary>
     public Dictionary<string, string> Labels { get; set; } = [];
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Protos.ServerTrust.FingerprintProblem(ServerCaFingerprint) is { } fingerprint)
+            yield return new ValidationResult(fingerprint, [nameof(ServerCaFingerprint)]);
+        if (Protos.ServerTrust.FileProblem(ServerCaFile) is { } file)
+            yield return new ValidationResult(file, [nameof(ServerCaFile)]);
+        if (!string.IsNullOrWhiteSpace(ServerCaFingerprint) && !string.IsNullOrWhiteSpace(ServerCaFile))
+            yield return new ValidationResult("both ServerCaFingerprint and ServerCaFile are set: give one", [nameof(ServerCaFingerprint), nameof(ServerCaFile)]);
+    }
 }

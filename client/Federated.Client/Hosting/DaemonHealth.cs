@@ -20,7 +20,17 @@ public sealed class DaemonHealth
     /// <summary>Times an attempt to reach the server failed with a transient error since the daemon started.</summary>
     public int Unreachable { get; private set; }
 
+    /// <summary>Why the coordinator was last refused as untrusted (a CA other than the configured one), or null.</summary>
+    public string? Untrusted { get; private set; }
+
     public void Fail(string reason) => FatalError = reason;
+
+    /// <summary>An attempt that reached a coordinator this daemon must not trust; counts as unreachable too.</summary>
+    public void RecordUntrusted(string reason)
+    {
+        Untrusted = reason;
+        RecordUnreachable();
+    }
 
     public void RecordUnreachable()
     {

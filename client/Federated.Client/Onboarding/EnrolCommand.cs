@@ -22,14 +22,15 @@ public static class EnrolCommand
     {
         var server = new Option<string>("--server") { Description = "The coordinator's gRPC address (http(s)://host:port, or several separated by commas)", Required = true };
         var joinToken = new Option<string>("--join-token") { Description = "The operator's join token (fjt1.…): one enrolment, then this client's own credential", Required = true };
-        var fingerprint = new Option<string?>("--ca-fingerprint") { Description = "SHA-256 fingerprint of the coordinator's CA certificate, for a self-signed TLS server (stored as Client:ServerCaFingerprint)" };
+        var fingerprint = new Option<string?>("--ca-fingerprint") { Description = "For an https --server: the SHA-256 fingerprint of the coordinator's CA, as it logs it at start (stored as Client:ServerCaFingerprint)" };
+        var caFile = new Option<string?>("--ca-file") { Description = "For an https --server: a PEM file with the CA to trust, e.g. a copy of the coordinator's data/tls/ca.pem (stored as Client:ServerCaFile)" };
         var clientId = new Option<string?>("--client-id") { Description = "This client's id (default: the one kept in the work directory, else one made from the host name)" };
         var config = new Option<string>("--config") { Description = "The settings file to write", DefaultValueFactory = _ => ClientSettingsFile.DefaultPath };
         var workDirectory = new Option<string>("--work-dir") { Description = "The daemon's state: credential, client id, adapters, pending uploads", DefaultValueFactory = _ => DefaultWorkDirectory };
         var data = new Option<string?>("--data") { Description = "The private training data: a JSONL file or a folder of them (default: <work-dir>/data)" };
         var command = new Command("enrol", "Enrol this machine with a coordinator using a join token, keep its credential and write the daemon's settings")
         {
-            server, joinToken, fingerprint, clientId, config, workDirectory, data,
+            server, joinToken, fingerprint, caFile, clientId, config, workDirectory, data,
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -41,7 +42,10 @@ public static class EnrolCommand
                 parse.GetValue(clientId),
                 parse.GetValue(config)!,
                 work,
-                parse.GetValue(data) ?? Path.Combine(work, "data"));
+                parse.GetValue(data) ?? Path.Combine(work, "data"))
+            {
+                CaFile = parse.GetValue(caFile),
+            };
             return RunAsync(arguments, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancellationToken);
         });
         return command;
@@ -62,8 +66,16 @@ public static class EnrolCommand
             [nameof(ClientOptions.WorkDirectory)] = Path.GetFullPath(arguments.WorkDirectory),
             [nameof(ClientOptions.DataPath)] = Path.GetFullPath(arguments.DataPath),
         };
+        if (ServerTrust.FingerprintProblem(arguments.CaFingerprint) is { } fingerprintProblem)
+            return Usage(error, $"--ca-fingerprint: {fingerprintProblem}");
+        if (ServerTrust.FileProblem(arguments.CaFile) is { } fileProblem)
+            return Usage(error, $"--ca-file: {fileProblem}");
+        if (!string.IsNullOrWhiteSpace(arguments.CaFingerprint) && !string.IsNullOrWhiteSpace(arguments.CaFile))
+            return Usage(error, "--ca-fingerprint and --ca-file are both given: give one");
         if (!string.IsNullOrWhiteSpace(arguments.CaFingerprint))
-            settings["ServerCaFingerprint"] = arguments.CaFingerprint.Trim();
+            settings[nameof(ClientOptions.ServerCaFingerprint)] = arguments.CaFingerprint.Trim();
+        if (!string.IsNullOrWhiteSpace(arguments.CaFile))
+            settings[nameof(ClientOptions.ServerCaFile)] = Path.GetFullPath(arguments.CaFile);
         var options = Bind(settings, arguments.ClientId);
         string id;
         try
@@ -88,6 +100,11 @@ public static class EnrolCommand
             try
             {
                 reply = await connection.Client.EnrolAsync(ClientEnrolment.Request(id, profile, options.Labels, arguments.JoinToken), deadline: CallDeadline.After(TimeSpan.FromSeconds(30)), cancellationToken: cancellationToken);
+            }
+            catch (RpcException e) when (ServerTrustException.Find(e) is { } untrusted)
+            {
+                error.WriteLine($"enrol: {untrusted.Message}");
+                return 1;
             }
             catch (RpcException e) when (TransientErrors.IsRefusalOfClient(e))
             {
@@ -145,4 +162,8 @@ public static class EnrolCommand
 /// <param name="ConfigPath">The settings file to write.</param>
 /// <param name="WorkDirectory">The daemon's work directory.</param>
 /// <param name="DataPath">The training data's path.</param>
-public sealed record EnrolArguments(string Server, string JoinToken, string? CaFingerprint, string? ClientId, string ConfigPath, string WorkDirectory, string DataPath);
+public sealed record EnrolArguments(string Server, string JoinToken, string? CaFingerprint, string? ClientId, string ConfigPath, string WorkDirectory, string DataPath)
+{
+    /// <summary>A PEM file with the coordinator's CA, for an https server (instead of <see cref="CaFingerprint"/>).</summary>
+    public string? CaFile { get; init; }
+}

@@ -38,7 +38,7 @@ public sealed class CoordinatorConnection : IDisposable
                 KeepAlivePingTimeout = TimeSpan.FromSeconds(15),
                 ConnectTimeout = TimeSpan.FromSeconds(10),
             },
-        });
+        }, settings.ServerTrust);
         Client = new Coordinator.CoordinatorClient(_channel);
     }
 

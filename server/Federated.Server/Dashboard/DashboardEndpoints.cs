@@ -150,11 +150,11 @@ public static partial class DashboardEndpoints
         return await next(context);
     }
 
-    private static IResult Session(HttpContext context, IAntiforgery antiforgery, IOptions<DashboardOptions> options)
+    private static IResult Session(HttpContext context, IAntiforgery antiforgery, IOptions<DashboardOptions> options, Hosting.Tls.TransportSecurity security)
     {
         var tokens = antiforgery.GetAndStoreTokens(context);
         var user = context.User.Identity?.IsAuthenticated == true ? context.User.Identity.Name : null;
-        return Results.Ok(new SessionView(user, tokens.RequestToken!, options.Value.OrleansPath.TrimEnd('/')));
+        return Results.Ok(new SessionView(user, tokens.RequestToken!, options.Value.OrleansPath.TrimEnd('/'), security.InsecureBeyondLoopback));
     }
 
     private static async Task<IResult> JobEvents(string id, DashboardFeed feed, CancellationToken ct)
@@ -314,7 +314,8 @@ public static partial class DashboardEndpoints
 
 public sealed record LoginRequest(string? User, string? Password);
 
-public sealed record SessionView(string? User, string AntiforgeryToken, string OrleansPath);
+/// <param name="Insecure">Plain HTTP on an address other machines reach (Server:AllowInsecure): the pages show a warning.</param>
+public sealed record SessionView(string? User, string AntiforgeryToken, string OrleansPath, bool Insecure);
 
 /// <summary>An error for the pages: the message, and the JobSpec field it is about when there is one.</summary>
 public sealed record ErrorView(string Error, string? Field);

@@ -3,6 +3,7 @@ using Federated.Core.Configuration;
 using Federated.Server.Cluster;
 using Federated.Server.Clients;
 using Federated.Server.Dashboard;
+using Federated.Server.Hosting.Tls;
 using Federated.Server.Jobs;
 using Federated.Server.Models;
 using Federated.Server.Observability;
@@ -47,11 +48,15 @@ public static class FederatedServerHost
         else
             builder.Services.AddSerilog((_, configuration) => ConfigureLogging(configuration, builder.Configuration));
 
+        var security = TransportSecurity.For(options);
+        builder.Services.AddSingleton(security);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            // Runs at start: the certificate is loaded or made (and its CA's fingerprint logged) only then.
+            var https = security.Https(kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("Federated.Server.Tls"));
             var address = IPAddress.Parse(options.ListenAddress);
-            kestrel.Listen(address, options.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
-            kestrel.Listen(address, options.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
+            kestrel.Listen(address, options.GrpcPort, listen => Endpoint(listen, HttpProtocols.Http2, https));
+            kestrel.Listen(address, options.HttpPort, listen => Endpoint(listen, HttpProtocols.Http1, https));
         });
 
         builder.Services.AddSingleton(time ?? TimeProvider.System);
@@ -97,6 +102,13 @@ public static class FederatedServerHost
         return app;
     }
 
+    private static void Endpoint(ListenOptions listen, HttpProtocols protocols, Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions? https)
+    {
+        listen.Protocols = protocols;
+        if (https is not null)
+            listen.UseHttps(https);
+    }
+
     /// <summary>
     /// The framework's error lines for a caller's fault before any interceptor runs: a request body that is not
     /// protobuf (UnparsableRequests refuses and logs it once, at warning) or a caller that reset its request
@@ -130,7 +142,7 @@ public static class FederatedServerHost
             throw new OptionsValidationException(ServerOptions.Section, typeof(ServerOptions), [$"Server:ListenAddress: '{options.ListenAddress}' is not an IP address"]);
         if (options.GrpcPort == options.HttpPort)
             throw new OptionsValidationException(ServerOptions.Section, typeof(ServerOptions), [$"Server:GrpcPort and Server:HttpPort are both {options.GrpcPort}"]);
-        var problems = EvaluationSources.Problems(options).Concat(options.Cluster.Problems()).ToList();
+        var problems = EvaluationSources.Problems(options).Concat(options.Cluster.Problems()).Concat(TransportSecurity.Problems(options)).ToList();
         if (problems.Count > 0)
             throw new OptionsValidationException(ServerOptions.Section, typeof(ServerOptions), problems);
     }

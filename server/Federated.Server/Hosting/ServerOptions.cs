@@ -23,6 +23,12 @@ public sealed class ServerOptions
     [Range(1, 65535)]
     public int HttpPort { get; set; } = 8080;
 
+    /// <summary>TLS on both endpoints: "Server:Tls" (by default on unless ListenAddress is a loopback address).</summary>
+    public Tls.TlsSettings Tls { get; set; } = new();
+
+    /// <summary>Allows plain HTTP on a ListenAddress other machines reach (Server:Tls:Mode Off): a warning at start and on the dashboard.</summary>
+    public bool AllowInsecure { get; set; }
+
     /// <summary>Orleans silo-to-silo port; in a cluster each silo's own, fixed, reachable from the other silos.</summary>
     [Range(1, 65535)]
     public int SiloPort { get; set; } = 11111;

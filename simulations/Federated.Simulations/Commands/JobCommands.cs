@@ -24,6 +24,23 @@ public static class JobCommands
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FEDERATED_OPERATOR_TOKEN"),
     };
 
+    internal static readonly Option<string?> CaFingerprint = TrustOption("--ca-fingerprint", "FEDERATED_CA_FINGERPRINT",
+        "For an https --server: the SHA-256 fingerprint of the coordinator's CA, as it logs it at start (default: $FEDERATED_CA_FINGERPRINT)", ServerTrust.FingerprintProblem);
+
+    internal static readonly Option<string?> CaFile = TrustOption("--ca-file", "FEDERATED_CA_FILE",
+        "For an https --server: a PEM file with the CA to trust, e.g. the coordinator's data/tls/ca.pem (default: $FEDERATED_CA_FILE)", ServerTrust.FileProblem);
+
+    private static Option<string?> TrustOption(string name, string variable, string description, Func<string?, string?> problem)
+    {
+        var option = new Option<string?>(name) { Description = description, DefaultValueFactory = _ => Environment.GetEnvironmentVariable(variable) };
+        option.Validators.Add(result =>
+        {
+            if (problem(result.GetValueOrDefault<string?>()) is { } error)
+                result.AddError($"{name}: {error}");
+        });
+        return option;
+    }
+
     /// <summary>`--server`: one address, or a cluster's silos separated by commas, checked when the command line is parsed.</summary>
     private static Option<string> ServerOption()
     {
@@ -47,6 +64,8 @@ public static class JobCommands
         {
             command.Options.Add(Server);
             command.Options.Add(Token);
+            command.Options.Add(CaFingerprint);
+            command.Options.Add(CaFile);
         }
         return job;
     }
@@ -226,9 +245,17 @@ public static class JobCommands
         var errors = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(parse.InvocationConfiguration.Error) });
         try
         {
-            using var channel = GrpcChannels.Create(address, parse.GetValue(Token));
+            if (!string.IsNullOrWhiteSpace(parse.GetValue(CaFingerprint)) && !string.IsNullOrWhiteSpace(parse.GetValue(CaFile)))
+                throw new FormatException("--ca-fingerprint and --ca-file are both given (or set through FEDERATED_CA_FINGERPRINT and FEDERATED_CA_FILE): give one");
+            using var channel = GrpcChannels.Create(address, parse.GetValue(Token), trust: ServerTrust.From(parse.GetValue(CaFingerprint), parse.GetValue(CaFile)));
             await action(channel);
             return 0;
+        }
+        catch (RpcException e) when (ServerTrustException.Find(e) is { } untrusted)
+        {
+            // Plain text, unwrapped: the fingerprints in it are to be compared and copied whole.
+            await parse.InvocationConfiguration.Error.WriteLineAsync($"Not connecting: {untrusted.Message}");
+            return 1;
         }
         catch (RpcException e)
         {

@@ -15,6 +15,8 @@ public static class TokenCommands
         {
             command.Options.Add(JobCommands.Server);
             command.Options.Add(JobCommands.Token);
+            command.Options.Add(JobCommands.CaFingerprint);
+            command.Options.Add(JobCommands.CaFile);
         }
         return tokens;
     }

@@ -17,12 +17,14 @@ public class EnrolCommandTests
     [InlineData("coordinator:50051", Token, null, "enrol: --server: ")]
     [InlineData("http://127.0.0.1:1", "fcc1.edge-1.c2VjcmV0", null, "enrol: --join-token: not a join token (fjt1.<id>.<secret>")]
     [InlineData("http://127.0.0.1:1", Token, "no spaces", "enrol: --client-id: Client:ClientId 'no spaces' is not valid")]
+    [InlineData("https://127.0.0.1:1", Token, "bad-fingerprint", "enrol: --ca-fingerprint: 'AB:CD' is not a SHA-256 fingerprint")]
     public async Task Arguments_that_cannot_work_are_named_before_anything_is_sent(string server, string joinToken, string? clientId, string expected)
     {
         using var folder = new TemporaryDirectory();
         var error = new StringWriter();
+        var arguments = clientId == "bad-fingerprint" ? Arguments(folder, server, joinToken, null) with { CaFingerprint = "AB:CD" } : Arguments(folder, server, joinToken, clientId);
 
-        var status = await EnrolCommand.RunAsync(Arguments(folder, server, joinToken, clientId), TextWriter.Null, error, CancellationToken.None);
+        var status = await EnrolCommand.RunAsync(arguments, TextWriter.Null, error, CancellationToken.None);
 
         Assert.Equal(2, status);
         Assert.StartsWith(expected, error.ToString());
@@ -75,6 +77,28 @@ public class EnrolCommandTests
         Assert.StartsWith($"enrol: the coordinator at {server.GrpcAddress} refused this enrolment (Unauthenticated): ", error.ToString());
         Assert.False(File.Exists(folder["client.json"]));
         Assert.False(File.Exists(folder["work/credential"]));
+    }
+
+    [Fact]
+    public async Task Enrol_trusts_a_coordinator_by_its_CA_fingerprint_and_stores_it_for_the_daemon()
+    {
+        using var folder = new TemporaryDirectory();
+        await using var server = await LocalServer.StartAsync(folder["server"], Serilog.Core.Logger.None, settings: new Dictionary<string, string?> { ["Server:Tls:Mode"] = "On" });
+        var fingerprint = server.App.Services.GetRequiredService<Federated.Server.Hosting.Tls.TransportSecurity>().CaFingerprint!;
+        var https = $"https://127.0.0.1:{server.GrpcPort}";
+        var error = new StringWriter();
+        var wrong = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData("another CA"u8));
+
+        Assert.Equal(1, await EnrolCommand.RunAsync(Arguments(folder, https, Token, "edge-1") with { CaFingerprint = wrong }, TextWriter.Null, error, CancellationToken.None));
+        Assert.StartsWith($"enrol: the coordinator at {https} presents a CA with fingerprint ", error.ToString());
+        Assert.Contains($"not the expected {wrong} (Client:ServerCaFingerprint, --ca-fingerprint)", error.ToString());
+        Assert.False(File.Exists(folder["client.json"]));
+
+        var (_, joinToken) = await server.App.Services.GetRequiredService<JoinTokenIssuer>().CreateAsync(1, TimeSpan.FromMinutes(10), "tls enrol test", "test");
+        Assert.Equal(0, await EnrolCommand.RunAsync(Arguments(folder, https, joinToken, "edge-1") with { CaFingerprint = fingerprint }, TextWriter.Null, TextWriter.Null, CancellationToken.None));
+        using var daemon = ClientDaemonHost.Build(["--config", folder["client.json"]]);
+        Assert.Equal(fingerprint, daemon.Services.GetRequiredService<IOptions<ClientOptions>>().Value.ServerCaFingerprint);
+        Assert.StartsWith("fcc1.edge-1.", File.ReadAllText(folder["work/credential"]));
     }
 
     private static EnrolArguments Arguments(TemporaryDirectory folder, string server, string joinToken, string? clientId)

@@ -333,6 +333,7 @@
     session = await (await fetch('api/session', { credentials: 'same-origin' })).json();
     if (!session.user) { location.href = 'login.html'; return; }
     document.getElementById('user').textContent = session.user;
+    document.getElementById('insecure').hidden = !session.insecure;
     document.getElementById('nav-orleans').href = session.orleansPath + '/';
     document.getElementById('sign-out').addEventListener('click', async () => { await post('api/logout'); location.href = 'login.html'; });
     window.addEventListener('hashchange', route);

@@ -1,4 +1,7 @@
 'use strict';
+// Warns before a password is typed when the server speaks plain HTTP beyond loopback.
+fetch('api/session', { credentials: 'same-origin' }).then(r => r.json()).then(s => { document.getElementById('insecure').hidden = !s.insecure; }).catch(() => {});
+
 // Signs in with the antiforgery token from /session (the login itself is protected against cross-site posts).
 document.getElementById('login-form').addEventListener('submit', async event => {
   event.preventDefault();
