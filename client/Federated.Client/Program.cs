@@ -15,8 +15,9 @@ try
     await host.RunAsync();
     return host.Services.GetRequiredService<DaemonHealth>().FatalError is null ? 0 : DaemonHealth.ExitCodeNeedsOperator;
 }
-catch (OptionsValidationException e)
+catch (Exception e) when (e is OptionsValidationException or InvalidDataException or FileNotFoundException)
 {
+    // Settings that do not validate, a settings file that does not parse or is missing: starting again cannot help.
     Log.Fatal("The client daemon cannot start: {Reason}", e.Message);
     return DaemonHealth.ExitCodeNeedsOperator;
 }
