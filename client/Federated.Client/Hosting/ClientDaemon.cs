@@ -10,7 +10,8 @@ namespace Federated.Client.Hosting;
 /// <summary>
 /// The daemon's main loop: enrol, then ask for tasks and run them, forever. When the server is away the
 /// loop waits with exponential backoff and starts again from enrolment; a server that forgot the client
-/// (NOT_FOUND) is simply enrolled with again.
+/// (NOT_FOUND) is simply enrolled with again. A coordinator that refuses the client itself (its credential revoked,
+/// its join token spent) stops the daemon with the reason: only an operator can mend that.
 /// </summary>
 public sealed partial class ClientDaemon(
     CoordinatorConnection connection,
@@ -18,8 +19,8 @@ public sealed partial class ClientDaemon(
     UpdateUploader uploads,
     LocalDataset data,
     ActivityTracker activity,
+    ClientCredentialStore credentials,
     DaemonHealth health,
-    ClientCredentialStore credential,
     IOptions<ClientOptions> options,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
@@ -33,10 +34,9 @@ public sealed partial class ClientDaemon(
         try
         {
             clientId = ClientIdentity.Resolve(settings);
-            if (credential.ClientId is { } bound && bound != clientId)
-                throw new InvalidOperationException($"the credential in {settings.WorkDirectory} is client '{bound}''s, not '{clientId}''s (Client:ClientId): use that id, or another work directory");
+            credentials.Load(clientId);
             LogData(logger, settings.DataPath, data.Count);
-            profile = await ComputeThread.Run(() => Probe(settings.Device), stoppingToken);
+            profile = await ComputeThread.Run(() => ClientEnrolment.Probe(settings.Device), stoppingToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -71,17 +71,17 @@ public sealed partial class ClientDaemon(
             {
                 break;
             }
+            catch (RpcException e) when (TransientErrors.IsRefusalOfClient(e) && !stoppingToken.IsCancellationRequested)
+            {
+                var reason = ClientEnrolment.RefusalAdvice(e, credentials.Current is not null, settings.ServerAddress);
+                LogRefused(logger, reason);
+                health.Fail(reason);
+                lifetime.StopApplication();
+                return;
+            }
             catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
             {
                 LogForgotten(logger, e.Status.Detail);
-            }
-            catch (RpcException e) when (e.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied)
-            {
-                // Retrying cannot help: the coordinator does not admit this client as it is.
-                LogRefused(logger, e.Status.Detail);
-                health.Fail($"the coordinator refused this client: {e.Status.Detail}");
-                lifetime.StopApplication();
-                return;
             }
             catch (RpcException e) when (Protos.ServerTrustException.Find(e) is { } untrusted)
             {
@@ -114,13 +114,15 @@ public sealed partial class ClientDaemon(
 
     private async Task<EnrolReply> Enrol(string clientId, DeviceProfile profile, CancellationToken cancellationToken)
     {
-        var request = new EnrolRequest { ClientId = clientId, Device = profile, ClientVersion = typeof(ClientDaemon).Assembly.GetName().Version?.ToString() ?? "" };
-        request.Labels.Add(options.Value.Labels);
-        if (credential.Current is null)
-            request.JoinToken = options.Value.JoinToken ?? "";
+        // The join token is for a first enrolment only: once the client holds its credential the channel sends that.
+        var joinToken = credentials.Current is null ? options.Value.JoinToken ?? "" : "";
+        var request = ClientEnrolment.Request(clientId, profile, options.Value.Labels, joinToken);
         var reply = await connection.Client.EnrolAsync(request, deadline: CallDeadline.After(TimeSpan.FromSeconds(30)), cancellationToken: cancellationToken);
         if (reply.Credential.Length > 0)
-            credential.Save(reply.Credential);
+        {
+            credentials.Save(reply.Credential, clientId);
+            LogCredentialStored(logger, credentials.Path);
+        }
         return reply;
     }
 
@@ -163,23 +165,6 @@ public sealed partial class ClientDaemon(
         }
     }
 
-    private static DeviceProfile Probe(ComputeDevice choice)
-    {
-        var device = ComputeDevices.Resolve(choice);
-        var report = DeviceProbe.Measure(device, TimeSpan.FromMilliseconds(300));
-        return new DeviceProfile
-        {
-            Kind = report.Kind == "cuda" ? DeviceKind.Cuda : DeviceKind.Cpu,
-            CpuCores = report.CpuCores,
-            MemoryBytes = report.MemoryBytes,
-            AcceleratorName = report.AcceleratorName,
-            MeasuredGflops = report.MeasuredGflops,
-        };
-    }
-
-    [LoggerMessage(Level = LogLevel.Critical, Message = "The coordinator refused this client, which stops: {Reason}")]
-    private static partial void LogRefused(ILogger logger, string reason);
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Local data {DataPath}: {Count} examples")]
     private static partial void LogData(ILogger logger, string dataPath, int count);
 
@@ -188,6 +173,12 @@ public sealed partial class ClientDaemon(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Enrolled as {ClientId} with {Server} ({Device}, {Gflops:F1} GFLOP/s)")]
     private static partial void LogEnrolled(ILogger logger, string clientId, string server, string device, double gflops);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The coordinator gave this client its credential; kept in {Path} (owner-only)")]
+    private static partial void LogCredentialStored(ILogger logger, string path);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "The client stops: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The server no longer knows this client ({Reason}); enrolling again")]
     private static partial void LogForgotten(ILogger logger, string reason);

@@ -12,7 +12,13 @@ public static class ClientDaemonHost
 {
     public const string SettingsFile = "client.appsettings.json";
 
-    /// <param name="args">Command-line arguments (--Client:ServerAddress=… and the like).</param>
+    /// <summary>The option naming a settings file written by `Federated.Client enrol` (the systemd unit passes it).</summary>
+    public const string ConfigOption = "--config";
+
+    /// <param name="args">
+    /// Command-line arguments: --config PATH (a settings file, read after client.appsettings.json and before the
+    /// environment), --Client:ServerAddress=… and the like.
+    /// </param>
     /// <param name="overrides">Configuration applied last.</param>
     /// <param name="logger">Log to this Serilog logger instead of the configured one.</param>
     /// <param name="standalone">
@@ -26,6 +32,12 @@ public static class ClientDaemonHost
         {
             builder.Configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, SettingsFile), optional: true);
             builder.Configuration.AddJsonFile(SettingsFile, optional: true);
+            if (ConfigPath(args) is { } config)
+            {
+                if (!File.Exists(config))
+                    throw new FileNotFoundException($"{ConfigOption} {config}: no such settings file (`Federated.Client enrol` writes it)", config);
+                builder.Configuration.AddJsonFile(Path.GetFullPath(config), optional: false);
+            }
             builder.Configuration.AddEnvironmentVariables("FEDERATED_");
             builder.Configuration.AddCommandLine(args);
         }
@@ -61,5 +73,18 @@ public static class ClientDaemonHost
         builder.Services.AddSingleton<TaskRunner>();
         builder.Services.AddHostedService<ClientDaemon>();
         return builder.Build();
+    }
+
+    /// <summary>The value of --config PATH or --config=PATH, if given.</summary>
+    public static string? ConfigPath(IReadOnlyList<string> args)
+    {
+        for (var i = 0; i < args.Count; i++)
+        {
+            if (args[i] == ConfigOption)
+                return i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[i + 1] : throw new ArgumentException($"{ConfigOption} needs a path");
+            if (args[i].StartsWith(ConfigOption + "=", StringComparison.Ordinal))
+                return args[i][(ConfigOption.Length + 1)..];
+        }
+        return null;
     }
 }

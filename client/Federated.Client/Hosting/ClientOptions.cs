@@ -30,12 +30,15 @@ public sealed class ClientOptions : IValidatableObject
     public Protos.ServerTrust? ServerTrust => Protos.ServerTrust.From(ServerCaFingerprint, ServerCaFile);
 
     /// <summary>
-    /// The coordinator's shared client token (its Server:ClientToken migration switch). A daemon that enrolled with a
-    /// join token sends its own credential instead.
+    /// The coordinator's shared client token (its Server:ClientToken), when it still requires one; a client that
+    /// holds its own credential sends that instead.
     /// </summary>
     public string? Token { get; set; }
 
-    /// <summary>An operator's join token (federated tokens create), spent on the first enrolment only; then the daemon keeps its own credential in the work directory.</summary>
+    /// <summary>
+    /// An operator's join token (fjt1.…), presented on the first enrolment only, while the work directory holds no
+    /// credential yet; `Federated.Client enrol --join-token` is the other way to present one.
+    /// </summary>
     public string? JoinToken { get; set; }
 
     /// <summary>Stable id of this client; when empty one is made up once and kept in the work directory.</summary>

@@ -1,13 +1,19 @@
 namespace Federated.Client.Hosting;
 
 /// <summary>
-/// How the daemon is doing: why it gave up, if it did (broken local data or settings: the executable exits with 1),
+/// How the daemon is doing: why it gave up, if it did (broken local data or settings, a coordinator that refused this client: the executable exits with 78),
 /// and how often it found the server unreachable (an embedding process or a test can await the n-th time).
 /// </summary>
 public sealed class DaemonHealth
 {
     private readonly Lock _lock = new();
     private readonly List<(int Count, TaskCompletionSource Reached)> _waiters = [];
+
+    /// <summary>
+    /// The executable's exit status after <see cref="FatalError"/> (EX_CONFIG of sysexits.h): starting again cannot
+    /// help, so the systemd unit does not restart on it (RestartPreventExitStatus=78).
+    /// </summary>
+    public const int ExitCodeNeedsOperator = 78;
 
     public string? FatalError { get; private set; }
 

@@ -18,10 +18,13 @@ public sealed class CoordinatorConnection : IDisposable
 {
     private readonly GrpcChannel _channel;
 
-    public CoordinatorConnection(IOptions<ClientOptions> options, ClientCredentialStore credential)
+    public CoordinatorConnection(IOptions<ClientOptions> options, ClientCredentialStore credentials)
     {
         var settings = options.Value;
-        _channel = GrpcChannels.Create(CoordinatorAddresses.Parse(settings.ServerAddress), () => credential.Current ?? settings.Token, new GrpcChannelOptions
+        // Read per call: the credential appears after the first enrolment. Until then (or against a coordinator
+        // that still uses the shared token alone) the shared token, if any, is sent.
+        var token = string.IsNullOrEmpty(settings.Token) ? null : settings.Token;
+        _channel = GrpcChannels.Create(CoordinatorAddresses.Parse(settings.ServerAddress), () => credentials.Current ?? token, new GrpcChannelOptions
         {
             MaxReceiveMessageSize = 8 * 1024 * 1024,
             // When no address answers, the channel waits this long before connecting again (gRPC's default

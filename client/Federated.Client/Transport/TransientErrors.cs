@@ -14,6 +14,13 @@ public static class TransientErrors
         or StatusCode.Cancelled;
 
     /// <summary>
+    /// Whether the coordinator refused this client itself (UNAUTHENTICATED: a credential unknown or revoked, a join
+    /// token missing, expired, used up or revoked; PERMISSION_DENIED: a call naming another client). Waiting does
+    /// not mend these: an operator must act, so the daemon stops rather than retry, and keeps what it has on disk.
+    /// </summary>
+    public static bool IsRefusalOfClient(RpcException e) => e.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied;
+
+    /// <summary>
     /// Whether an upload failed on the way rather than being answered: a transient status, DATA_LOSS (the
     /// server got a cut or garbled stream and kept nothing), or an exception of the connection itself
     /// (HttpIOException and other IO, a refused socket) that never became a status. A missing local file is not.

@@ -79,7 +79,7 @@ public sealed partial class UpdateUploader(CoordinatorConnection connection, IOp
                 var reply = await SendAsync(upload, chunkBytes, cancellationToken);
                 LogResumed(logger, upload.Header.TaskId, reply.Sha256, reply.Duplicate);
             }
-            catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
+            catch (RpcException e) when (!cancellationToken.IsCancellationRequested && !TransientErrors.IsRefusalOfClient(e))
             {
                 LogRefused(logger, upload.Header.TaskId, e.StatusCode.ToString(), e.Status.Detail);
             }
@@ -101,9 +101,9 @@ public sealed partial class UpdateUploader(CoordinatorConnection connection, IOp
                 Remove(upload);
                 return reply;
             }
-            catch (RpcException e) when (!cancellationToken.IsCancellationRequested && !TransientErrors.IsTransportFailure(e))
+            catch (RpcException e) when (!cancellationToken.IsCancellationRequested && !TransientErrors.IsTransportFailure(e) && !TransientErrors.IsRefusalOfClient(e))
             {
-                Remove(upload); // a definite answer: the update is wrong, or its task or round is gone
+                Remove(upload); // a definite answer: the update is wrong, or its task or round is gone (a refused client keeps it)
                 throw;
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested && TransientErrors.IsTransportFailure(e))

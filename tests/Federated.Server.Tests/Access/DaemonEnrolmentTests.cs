@@ -10,6 +10,7 @@ using Xunit.Abstractions;
 namespace Federated.Server.Tests.Access;
 
 /// <summary>A daemon spends its join token once, keeps the credential it gets (owner-only) and trains on it after a restart.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public class DaemonEnrolmentTests(ITestOutputHelper output)
 {
     [Fact]

@@ -57,6 +57,35 @@ public sealed class ChildProcess : IAsyncDisposable
         return new ChildProcess(name, Process.Start(start) ?? throw new InvalidOperationException($"{name}: dotnet did not start"));
     }
 
+    /// <summary>Starts an executable as it is (a published, self-contained program); a null value removes that variable.</summary>
+    public static ChildProcess StartExecutable(string name, string executable, IEnumerable<string> arguments, string workingDirectory, IReadOnlyDictionary<string, string?> environment)
+    {
+        var start = new ProcessStartInfo(executable)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+            start.ArgumentList.Add(argument);
+        foreach (var (variable, value) in environment)
+        {
+            if (value is null)
+                start.Environment.Remove(variable);
+            else
+                start.Environment[variable] = value;
+        }
+        return new ChildProcess(name, Process.Start(start) ?? throw new InvalidOperationException($"{name}: {executable} did not start"));
+    }
+
+    /// <summary>Waits for the program to end (its output read to the end) and returns its exit status.</summary>
+    public async Task<int> WaitForExitAsync(CancellationToken cancellationToken)
+    {
+        await _process.WaitForExitAsync(cancellationToken);
+        return _process.ExitCode;
+    }
+
     /// <summary>SIGKILL: no shutdown code runs, as when a machine dies.</summary>
     public void Kill()
     {
