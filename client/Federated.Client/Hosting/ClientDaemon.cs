@@ -95,7 +95,7 @@ public sealed partial class ClientDaemon(
             catch (RpcException e) when (TransientErrors.IsTransient(e))
             {
                 health.RecordUnreachable();
-                var wait = backoff.Next();
+                var wait = TransientErrors.Wait(e, backoff.Next()); // a rate limit's retry-after-ms, when longer
                 LogUnreachable(logger, settings.ServerAddress, e.StatusCode.ToString(), wait.TotalSeconds);
                 await Delay(wait, stoppingToken);
             }

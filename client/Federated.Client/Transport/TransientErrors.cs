@@ -6,12 +6,31 @@ namespace Federated.Client.Transport;
 /// <summary>Which gRPC failures mean "the server is away for now, try again" rather than "you are wrong".</summary>
 public static class TransientErrors
 {
+    /// <summary>The trailer with which the coordinator's rate limits say how long to wait (milliseconds).</summary>
+    public const string RetryAfterTrailer = "retry-after-ms";
+
     public static bool IsTransient(RpcException e) => e.StatusCode is StatusCode.Unavailable
         or StatusCode.DeadlineExceeded
         or StatusCode.Internal
         or StatusCode.Unknown
         or StatusCode.Aborted
-        or StatusCode.Cancelled;
+        or StatusCode.Cancelled
+        || RetryAfter(e) is not null;
+
+    /// <summary>
+    /// How long a RESOURCE_EXHAUSTED refusal for rate asks the client to wait (its retry-after-ms trailer); null for
+    /// anything else, including RESOURCE_EXHAUSTED for an update over the size limit, which waiting does not mend.
+    /// </summary>
+    public static TimeSpan? RetryAfter(RpcException e)
+        => e.StatusCode == StatusCode.ResourceExhausted
+           && e.Trailers.GetValue(RetryAfterTrailer) is { } text
+           && long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms)
+            ? TimeSpan.FromMilliseconds(Math.Min(ms, 3_600_000))
+            : null;
+
+    /// <summary>The wait before trying again: the backoff's, or longer when the server asked for longer.</summary>
+    public static TimeSpan Wait(Exception e, TimeSpan backoff)
+        => e is RpcException r && RetryAfter(r) is { } asked && asked > backoff ? asked : backoff;
 
     /// <summary>
     /// Whether the coordinator refused this client itself (UNAUTHENTICATED: a credential unknown or revoked, a join

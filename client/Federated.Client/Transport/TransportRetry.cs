@@ -24,7 +24,7 @@ public sealed partial class TransportRetry(IOptions<ClientOptions> options, Daem
             catch (Exception e) when (!cancellationToken.IsCancellationRequested && OnTheWay(e) && (deadline is null || time.GetUtcNow() < deadline))
             {
                 health.RecordUnreachable();
-                var wait = backoff.Next();
+                var wait = TransientErrors.Wait(e, backoff.Next());
                 LogRetry(logger, taskId, what, e is RpcException r ? r.StatusCode.ToString() : e.GetType().Name, e.Message, wait.TotalSeconds);
                 await Task.Delay(wait, time, cancellationToken);
             }
