@@ -22,7 +22,7 @@ public class DashboardInsecureTests(ITestOutputHelper output)
         await Expect(harness.Page.Locator("#insecure")).ToContainTextAsync("Plain HTTP beyond this machine");
 
         await harness.SignInAsync();
-        await Expect(harness.Page.Locator("#user")).ToHaveTextAsync("operator");
+        await Expect(harness.Page.Locator("#user")).ToHaveTextAsync("operator (admin)");
         await Expect(harness.Page.Locator("#insecure")).ToBeVisibleAsync();
         await harness.ScreenshotAsync("insecure");
     }
@@ -34,7 +34,7 @@ public class DashboardInsecureTests(ITestOutputHelper output)
         await harness.Page.GotoAsync(harness.DashboardUrl);
         await harness.Page.WaitForURLAsync("**/dashboard/login.html");
         await harness.SignInAsync();
-        await Expect(harness.Page.Locator("#user")).ToHaveTextAsync("operator");
+        await Expect(harness.Page.Locator("#user")).ToHaveTextAsync("operator (admin)");
         await Expect(harness.Page.Locator("#insecure")).ToBeHiddenAsync();
     }
 }

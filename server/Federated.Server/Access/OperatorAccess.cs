@@ -34,6 +34,6 @@ public static partial class OperatorAccess
     [LoggerMessage(Level = LogLevel.Warning, Message = "Server:OperatorToken is set: it acts as an admin account without a name (\"legacy operator token\" in the audit trail); prefer accounts (federated users add NAME --role ROLE)")]
     private static partial void LogLegacyToken(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Operator gRPC calls without a credential act as an anonymous admin: set Server:Operators:RequireCredentials=true (or Server:OperatorToken) unless only trusted hosts reach the gRPC port")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Operator gRPC calls without a credential act as an anonymous admin (Server:Operators:RequireCredentials=false, or unset on loopback): set it true unless only trusted hosts reach the gRPC port")]
     private static partial void LogOpen(ILogger logger);
 }

@@ -6,9 +6,10 @@ public sealed class OperatorAccessOptions
     public const string Section = "Server:Operators";
 
     /// <summary>
-    /// Refuse Operator, Admin and Accounts calls that carry no credential. Implied by Server:OperatorToken; without
-    /// either, such calls act as an anonymous admin (development, `federated run`), and the server warns at start.
-    /// A credential that is presented is checked either way.
+    /// Refuse Operator, Admin and Accounts calls that carry no credential. Unset: refused when Server:ListenAddress is
+    /// not loopback (other machines reach the port) or Server:OperatorToken is set. False: such calls act as an
+    /// anonymous admin (development, `federated run` on loopback), and the server warns at start. A credential that
+    /// is presented is checked either way.
     /// </summary>
-    public bool RequireCredentials { get; set; }
+    public bool? RequireCredentials { get; set; }
 }

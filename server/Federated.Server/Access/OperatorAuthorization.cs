@@ -22,7 +22,9 @@ public sealed class OperatorAuthorization(
     private const string SignIn = "SignIn";
 
     /// <summary>Whether a call without a credential is refused (else it acts as an anonymous admin).</summary>
-    public static bool Required(OperatorAccessOptions access, ServerOptions server) => access.RequireCredentials || !string.IsNullOrEmpty(server.OperatorToken);
+    public static bool Required(OperatorAccessOptions access, ServerOptions server)
+        => !string.IsNullOrEmpty(server.OperatorToken)
+           || (access.RequireCredentials ?? !System.Net.IPAddress.IsLoopback(System.Net.IPAddress.Parse(server.ListenAddress)));
 
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {

@@ -91,4 +91,23 @@ public class AccountTests(AccessFixture fixture) : IClassFixture<AccessFixture>
         Assert.Contains(entries, e => e is { Who: "vic", Action: "SignIn", Outcome: "refused" });
         Assert.Contains(entries, e => e is { Who: "vic", Role: "viewer", Action: "StopJob", Outcome: "refused" });
     }
+
+    [Fact]
+    public async Task Beyond_loopback_an_operator_call_without_a_credential_is_refused_by_default()
+    {
+        using var folder = new TemporaryDirectory();
+        await using var server = await LocalServer.StartAsync(folder["server"], Serilog.Core.Logger.None, settings: new Dictionary<string, string?>
+        {
+            ["Server:ListenAddress"] = "0.0.0.0",
+            ["Server:Tls:Mode"] = "Off", // plain, to keep this test to the operator's credential
+            ["Server:AllowInsecure"] = "true",
+            ["Server:Dashboard:Users:ada"] = "correct horse",
+        });
+        var address = $"http://127.0.0.1:{server.GrpcPort}";
+        using var bare = Protos.GrpcChannels.Create(address);
+        var refused = await Updates.Refused(() => new Operator.OperatorClient(bare).ListJobsAsync(new ListJobsRequest()).ResponseAsync);
+        Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+        using var ada = Protos.GrpcChannels.Create(address, "ada:correct horse");
+        await new Operator.OperatorClient(ada).ListJobsAsync(new ListJobsRequest());
+    }
 }

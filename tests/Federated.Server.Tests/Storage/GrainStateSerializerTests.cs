@@ -97,6 +97,11 @@ public class GrainStateSerializerTests
 
     private static T RoundTripOf<T>(MessagePackGrainStateSerializer serializer, T value) => serializer.Deserialize<T>(serializer.Serialize(value));
 
+    private static Federated.Server.Access.AuditRecord Audit(long sequence) => new()
+    {
+        Sequence = sequence, At = At, Who = "ada", Role = Federated.Contracts.Access.OperatorRole.Operator, Action = "PauseJob", Target = "job_id=j", Outcome = "done", Detail = "", From = "10.0.0.2", Through = "grpc",
+    };
+
     private static Dictionary<string, object> Samples()
     {
         var stats = new UpdateStats { Steps = 20, FirstLoss = 2.5, MeanLoss = 1.9, FinalLoss = 1.25, ComputeSeconds = 31.5, SecondsPerStep = 1.575, Tokens = 20_480, DownloadSeconds = 0.25 };
@@ -157,6 +162,12 @@ public class GrainStateSerializerTests
             {
                 Tokens = new(StringComparer.Ordinal) { ["a1b2c3"] = new Federated.Server.Access.JoinTokenRecord { SecretHash = [9, 8, 7], Label = "rack 4", Uses = 3, CreatedAt = At, ExpiresAt = At.AddDays(1), Revoked = true, CreatedBy = "admin", Clients = ["first"] } },
             },
+            [nameof(Federated.Server.Access.OperatorAccountsState)] = new Federated.Server.Access.OperatorAccountsState
+            {
+                Accounts = new(StringComparer.Ordinal) { ["vic"] = new Federated.Server.Access.OperatorAccountRecord { Role = Federated.Contracts.Access.OperatorRole.Viewer, KeyHash = [4, 5, 6], CreatedAt = At, CreatedBy = "admin" } },
+            },
+            [nameof(Federated.Server.Access.AuditLogState)] = new Federated.Server.Access.AuditLogState { NextSequence = 300, FirstSegment = 1, NextSegment = 2, Open = [Audit(257)] },
+            [nameof(Federated.Server.Access.AuditSegmentState)] = new Federated.Server.Access.AuditSegmentState { Entries = [Audit(1), Audit(2)] },
             [nameof(DashboardSessionsState)] = new DashboardSessionsState
             {
                 Throttle = new SignInThrottleState { Failures = [new SignInFailure(At, "10.0.0.1", "admin")] },
