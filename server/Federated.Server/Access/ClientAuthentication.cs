@@ -46,29 +46,42 @@ public sealed class ClientAuthentication : Interceptor, IDisposable
 
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
-        await Admit(context);
+        await Admit(context, request);
         return await continuation(request, context);
     }
 
     public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
     {
-        await Admit(context);
+        await Admit(context, message: null);
         return await continuation(requestStream, context);
     }
 
     public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
     {
-        await Admit(context);
+        await Admit(context, request);
         await continuation(request, responseStream, context);
     }
 
-    private async Task Admit(ServerCallContext context)
+    private async Task Admit(ServerCallContext context, object? message)
     {
         if (!context.Method.StartsWith(ServicePrefix, StringComparison.Ordinal))
             return;
         var caller = await Identify(context);
         caller.AttachTo(context);
-        Limit(context, caller.ClientId is { } id ? "client:" + id : "address:" + Address(context.Peer));
+        Limit(context, Partition(caller, message, context));
+    }
+
+    /// <summary>
+    /// Whose budget a call spends: its client's; for a shared-token caller the client its message names (each such
+    /// daemon its own, as before credentials; an upload's header comes later, so its address); else its address.
+    /// </summary>
+    private static string Partition(ClientCaller caller, object? message, ServerCallContext context)
+    {
+        if (caller.ClientId is { } id)
+            return "client:" + id;
+        if (caller.Legacy && message is Google.Protobuf.IMessage m && m.Descriptor.FindFieldByName("client_id")?.Accessor.GetValue(m) is string { Length: > 0 } claimed && Identifiers.IsValid(claimed))
+            return "client:" + claimed;
+        return "address:" + Address(context.Peer);
     }
 
     private async Task<ClientCaller> Identify(ServerCallContext context)
