@@ -79,7 +79,7 @@ public sealed class ClientAuthentication : Interceptor, IDisposable
     {
         if (caller.ClientId is { } id)
             return "client:" + id;
-        if (caller.Legacy && message is Google.Protobuf.IMessage m && m.Descriptor.FindFieldByName("client_id")?.Accessor.GetValue(m) is string { Length: > 0 } claimed && Identifiers.IsValid(claimed))
+        if (caller.Legacy && ClientIdOf.Message(message) is { Length: > 0 } claimed && Identifiers.IsValid(claimed))
             return "client:" + claimed;
         return "address:" + Address(context.Peer);
     }

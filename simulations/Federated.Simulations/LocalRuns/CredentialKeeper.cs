@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Federated.Protos.V1;
-using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 
@@ -31,7 +30,7 @@ public sealed class CredentialKeeper(CredentialKeeper? fallback = null) : Interc
 
     public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation)
     {
-        var withCredential = WithCredential(context, ClientIdOf(request));
+        var withCredential = WithCredential(context, Protos.ClientIdOf.Message(request));
         var call = continuation(request, withCredential);
         if (request is not EnrolRequest enrol)
             return call;
@@ -41,13 +40,13 @@ public sealed class CredentialKeeper(CredentialKeeper? fallback = null) : Interc
     }
 
     public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncServerStreamingCallContinuation<TRequest, TResponse> continuation)
-        => continuation(request, WithCredential(context, ClientIdOf(request)));
+        => continuation(request, WithCredential(context, Protos.ClientIdOf.Message(request)));
 
     public override AsyncClientStreamingCall<TRequest, TResponse> AsyncClientStreamingCall<TRequest, TResponse>(ClientInterceptorContext<TRequest, TResponse> context, AsyncClientStreamingCallContinuation<TRequest, TResponse> continuation)
     {
         if (HasAuthorization(context.Options.Headers))
             return continuation(context);
-        var deferred = new DeferredStream<TRequest, TResponse>(message => continuation(WithCredential(context, ClientIdOf(message))));
+        var deferred = new DeferredStream<TRequest, TResponse>(message => continuation(WithCredential(context, Protos.ClientIdOf.Message(message))));
         return new AsyncClientStreamingCall<TRequest, TResponse>(deferred, deferred.Response, deferred.Headers, deferred.GetStatus, deferred.GetTrailers, deferred.Dispose);
     }
 
@@ -81,13 +80,6 @@ public sealed class CredentialKeeper(CredentialKeeper? fallback = null) : Interc
     }
 
     private static bool HasAuthorization(Metadata? headers) => headers?.Get("authorization") is not null;
-
-    private static string? ClientIdOf(object? message) => message switch
-    {
-        UploadUpdateRequest { Header: { } header } => header.ClientId,
-        IMessage m when m.Descriptor.FindFieldByName("client_id") is { } field => field.Accessor.GetValue(m) as string,
-        _ => null,
-    };
 
     /// <summary>A client stream whose call starts when its first message is written (or it is completed empty).</summary>
     private sealed class DeferredStream<TRequest, TResponse>(Func<TRequest?, AsyncClientStreamingCall<TRequest, TResponse>> start) : IClientStreamWriter<TRequest>
