@@ -84,7 +84,7 @@ public sealed class HostileTraffic(GrpcChannel clients, GrpcChannel unauthentica
         {
             status = "cut";
         }
-        catch (HttpRequestException e) when (Causes(e).Any(c => c is HttpProtocolException) || cut.IsCancellationRequested)
+        catch (HttpRequestException e) when (Causes(e).Any(EndsConnection) || cut.IsCancellationRequested)
         {
             status = "connection reset"; // an upload's own stream, ended by the server's connection error
         }
@@ -102,8 +102,16 @@ public sealed class HostileTraffic(GrpcChannel clients, GrpcChannel unauthentica
     /// server that died would refuse connections instead, and the job and health checks after the traffic see it.
     /// </summary>
     private static bool ConnectionReset(RpcException e)
-        => e.StatusCode is StatusCode.Internal or StatusCode.Unavailable
-           && Causes(e.Status.DebugException).Any(c => c is HttpProtocolException or System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionReset });
+        => e.StatusCode is StatusCode.Internal or StatusCode.Unavailable && Causes(e.Status.DebugException).Any(EndsConnection);
+
+    /// <summary>
+    /// What the caller sees when the server closed its connection: a protocol error, the reply stream ended before
+    /// its next frame (the calls that were in flight on the connection), or a reset or broken pipe on the socket.
+    /// </summary>
+    private static bool EndsConnection(Exception e)
+        => e is HttpProtocolException
+            or HttpIOException { HttpRequestError: HttpRequestError.ResponseEnded }
+            or System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionReset or System.Net.Sockets.SocketError.Shutdown or System.Net.Sockets.SocketError.ConnectionAborted };
 
     private static IEnumerable<Exception> Causes(Exception? e)
     {
@@ -188,9 +196,10 @@ public sealed class HostileTraffic(GrpcChannel clients, GrpcChannel unauthentica
         {
             await WriteUpload(r, call.RequestStream, header, payload);
         }
-        catch (Exception e) when (e is RpcException or InvalidOperationException or IOException or HttpRequestException && !options.CancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is RpcException or InvalidOperationException or IOException or HttpRequestException or ObjectDisposedException && !options.CancellationToken.IsCancellationRequested)
         {
-            // The server answered before the stream ended (it refused the header, say): its status is the reply.
+            // The server answered before the stream ended (it refused the header, say), or ended the connection
+            // (the stream is then disposed): the call's status is the reply.
         }
         await call.ResponseAsync;
     }
