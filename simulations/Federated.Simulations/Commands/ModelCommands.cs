@@ -146,7 +146,7 @@ public static class ModelCommands
         var file = FileOption("{\"text\": \"…\"}");
         var special = new Option<bool>("--special") { Description = "Add the special tokens the tokenizer's post-processor adds (add_special_tokens=True); without: as add_special_tokens=False" };
         var command = new Command("tokenize", "Print each line's token ids as a JSON array, as the Hugging Face tokenizer gives them") { model, file, special };
-        command.SetAction(parse => Inspect(parse.GetValue(model)!, tokenizer => ModelTextInspection.Tokenize(tokenizer, parse.GetValue(file)!, parse.GetValue(special), Console.Out)));
+        command.SetAction(parse => Inspect(parse, parse.GetValue(model)!, (tokenizer, output) => ModelTextInspection.Tokenize(tokenizer, parse.GetValue(file)!, parse.GetValue(special), output)));
         return command;
     }
 
@@ -157,20 +157,21 @@ public static class ModelCommands
         var generationPrompt = new Option<bool>("--generation-prompt") { Description = "End with the prompt for the assistant's next turn (add_generation_prompt=True)" };
         var ids = new Option<bool>("--ids") { Description = "Print the render's token ids as a JSON array instead of the text" };
         var command = new Command("chat", "Print each conversation rendered with the model's own chat template, as a JSON string, as apply_chat_template gives it") { model, file, generationPrompt, ids };
-        command.SetAction(parse => Inspect(parse.GetValue(model)!, tokenizer => ModelTextInspection.Chat(tokenizer, parse.GetValue(file)!, parse.GetValue(generationPrompt), parse.GetValue(ids), Console.Out)));
+        command.SetAction(parse => Inspect(parse, parse.GetValue(model)!, (tokenizer, output) => ModelTextInspection.Chat(tokenizer, parse.GetValue(file)!, parse.GetValue(generationPrompt), parse.GetValue(ids), output)));
         return command;
     }
 
-    private static int Inspect(string modelDirectory, Action<HuggingFaceTokenizer> print)
+    /// <summary>Writes to the invocation's own output and error (the console unless a caller gives others, as tests do).</summary>
+    private static int Inspect(ParseResult parse, string modelDirectory, Action<HuggingFaceTokenizer, TextWriter> print)
     {
         try
         {
-            print(ModelTextInspection.LoadTokenizer(modelDirectory));
+            print(ModelTextInspection.LoadTokenizer(modelDirectory), parse.InvocationConfiguration.Output);
             return 0;
         }
         catch (ArgumentException e)
         {
-            Console.Error.WriteLine(e.Message);
+            parse.InvocationConfiguration.Error.WriteLine(e.Message);
             return 2;
         }
     }

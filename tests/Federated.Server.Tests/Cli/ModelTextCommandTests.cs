@@ -41,18 +41,12 @@ public sealed class ModelTextCommandTests : IDisposable
 
     private static async Task<(int Exit, string Output)> Cli(params string[] args)
     {
-        var saved = Console.Out;
+        // The invocation's own writers, not Console.SetOut: a process-wide swap would catch other tests' output
+        // and could leave Spectre's console (created once, on the writer of the moment) on a disposed writer.
         using var output = new StringWriter { NewLine = "\n" };
-        Console.SetOut(output);
-        try
-        {
-            var exit = await FederatedCli.Create().Parse(args).InvokeAsync();
-            return (exit, output.ToString());
-        }
-        finally
-        {
-            Console.SetOut(saved);
-        }
+        using var error = new StringWriter();
+        var exit = await FederatedCli.Create().Parse(args).InvokeAsync(new() { Output = output, Error = error });
+        return (exit, output.ToString());
     }
 
     private static string TokenizerFolder(string family)
