@@ -1,4 +1,5 @@
 using Federated.Core.Runtime;
+using Federated.Protos;
 using Federated.Protos.V1;
 using Grpc.Core;
 
@@ -41,7 +42,9 @@ public static class ClientEnrolment
     public static string RefusalAdvice(RpcException e, bool hadCredential, string serverAddress)
     {
         var what = hadCredential ? "this client's credential" : "this client's enrolment";
-        var next = $"ask an operator for a new join token and run `Federated.Client enrol --server {serverAddress} --join-token TOKEN`";
+        var next = ClientRefusal.IsRemoval(e)
+            ? $"ask an operator for a new join token and run `Federated.Client enrol --server {serverAddress} --join-token TOKEN --client-id NEW-ID` (a removed id cannot enrol again)"
+            : $"ask an operator for a new join token and run `Federated.Client enrol --server {serverAddress} --join-token TOKEN`";
         return $"the coordinator refused {what} ({e.StatusCode}): {e.Status.Detail}; {next}{(hadCredential ? "" : " (or set Client:JoinToken)")}";
     }
 }

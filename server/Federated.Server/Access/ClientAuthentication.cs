@@ -93,6 +93,10 @@ public sealed class ClientAuthentication : Interceptor, IDisposable
             if (!Identifiers.IsValid(credential.Id))
                 throw Refused(StatusCode.Unauthenticated, "the credential's client id is not valid; present the credential exactly as Enrol returned it");
             var refusal = await _grains.GetGrain<IClientGrain>(credential.Id).Authenticate(credential.Hash());
+            if (refusal is not null && refusal.EndsWith(ClientRefusal.RemovedText, StringComparison.Ordinal))
+                throw new RpcException(
+                    new Status(StatusCode.Unauthenticated, $"{refusal}, and its id may not enrol again; enrol the machine under a new client id, with a new join token"),
+                    new Metadata { { ClientRefusal.Trailer, ClientRefusal.Removed } });
             if (refusal is not null)
                 throw Refused(StatusCode.Unauthenticated, $"{refusal}; ask an operator for a new join token");
             return new ClientCaller(credential.Id, false);

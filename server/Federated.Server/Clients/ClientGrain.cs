@@ -3,6 +3,7 @@ using Federated.Contracts.Errors;
 using Federated.Contracts.Jobs;
 using Federated.Contracts.Scheduling;
 using Federated.Core.Scheduling;
+using Federated.Protos;
 using Federated.Server.Coordination;
 using Federated.Server.Hosting;
 using Federated.Server.Transport;
@@ -47,7 +48,7 @@ public sealed partial class ClientGrain(
         if (state.State.Profile is null)
             return $"client '{ClientId}' is not enrolled on this server: enrol it with a join token";
         if (state.State.Admission == ClientAdmission.Removed)
-            return $"client '{ClientId}' was removed by an operator; its credential is revoked";
+            return $"client '{ClientId}' {ClientRefusal.RemovedText}";
         if (state.State.CredentialHash is not { } expected)
             return $"client '{ClientId}' was enrolled before per-client credentials and holds none: enrol it again with a join token";
         if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(expected, credentialHash))

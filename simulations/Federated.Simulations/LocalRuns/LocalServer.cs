@@ -1,6 +1,8 @@
 using System.Globalization;
 using Federated.Server.Hosting;
+using Federated.Server.Hosting.Tls;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Federated.Simulations.LocalRuns;
 
@@ -26,9 +28,12 @@ public sealed class LocalServer : IAsyncDisposable
 
     public int SiloPort { get; }
 
-    public string GrpcAddress => $"http://127.0.0.1:{GrpcPort}";
+    /// <summary>https when the server was started with TLS (Server:Tls:Mode On), else http.</summary>
+    public string Scheme => App.Services.GetRequiredService<TransportSecurity>().Tls ? "https" : "http";
 
-    public string HttpAddress => $"http://127.0.0.1:{HttpPort}";
+    public string GrpcAddress => $"{Scheme}://127.0.0.1:{GrpcPort}";
+
+    public string HttpAddress => $"{Scheme}://127.0.0.1:{HttpPort}";
 
     public static async Task<LocalServer> StartAsync(
         string dataDirectory,

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Federated.Protos;
-using Federated.Simulations.LocalRuns;
 using Grpc.Net.Client;
 
 namespace Federated.Server.Tests.Access;
@@ -27,7 +26,7 @@ public sealed class AccessFixture : IAsyncLifetime
     private readonly TemporaryDirectory _folder = new();
     private readonly List<GrpcChannel> _channels = [];
 
-    public LocalServer Server { get; private set; } = null!;
+    public TlsLoopbackServer Server { get; private set; } = null!;
 
     public static Dictionary<string, string?> Settings(bool requireCredentials = true)
     {
@@ -49,12 +48,12 @@ public sealed class AccessFixture : IAsyncLifetime
     }
 
     public async Task InitializeAsync()
-        => Server = await LocalServer.StartAsync(_folder["server"], Serilog.Core.Logger.None, settings: Settings());
+        => Server = await TlsLoopbackServer.StartAsync(_folder, settings: Settings());
 
     /// <summary>A channel carrying <paramref name="credential"/> (none when null).</summary>
     public GrpcChannel Channel(string? credential)
     {
-        var channel = GrpcChannels.Create(Server.GrpcAddress, credential);
+        var channel = Server.Channel(credential);
         _channels.Add(channel);
         return channel;
     }
@@ -72,9 +71,16 @@ public sealed class AccessFixture : IAsyncLifetime
 }
 
 /// <summary>A browser's session against the dashboard API: cookies, the antiforgery token, plain requests.</summary>
-public sealed class DashboardSession(string address) : IDisposable
+public sealed class DashboardSession(string address, ServerTrust? trust = null) : IDisposable
 {
-    private readonly HttpClient _http = new(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(60) };
+    private readonly HttpClient _http = new(Handler(address, trust)) { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(60) };
+
+    private static SocketsHttpHandler Handler(string address, ServerTrust? trust)
+    {
+        var handler = new SocketsHttpHandler { CookieContainer = new CookieContainer() };
+        trust?.ApplyTo(handler, CoordinatorAddresses.Parse(address));
+        return handler;
+    }
     private string? _antiforgery;
 
     public async Task<HttpStatusCode> SignInAsync(string user, string password)

@@ -27,7 +27,7 @@ public class AccountTests(AccessFixture fixture) : IClassFixture<AccessFixture>
         Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
         Assert.Contains("needs role operator; bob has role viewer", refused.Detail);
 
-        using var browser = new DashboardSession(fixture.Server.HttpAddress);
+        using var browser = fixture.Server.Browser();
         Assert.Equal(HttpStatusCode.OK, await browser.SignInAsync("bob", added.Key));
         Assert.Equal("viewer", (await browser.GetJsonAsync("/dashboard/api/session")).GetProperty("role").GetString());
         Assert.Equal(HttpStatusCode.Forbidden, (await browser.SendAsync(HttpMethod.Post, "/dashboard/api/jobs/no-such-job/pause")).StatusCode);
@@ -65,7 +65,7 @@ public class AccountTests(AccessFixture fixture) : IClassFixture<AccessFixture>
         Assert.Equal(StatusCode.FailedPrecondition, (await Updates.Refused(() => admin.AddUserAsync(new AddUserRequest { Name = "dave", Role = "viewer" }).ResponseAsync)).StatusCode);
         Assert.Equal(StatusCode.NotFound, (await Updates.Refused(() => admin.RemoveUserAsync(new UserRequest { Name = "nobody" }).ResponseAsync)).StatusCode);
 
-        using var browser = new DashboardSession(fixture.Server.HttpAddress);
+        using var browser = fixture.Server.Browser();
         await browser.SignInAsync("ada", AccessFixture.Password);
         using var bad = await browser.SendAsync(HttpMethod.Post, "/dashboard/api/users", new { name = "erin", role = "boss" });
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
@@ -76,14 +76,14 @@ public class AccountTests(AccessFixture fixture) : IClassFixture<AccessFixture>
     public async Task A_server_that_requires_no_credential_treats_a_bare_call_as_an_anonymous_admin_and_checks_presented_ones()
     {
         using var folder = new TemporaryDirectory();
-        await using var server = await LocalServer.StartAsync(folder["server"], Serilog.Core.Logger.None);
-        using var bare = Protos.GrpcChannels.Create(server.GrpcAddress);
+        await using var server = await TlsLoopbackServer.StartAsync(folder);
+        using var bare = server.Channel();
         var admin = new Accounts.AccountsClient(bare);
         var viewer = await admin.AddUserAsync(new AddUserRequest { Name = "vic", Role = "viewer" });
         Assert.Equal("anonymous (open server)", viewer.Info.CreatedBy);
-        using var wrong = Protos.GrpcChannels.Create(server.GrpcAddress, "fop1.vic.not-its-key");
+        using var wrong = server.Channel("fop1.vic.not-its-key");
         Assert.Equal(StatusCode.Unauthenticated, (await Updates.Refused(() => new Operator.OperatorClient(wrong).ListJobsAsync(new ListJobsRequest()).ResponseAsync)).StatusCode);
-        using var vic = Protos.GrpcChannels.Create(server.GrpcAddress, viewer.Key);
+        using var vic = server.Channel(viewer.Key);
         Assert.Equal(StatusCode.PermissionDenied, (await Updates.Refused(() => new Operator.OperatorClient(vic).StopJobAsync(new JobActionRequest { JobId = "x" }).ResponseAsync)).StatusCode);
         using var call = admin.ExportAudit(new ExportAuditRequest());
         var entries = await call.ResponseStream.ReadAllAsync().ToListAsync();

@@ -25,7 +25,7 @@ public class AuditTrailTests
         var clock = new FakeTimeProvider(Now);
         var settings = AccessFixture.Settings();
         List<AuditEntry> before;
-        await using (var server = await LocalServer.StartAsync(folder["server"], Serilog.Core.Logger.None, settings: settings, time: clock))
+        await using (var server = await TlsLoopbackServer.StartAsync(folder, settings: settings, time: clock))
         {
             var grains = server.App.Services.GetRequiredService<IGrainFactory>();
             foreach (var id in new[] { "c1", "c2" })
@@ -51,7 +51,7 @@ public class AuditTrailTests
             using (var wrong = Grpc(server, "otto:not-the-password"))
                 await Assert.ThrowsAsync<RpcException>(() => new Operator.OperatorClient(wrong).ListJobsAsync(new ListJobsRequest()).ResponseAsync);
 
-            using (var browser = new DashboardSession(server.HttpAddress))
+            using (var browser = server.Browser())
             {
                 Assert.Equal(HttpStatusCode.Unauthorized, await browser.SignInAsync("otto", "wrong"));
                 Assert.Equal(HttpStatusCode.OK, await browser.SignInAsync("otto", AccessFixture.Password));
@@ -61,7 +61,7 @@ public class AuditTrailTests
                 Assert.Equal(HttpStatusCode.Forbidden, (await browser.SendAsync(HttpMethod.Post, "/dashboard/api/users", new { name = "eve", role = "admin" })).StatusCode);
                 Assert.Equal(HttpStatusCode.OK, (await browser.SendAsync(HttpMethod.Post, "/dashboard/api/logout")).StatusCode);
             }
-            using (var browser = new DashboardSession(server.HttpAddress))
+            using (var browser = server.Browser())
             {
                 Assert.Equal(HttpStatusCode.OK, await browser.SignInAsync("ada", AccessFixture.Password));
                 using var token = await browser.SendAsync(HttpMethod.Post, "/dashboard/api/tokens", new { uses = 2, expiresInSeconds = 3600, label = "rack 4" });
@@ -112,7 +112,7 @@ public class AuditTrailTests
             Assert.Equal("audited", job.JobId);
         }
 
-        await using (var again = await LocalServer.StartAsync(folder["server"], Serilog.Core.Logger.None, settings: settings, time: clock))
+        await using (var again = await TlsLoopbackServer.StartAsync(folder, settings: settings, time: clock))
         {
             using var ada = Grpc(again, AccessFixture.CredentialOf("admin"));
             var after = await ExportAsync(ada);
@@ -129,7 +129,7 @@ public class AuditTrailTests
     {
         using var folder = new TemporaryDirectory();
         var clock = new FakeTimeProvider(Now);
-        await using var server = await LocalServer.StartAsync(folder["server"], Serilog.Core.Logger.None, time: clock);
+        await using var server = await TlsLoopbackServer.StartAsync(folder, time: clock);
         var audit = server.App.Services.GetRequiredService<AuditTrail>();
         var count = AuditLogGrain.SegmentEntries * 2 + 10;
         for (var i = 1; i <= count; i++)
@@ -154,7 +154,7 @@ public class AuditTrailTests
         Assert.Equal(Enumerable.Range(AuditLogGrain.SegmentEntries + 6, count - AuditLogGrain.SegmentEntries - 5).Select(i => (long)i), later.Select(e => e.Sequence));
     }
 
-    private static Grpc.Net.Client.GrpcChannel Grpc(LocalServer server, string credential) => Protos.GrpcChannels.Create(server.GrpcAddress, credential);
+    private static Grpc.Net.Client.GrpcChannel Grpc(TlsLoopbackServer server, string credential) => server.Channel(credential);
 
     private static async Task<List<AuditEntry>> ExportAsync(Grpc.Net.Client.GrpcChannel channel)
     {

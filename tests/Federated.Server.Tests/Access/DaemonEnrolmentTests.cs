@@ -20,8 +20,8 @@ public class DaemonEnrolmentTests(ITestOutputHelper output)
         await using var logger = TestLogging.For(output);
         var settings = new LocalRunSettings { Clients = 1, Rounds = 2, Ranks = [2], LocalSteps = 2, ExamplesPerClient = 20, EvaluationExamples = 10, OutputDirectory = folder.Path, JobId = "tokened" };
         var shard = LocalFederation.WriteClientData(settings, folder.Path).Single();
-        await using var server = await LocalServer.StartAsync(folder["server"], logger, settings: new Dictionary<string, string?> { ["Server:Enrolment:Open"] = "false" });
-        using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
+        await using var server = await TlsLoopbackServer.StartAsync(folder, logger, settings: new Dictionary<string, string?> { ["Server:Enrolment:Open"] = "false" });
+        using var channel = server.Channel();
         var token = (await new Admin.AdminClient(channel).CreateJoinTokenAsync(new CreateJoinTokenRequest { Uses = 1, ExpiresInSeconds = 600 })).Token;
         var operatorClient = new Operator.OperatorClient(channel);
         var spec = LocalFederation.JobSpec(settings);
@@ -29,7 +29,7 @@ public class DaemonEnrolmentTests(ITestOutputHelper output)
         await operatorClient.CreateJobAsync(new CreateJobRequest { Spec = spec });
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
 
-        await using (var first = await LocalClient.StartAsync("edge", server.GrpcAddress, shard, folder["work"], logger, settings: new Dictionary<string, string?> { ["Client:JoinToken"] = token }))
+        await using (var first = await LocalClient.StartAsync("edge", server.GrpcAddress, shard, folder["work"], logger, settings: new Dictionary<string, string?>(server.ClientTrustSettings) { ["Client:JoinToken"] = token }))
             await LocalFederation.WatchAsync(operatorClient, "tokened", null, timeout.Token, until: s => s.CompletedRounds >= 1);
         var path = Path.Combine(folder["work"], ClientCredentialStore.FileName);
         Assert.StartsWith("fcc1.edge.", await File.ReadAllTextAsync(path, timeout.Token));
@@ -37,7 +37,7 @@ public class DaemonEnrolmentTests(ITestOutputHelper output)
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
 
         // The token is spent; the restarted daemon needs none, as it presents its credential.
-        await using var second = await LocalClient.StartAsync("edge", server.GrpcAddress, shard, folder["work"], logger);
+        await using var second = await LocalClient.StartAsync("edge", server.GrpcAddress, shard, folder["work"], logger, settings: server.ClientTrustSettings);
         var final = await LocalFederation.WatchAsync(operatorClient, "tokened", null, timeout.Token);
         Assert.Equal(JobState.Completed, final.State);
         Assert.Null(second.Host.Services.GetRequiredService<DaemonHealth>().FatalError);
@@ -48,10 +48,10 @@ public class DaemonEnrolmentTests(ITestOutputHelper output)
     {
         using var folder = new TemporaryDirectory();
         await using var logger = TestLogging.For(output);
-        await using var server = await LocalServer.StartAsync(folder["server"], logger, settings: new Dictionary<string, string?> { ["Server:Enrolment:Open"] = "false" });
+        await using var server = await TlsLoopbackServer.StartAsync(folder, logger, settings: new Dictionary<string, string?> { ["Server:Enrolment:Open"] = "false" });
         var data = folder["data.jsonl"];
         await File.WriteAllTextAsync(data, "{\"text\": \"hello\"}\n");
-        await using var client = await LocalClient.StartAsync("tokenless", server.GrpcAddress, data, folder["work"], logger);
+        await using var client = await LocalClient.StartAsync("tokenless", server.GrpcAddress, data, folder["work"], logger, settings: server.ClientTrustSettings);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         var stopped = new TaskCompletionSource();
         client.Host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(stopped.SetResult);

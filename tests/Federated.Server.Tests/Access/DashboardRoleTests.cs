@@ -59,7 +59,7 @@ public class DashboardRoleTests(AccessFixture fixture) : IClassFixture<AccessFix
     public async Task Each_role_may_use_exactly_its_endpoints(string role, string route)
     {
         var endpoint = Endpoints.Single(e => e.Route == route);
-        using var session = new DashboardSession(fixture.Server.HttpAddress);
+        using var session = fixture.Server.Browser();
         if (role != "none")
             Assert.Equal(HttpStatusCode.OK, await session.SignInAsync(AccessFixture.Accounts[role], AccessFixture.Password));
         else

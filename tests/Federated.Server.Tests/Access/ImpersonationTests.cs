@@ -19,8 +19,8 @@ public class ImpersonationTests
     public async Task A_second_clients_credential_cannot_poll_heartbeat_upload_abandon_report_or_enrol_as_the_first()
     {
         using var folder = new TemporaryDirectory();
-        await using var server = await LocalServer.StartAsync(folder["server"], Serilog.Core.Logger.None);
-        using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
+        await using var server = await TlsLoopbackServer.StartAsync(folder);
+        using var channel = server.Channel();
         var spec = new JobSpec { JobId = "guarded", BaseModel = "builtin:tiny", Rounds = 1, MinClientsPerRound = 1, ClientsPerRound = 1, LocalSteps = 1, TaskTimeoutSeconds = 600, Scheduler = new SchedulerSpec { Policy = "synchronous" } };
         spec.TargetModules.Add("q_proj");
         spec.Ranks.Add(2);
@@ -75,33 +75,23 @@ public class ImpersonationTests
     public async Task A_removed_clients_credential_is_refused_on_its_next_call()
     {
         using var folder = new TemporaryDirectory();
-        await using var server = await LocalServer.StartAsync(folder["server"], Serilog.Core.Logger.None);
-        using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
+        await using var server = await TlsLoopbackServer.StartAsync(folder);
+        using var channel = server.Channel();
         var client = AsClient.With(channel, await AsClient.EnrolNew(channel, "leaver"));
         await client.HeartbeatAsync(new HeartbeatRequest { ClientId = "leaver" });
         await server.App.Services.GetRequiredService<IGrainFactory>().GetGrain<IClientGrain>("leaver").SetAdmission(ClientAdmission.Removed);
 
-        var refused = await Updates.Refused(() => client.HeartbeatAsync(new HeartbeatRequest { ClientId = "leaver" }).ResponseAsync);
+        var refused = await Assert.ThrowsAsync<RpcException>(() => client.HeartbeatAsync(new HeartbeatRequest { ClientId = "leaver" }).ResponseAsync);
         Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
-        Assert.Contains("removed by an operator; its credential is revoked", refused.Detail);
+        Assert.Contains("removed by an operator; its credential is revoked, and its id may not enrol again", refused.Status.Detail);
+        Assert.True(Federated.Protos.ClientRefusal.IsRemoval(refused), "the refusal tells the daemon it was removed");
         Assert.Equal(StatusCode.Unauthenticated, (await Updates.Refused(() => client.PollTaskAsync(new PollTaskRequest { ClientId = "leaver" }).ResponseAsync)).StatusCode);
-    }
 
-    [Fact]
-    public async Task Each_client_is_held_to_its_own_rate_and_a_refusal_says_when_to_retry()
-    {
-        using var folder = new TemporaryDirectory();
-        await using var server = await LocalServer.StartAsync(folder["server"], Serilog.Core.Logger.None, settings: new Dictionary<string, string?> { ["Server:Enrolment:HeartbeatPerMinute"] = "3" });
-        using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
-        var busy = AsClient.With(channel, await AsClient.EnrolNew(channel, "busy"));
-        var calm = AsClient.With(channel, await AsClient.EnrolNew(channel, "calm"));
-        for (var i = 0; i < 3; i++)
-            await busy.HeartbeatAsync(new HeartbeatRequest { ClientId = "busy" });
-        var error = await Assert.ThrowsAsync<RpcException>(() => busy.HeartbeatAsync(new HeartbeatRequest { ClientId = "busy" }).ResponseAsync);
-        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
-        Assert.Contains("at most 3 a minute (Server:Enrolment:HeartbeatPerMinute)", error.Status.Detail);
-        var retryAfter = long.Parse(error.Trailers.GetValue("retry-after-ms")!, System.Globalization.CultureInfo.InvariantCulture);
-        Assert.InRange(retryAfter, 1, 20_000);
-        await calm.HeartbeatAsync(new HeartbeatRequest { ClientId = "calm" }); // another client's budget is its own
+        // Removal holds: not even a fresh join token enrols the id again (a new id does).
+        var token = (await new Admin.AdminClient(channel).CreateJoinTokenAsync(new CreateJoinTokenRequest { Uses = 2, ExpiresInSeconds = 600 })).Token;
+        var again = await Updates.Refused(() => AsClient.EnrolNew(channel, "leaver", token));
+        Assert.Equal(StatusCode.FailedPrecondition, again.StatusCode);
+        Assert.Contains("was removed by an operator and may not enrol again", again.Detail);
+        await AsClient.EnrolNew(channel, "leaver-2", token);
     }
 }

@@ -17,8 +17,8 @@ public class JoinTokenTests
     {
         using var folder = new TemporaryDirectory();
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var server = await LocalServer.StartAsync(folder["server"], Serilog.Core.Logger.None, settings: Closed, time: clock);
-        using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
+        await using var server = await TlsLoopbackServer.StartAsync(folder, settings: Closed, time: clock);
+        using var channel = server.Channel();
         var admin = new Admin.AdminClient(channel);
 
         var none = await Updates.Refused(() => AsClient.EnrolNew(channel, "no-token"));
@@ -70,8 +70,8 @@ public class JoinTokenTests
     public async Task A_token_with_no_uses_or_no_lifetime_is_refused_naming_the_field(int uses, long seconds, string field)
     {
         using var folder = new TemporaryDirectory();
-        await using var server = await LocalServer.StartAsync(folder["server"], Serilog.Core.Logger.None, settings: Closed);
-        using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
+        await using var server = await TlsLoopbackServer.StartAsync(folder, settings: Closed);
+        using var channel = server.Channel();
         var refused = await Updates.Refused(() => new Admin.AdminClient(channel).CreateJoinTokenAsync(new CreateJoinTokenRequest { Uses = uses, ExpiresInSeconds = seconds }).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
         Assert.StartsWith(field, refused.Detail);
@@ -81,8 +81,8 @@ public class JoinTokenTests
     public async Task A_first_enrolment_whose_reply_was_lost_may_be_repeated_with_its_token_until_the_credential_is_used()
     {
         using var folder = new TemporaryDirectory();
-        await using var server = await LocalServer.StartAsync(folder["server"], Serilog.Core.Logger.None, settings: Closed);
-        using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
+        await using var server = await TlsLoopbackServer.StartAsync(folder, settings: Closed);
+        using var channel = server.Channel();
         var token = (await new Admin.AdminClient(channel).CreateJoinTokenAsync(new CreateJoinTokenRequest { Uses = 1, ExpiresInSeconds = 3600 })).Token;
 
         var lost = await AsClient.EnrolNew(channel, "flaky", token);

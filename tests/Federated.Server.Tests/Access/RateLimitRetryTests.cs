@@ -29,8 +29,8 @@ public class RateLimitRetryTests
     public async Task A_call_refused_for_rate_is_sent_again_after_the_wait_and_answered()
     {
         using var folder = new TemporaryDirectory();
-        await using var server = await LocalServer.StartAsync(folder["server"], Serilog.Core.Logger.None, settings: new Dictionary<string, string?> { ["Server:Enrolment:HeartbeatPerMinute"] = "60" });
-        using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
+        await using var server = await TlsLoopbackServer.StartAsync(folder, settings: new Dictionary<string, string?> { ["Server:Enrolment:HeartbeatPerMinute"] = "60" });
+        using var channel = server.Channel();
         var credential = await AsClient.EnrolNew(channel, "eager");
         var client = AsClient.With(channel, credential);
         for (var i = 0; i < 60; i++)

@@ -57,7 +57,8 @@ public class DaemonAccessTests(ITestOutputHelper output)
         Assert.NotNull(reason);
         Assert.StartsWith("the coordinator refused this client's credential (Unauthenticated): ", reason);
         Assert.Contains("removed by an operator; its credential is revoked", reason);
-        Assert.EndsWith($"ask an operator for a new join token and run `Federated.Client enrol --server {server.GrpcAddress} --join-token TOKEN`", reason);
+        Assert.Contains("its id may not enrol again", reason);
+        Assert.EndsWith($"ask an operator for a new join token and run `Federated.Client enrol --server {server.GrpcAddress} --join-token TOKEN --client-id NEW-ID` (a removed id cannot enrol again)", reason);
     }
 
     [Fact]

@@ -50,7 +50,7 @@ public class TlsServerTests(ITestOutputHelper output)
         Assert.Contains("is not trusted by this machine", reason);
         Assert.Contains("Client:ServerCaFingerprint", reason);
         // And plain HTTP/2 to the TLS port gets no answer.
-        await Assert.ThrowsAsync<RpcException>(() => ListJobsAsync(server.GrpcAddress, trust: null));
+        await Assert.ThrowsAsync<RpcException>(() => ListJobsAsync($"http://127.0.0.1:{server.GrpcPort}", trust: null));
     }
 
     [Fact]
@@ -206,7 +206,7 @@ public class TlsServerTests(ITestOutputHelper output)
         using var https = Http(HttpsDashboardPort(server), trust);
         var session = await https.GetFromJsonAsync<JsonObject>("/dashboard/api/session");
         Assert.False(session!["insecure"]!.GetValue<bool>());
-        using var plain = new HttpClient { BaseAddress = new Uri(server.HttpAddress), Timeout = TimeSpan.FromSeconds(30) };
+        using var plain = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.HttpPort}"), Timeout = TimeSpan.FromSeconds(30) };
         await Assert.ThrowsAsync<HttpRequestException>(() => plain.GetStringAsync("/health"));
     }
 
