@@ -7,6 +7,8 @@
 #                      (Playwright's own browser download is not used)
 #   libfontconfig1     SkiaSharp's native library (the compare plots, OxyPlot) links it
 #   fonts-dejavu-core  a font for the plots' text (a fresh Debian image has none)
+#   systemd            only its systemd-analyze, which checks the edge machine's unit file offline (no systemd
+#                      needs to run)
 #   postgresql         the cluster tests' database: this script starts a private server on a loopback port in a
 #                      temporary folder (tests/scripts/postgres.sh), hands it to the tests as FEDERATED_TEST_POSTGRES
 #                      and stops it at the end; the machine's own PostgreSQL service is never touched
@@ -27,6 +29,7 @@ declare -A needs=(
   [libfontconfig1]=/usr/lib/x86_64-linux-gnu/libfontconfig.so.1
   [fonts-dejavu-core]=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
   [postgresql]='/usr/lib/postgresql/*/bin/initdb'
+  [systemd]=/usr/bin/systemd-analyze
 )
 
 missing=()

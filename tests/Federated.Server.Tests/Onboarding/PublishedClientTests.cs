@@ -32,7 +32,10 @@ public class PublishedClientTests(ITestOutputHelper output)
         AssertSelfContained(published);
 
         await using var logger = TestLogging.For(output, Serilog.Events.LogEventLevel.Warning);
-        await using var server = await LocalServer.StartAsync(folder["server"], logger, settings: new Dictionary<string, string?> { ["Server:SchedulerTickSeconds"] = "1", ["Server:Enrolment:Open"] = "false" }, cancellationToken: timeout.Token);
+        await using var server = await LocalServer.StartAsync(folder["server"], logger, settings: new Dictionary<string, string?> { ["Server:SchedulerTickSeconds"] = "1", ["Server:Enrolment:Open"] = "false", ["Server:Tls:Mode"] = "On" }, cancellationToken: timeout.Token);
+        // As deployed: TLS with the CA the coordinator made, which the edge machine trusts by the fingerprint it was given.
+        Assert.StartsWith("https://", server.GrpcAddress);
+        var fingerprint = server.App.Services.GetRequiredService<Federated.Server.Hosting.Tls.TransportSecurity>().CaFingerprint!;
         var (_, joinToken) = await server.App.Services.GetRequiredService<JoinTokenIssuer>().CreateAsync(1, TimeSpan.FromHours(1), "published client test", "test");
         var settings = new LocalRunSettings { Clients = 1, Rounds = 1, Ranks = [2], LocalSteps = 3, ExamplesPerClient = 20, EvaluationExamples = 10, OutputDirectory = folder["run"], JobId = "edge-job" };
         var edge = folder["edge"];
@@ -41,7 +44,7 @@ public class PublishedClientTests(ITestOutputHelper output)
         var executable = Path.Combine(published, "Federated.Client");
 
         await using (var enrol = ChildProcess.StartExecutable("enrol", executable,
-            ["enrol", "--server", server.GrpcAddress, "--join-token", joinToken, "--client-id", "edge-1", "--config", "etc/client.json", "--work-dir", "state", "--data", "train.jsonl"],
+            ["enrol", "--server", server.GrpcAddress, "--join-token", joinToken, "--ca-fingerprint", fingerprint, "--client-id", "edge-1", "--config", "etc/client.json", "--work-dir", "state", "--data", "train.jsonl"],
             edge, EdgeEnvironment()))
         {
             var status = await enrol.WaitForExitAsync(timeout.Token);
@@ -52,6 +55,7 @@ public class PublishedClientTests(ITestOutputHelper output)
         var written = JsonDocument.Parse(File.ReadAllText(Path.Combine(edge, "etc", "client.json"))).RootElement.GetProperty("Client");
         Assert.Equal(server.GrpcAddress, written.GetProperty("ServerAddress").GetString());
         Assert.Equal("edge-1", written.GetProperty("ClientId").GetString());
+        Assert.Equal(fingerprint, written.GetProperty("ServerCaFingerprint").GetString());
         Assert.Equal(Path.Combine(edge, "state"), written.GetProperty("WorkDirectory").GetString());
         Assert.Equal(Path.Combine(edge, "train.jsonl"), written.GetProperty("DataPath").GetString());
         var credential = Path.Combine(edge, "state", "credential");
@@ -62,7 +66,7 @@ public class PublishedClientTests(ITestOutputHelper output)
         await using var daemon = ChildProcess.StartExecutable("daemon", executable,
             ["--config", "etc/client.json", "--Client:Device=Cpu", "--Client:Threads=1", "--Client:PollWaitSeconds=2"],
             edge, EdgeEnvironment());
-        using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
+        using var channel = Federated.Protos.GrpcChannels.Create(server.GrpcAddress, trust: new Federated.Protos.ServerTrust(CaFingerprint: fingerprint));
         var operatorClient = new Operator.OperatorClient(channel);
         var spec = LocalFederation.JobSpec(settings);
         spec.ClientRanks.Clear();
