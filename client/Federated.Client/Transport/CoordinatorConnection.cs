@@ -57,12 +57,15 @@ public sealed class CoordinatorConnection : IDisposable
     /// A write that fails is answered by the server's status when it sent one (a refusal), else by the
     /// transport's failure; <see cref="UpdateUploader"/> decides which to retry.
     /// </summary>
-    public async Task<UploadUpdateReply> UploadAsync(UpdateHeader header, string path, int chunkBytes, CancellationToken cancellationToken)
+    /// <param name="resume">Ask the server first how many bytes of this update it kept from a cut stream, and send only the rest.</param>
+    public async Task<UploadUpdateReply> UploadAsync(UpdateHeader header, string path, int chunkBytes, CancellationToken cancellationToken, bool resume = false)
     {
         await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
         var sha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken));
-        file.Position = 0;
         header.SizeBytes = file.Length;
+        header.Sha256 = sha256; // lets the server keep the bytes of a cut stream for the next try
+        header.Offset = resume ? await HeldAsync(header, cancellationToken) : 0;
+        file.Position = header.Offset;
         using var call = Client.UploadUpdate(cancellationToken: cancellationToken);
         var buffer = new byte[chunkBytes];
         var message = new UploadUpdateRequest { Header = header };
@@ -93,6 +96,28 @@ public sealed class CoordinatorConnection : IDisposable
             // As above: the status, if the server gave one, says why.
         }
         return await call.ResponseAsync;
+    }
+
+    /// <summary>Where a resumed upload starts: the bytes the server holds of it (0: none, or a server that keeps none).</summary>
+    private async Task<long> HeldAsync(UpdateHeader header, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var reply = await Client.GetUploadOffsetAsync(new UploadOffsetRequest
+            {
+                ClientId = header.ClientId,
+                JobId = header.JobId,
+                TaskId = header.TaskId,
+                Round = header.Round,
+                Sha256 = header.Sha256,
+                SizeBytes = header.SizeBytes,
+            }, cancellationToken: cancellationToken);
+            return reply.Offset is > 0 and var held && held < header.SizeBytes ? held : 0;
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
+        {
+            return 0; // a coordinator from before resumable uploads
+        }
     }
 
     public void Dispose() => _channel.Dispose();

@@ -12,8 +12,9 @@ public sealed record PendingUpload(UpdateHeader Header, string PayloadPath, stri
 /// <summary>
 /// Keeps a trained update until the server gives a definite answer. The payload and its header are written
 /// (and flushed to disk) under the work directory before the first byte is sent; any transport failure
-/// (a broken stream, a refused connection, a restarting server) is retried with backoff, re-sending the
-/// whole update, which the server recognises as the same one by its hash. Only "accepted" or a refusal
+/// (a broken stream, a refused connection, a restarting server) is retried with backoff. A retry first asks
+/// how many bytes the server kept of the cut stream and sends only the rest (the whole update when it kept
+/// none); the server recognises a repeat of an accepted update by its hash. Only "accepted" or a refusal
 /// (the update is wrong, its task or round is gone) ends the attempt and removes the files; a daemon that
 /// stops meanwhile finds them again on start (<see cref="ResumeAsync"/>).
 /// </summary>
@@ -76,7 +77,7 @@ public sealed partial class UpdateUploader(CoordinatorConnection connection, IOp
             LogResuming(logger, upload.Header.TaskId, upload.Header.JobId, upload.Header.Round);
             try
             {
-                var reply = await SendAsync(upload, chunkBytes, cancellationToken);
+                var reply = await SendAsync(upload, chunkBytes, cancellationToken, resume: true);
                 LogResumed(logger, upload.Header.TaskId, reply.Sha256, reply.Duplicate);
             }
             catch (RpcException e) when (!cancellationToken.IsCancellationRequested && !TransientErrors.IsRefusalOfClient(e))
@@ -90,14 +91,17 @@ public sealed partial class UpdateUploader(CoordinatorConnection connection, IOp
     /// Sends the update until the server accepts it (returns its reply) or refuses it (throws the refusal);
     /// either way the files are removed. Cancellation leaves them for the next start.
     /// </summary>
-    public async Task<UploadUpdateReply> SendAsync(PendingUpload upload, int chunkBytes, CancellationToken cancellationToken)
+    /// <param name="resume">Whether an earlier try may have left bytes with the server (a daemon's restart); every retry resumes.</param>
+    public async Task<UploadUpdateReply> SendAsync(PendingUpload upload, int chunkBytes, CancellationToken cancellationToken, bool resume = false)
     {
         var backoff = new Backoff(TimeSpan.FromSeconds(options.Value.ReconnectMinSeconds), TimeSpan.FromSeconds(options.Value.ReconnectMaxSeconds));
         while (true)
         {
             try
             {
-                var reply = await connection.UploadAsync(upload.Header, upload.PayloadPath, chunkBytes, cancellationToken);
+                var reply = await connection.UploadAsync(upload.Header, upload.PayloadPath, chunkBytes, cancellationToken, resume);
+                if (reply.ResumedFrom > 0)
+                    LogResumedAt(logger, upload.Header.TaskId, reply.ResumedFrom, upload.Header.SizeBytes);
                 Remove(upload);
                 return reply;
             }
@@ -111,6 +115,7 @@ public sealed partial class UpdateUploader(CoordinatorConnection connection, IOp
                 var wait = backoff.Next();
                 LogRetry(logger, upload.Header.TaskId, e is RpcException r ? r.StatusCode.ToString() : e.GetType().Name, e.Message, wait.TotalSeconds);
                 await Task.Delay(wait, time, cancellationToken);
+                resume = true;
             }
         }
     }
@@ -136,6 +141,9 @@ public sealed partial class UpdateUploader(CoordinatorConnection connection, IOp
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: upload failed ({Failure}: {Reason}); the update is kept on disk, sending it again in {Seconds:F1} s")]
     private static partial void LogRetry(ILogger logger, string taskId, string failure, string reason, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId}: the update was resumed at byte {Offset} of {Bytes}, the server having kept the bytes before it from a cut try")]
+    private static partial void LogResumedAt(ILogger logger, string taskId, long offset, long bytes);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId}: an update of job {JobId} round {Round} left by an earlier run is being sent")]
     private static partial void LogResuming(ILogger logger, string taskId, string jobId, int round);

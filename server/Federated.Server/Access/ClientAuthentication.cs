@@ -35,12 +35,14 @@ public sealed class ClientAuthentication : Interceptor, IDisposable
         _grains = grains;
         _sharedToken = string.IsNullOrEmpty(server.Value.ClientToken) ? null : Encoding.UTF8.GetBytes(server.Value.ClientToken);
         var e = enrolment.Value;
+        var upload = ("upload", e.UploadPerMinute, Limiter(e.UploadPerMinute));
         _limits = new(StringComparer.Ordinal)
         {
             [EnrolMethod] = ("enrol", e.EnrolPerMinute, Limiter(e.EnrolPerMinute)),
             [ServicePrefix + "PollTask"] = ("poll", e.PollPerMinute, Limiter(e.PollPerMinute)),
             [ServicePrefix + "Heartbeat"] = ("heartbeat", e.HeartbeatPerMinute, Limiter(e.HeartbeatPerMinute)),
-            [ServicePrefix + "UploadUpdate"] = ("upload", e.UploadPerMinute, Limiter(e.UploadPerMinute)),
+            [ServicePrefix + "UploadUpdate"] = upload,
+            [ServicePrefix + "GetUploadOffset"] = upload, // one budget: asking where to resume is part of an upload
         };
     }
 
@@ -151,7 +153,7 @@ public sealed class ClientAuthentication : Interceptor, IDisposable
 
     public void Dispose()
     {
-        foreach (var (_, _, limiter) in _limits.Values)
+        foreach (var limiter in _limits.Values.Select(l => l.Limiter).Distinct())
             limiter?.Dispose();
     }
 }

@@ -81,6 +81,7 @@ public static class FederatedServerHost
         builder.Services.AddSingleton(_ => Storage.Blobs.AdapterStores.Create(options)); // disposed with the host (its database pool)
         builder.Services.AddSingleton<BaseModelRegistry>();
         builder.Services.AddSingleton(new EvaluationSources(options));
+        builder.Services.AddSingleton<PartialUploads>();
         builder.Services.AddSingleton<UpdateReceiver>();
         builder.Services.AddGrpc(grpc =>
         {

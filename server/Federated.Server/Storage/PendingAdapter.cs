@@ -42,6 +42,20 @@ public sealed class PendingAdapter : IAsyncDisposable
         return (sha256, length);
     }
 
+    /// <summary>
+    /// Moves the bytes written so far to <paramref name="path"/> instead of storing them (an upload cut on the way,
+    /// kept for its resume; <see cref="Transport.PartialUploads"/>); returns their length.
+    /// </summary>
+    public async Task<long> KeepAsync(string path)
+    {
+        await _stream.FlushAsync().ConfigureAwait(false);
+        var length = _stream.Length;
+        await _stream.DisposeAsync().ConfigureAwait(false);
+        File.Move(_path, path, overwrite: true);
+        _committed = true;
+        return length;
+    }
+
     /// <summary>The SHA-256 of the bytes written so far.</summary>
     public string CurrentHash() => Convert.ToHexStringLower(_hash.GetCurrentHash());
 

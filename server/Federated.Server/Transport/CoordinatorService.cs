@@ -116,6 +116,9 @@ public sealed partial class CoordinatorService(
     public override Task<UploadUpdateReply> UploadUpdate(IAsyncStreamReader<UploadUpdateRequest> requestStream, ServerCallContext context)
         => receiver.ReceiveAsync(requestStream, ClientCaller.Of(context), context.CancellationToken);
 
+    public override Task<UploadOffsetReply> GetUploadOffset(UploadOffsetRequest request, ServerCallContext context)
+        => receiver.OffsetAsync(request, ClientCaller.Of(context));
+
     public override async Task<ReportMetricsReply> ReportMetrics(ReportMetricsRequest request, ServerCallContext context)
     {
         var clientId = await RequireEnrolled(request.ClientId, context);

@@ -21,7 +21,7 @@ public sealed class HostileTraffic(GrpcChannel clients, GrpcChannel unauthentica
 {
     private const int Hostiles = 16;
     private static readonly Marshaller<byte[]> Raw = Marshallers.Create(b => b, b => b);
-    private static readonly string[] CoordinatorUnary = ["Enrol", "Heartbeat", "PollTask", "ReportMetrics", "AbandonTask", "GetCatchUp"];
+    private static readonly string[] CoordinatorUnary = ["Enrol", "Heartbeat", "PollTask", "ReportMetrics", "AbandonTask", "GetCatchUp", "GetUploadOffset"];
     private static readonly string[] OperatorUnary = ["CreateJob", "GetJob", "ListJobs"];
 
     private readonly Coordinator.CoordinatorClient _coordinator = new(clients);
@@ -129,7 +129,8 @@ public sealed class HostileTraffic(GrpcChannel clients, GrpcChannel unauthentica
             2 => ("Heartbeat", o => _coordinator.HeartbeatAsync(new HeartbeatRequest { ClientId = Id(r, h), Activity = (ClientActivity)Int(r), TaskId = TaskId(r, h), Progress = Double(r) }, o).ResponseAsync),
             3 => ("PollTask", o => Poll(h, Id(r, h), Int(r), o)),
             4 => ("DownloadAdapter", o => Download(r, Id(r, h), o)),
-            5 or 6 or 7 => ("UploadUpdate", o => Upload(r, h, o)),
+            5 or 6 => ("UploadUpdate", o => Upload(r, h, o)),
+            7 => r.Next(2) == 0 ? ("UploadUpdate", o => Upload(r, h, o)) : ("GetUploadOffset", o => UploadOffset(r, h, o)),
             8 => ("ReportMetrics", o => _coordinator.ReportMetricsAsync(new ReportMetricsRequest { ClientId = Id(r, h), JobId = JobId(r), Round = Int(r), TaskId = TaskId(r, h), Metrics = { Metrics(r) } }, o).ResponseAsync),
             9 => ("AbandonTask", o => Abandon(r, h, o)),
             10 => ("GetCatchUp", o => _coordinator.GetCatchUpAsync(new GetCatchUpRequest { ClientId = Id(r, h), JobId = JobId(r), Rank = Int(r), AfterRound = Int(r), ThroughRound = Int(r) }, o).ResponseAsync),
@@ -190,7 +191,16 @@ public sealed class HostileTraffic(GrpcChannel clients, GrpcChannel unauthentica
             header.NumSamples = r.Next(2) == 0 ? Long(r) : header.NumSamples;
             header.SizeBytes = r.Next(3) == 0 ? Long(r) : header.SizeBytes;
             header.Stats = new TrainingStats { Steps = Int(r), FirstLoss = Double(r), MeanLoss = Double(r), FinalLoss = Double(r), ComputeSeconds = Double(r), SecondsPerStep = Double(r), Tokens = Long(r), DownloadSeconds = Double(r) };
+            header.Offset = r.Next(3) == 0 ? Long(r) : header.Offset;
         }
+        // A resumable header names the payload's hash: right, garbage or another payload's; or none.
+        header.Sha256 = r.Next(4) switch
+        {
+            0 => "",
+            1 => Text(r),
+            2 => Convert.ToHexStringLower(SHA256.HashData(Bytes(r, 8))),
+            _ => Convert.ToHexStringLower(SHA256.HashData(payload)),
+        };
         using var call = _coordinator.UploadUpdate(options);
         try
         {
@@ -202,6 +212,21 @@ public sealed class HostileTraffic(GrpcChannel clients, GrpcChannel unauthentica
             // (the stream is then disposed): the call's status is the reply.
         }
         await call.ResponseAsync;
+    }
+
+    private async Task UploadOffset(Random r, int h, CallOptions options)
+    {
+        var held = _held.TryGetValue(h, out var t) ? t : null;
+        var request = new UploadOffsetRequest
+        {
+            ClientId = r.Next(8) == 0 ? Hostile((h + 1) % Hostiles) : Hostile(h),
+            JobId = held?.JobId ?? JobId(r),
+            TaskId = held?.TaskId ?? TaskId(r, h),
+            Round = held?.Round ?? Int(r),
+            Sha256 = r.Next(2) == 0 ? Text(r) : Convert.ToHexStringLower(SHA256.HashData(Bytes(r, 8))),
+            SizeBytes = Long(r),
+        };
+        await _coordinator.GetUploadOffsetAsync(request, options);
     }
 
     private async Task WriteUpload(Random r, IClientStreamWriter<UploadUpdateRequest> stream, UpdateHeader header, byte[] payload)

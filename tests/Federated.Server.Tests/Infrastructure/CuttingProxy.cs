@@ -31,6 +31,9 @@ public sealed class CuttingProxy : IAsyncDisposable
 
     public long? CutAfterBytes { get; set; }
 
+    /// <summary>Once a connection is cut, cut every later one at its first byte (a network that stays down), until <see cref="CutAfterBytes"/> is set again.</summary>
+    public bool StayDownAfterCut { get; set; }
+
     private long _budget = long.MaxValue;
     private long _downBudget = long.MaxValue;
 
@@ -86,6 +89,8 @@ public sealed class CuttingProxy : IAsyncDisposable
             {
                 if (upstream ? (CutAfterBytes is { } limit && passed + read > limit) || Interlocked.Add(ref _budget, -read) < 0 : Interlocked.Add(ref _downBudget, -read) < 0)
                 {
+                    if (upstream && StayDownAfterCut)
+                        CutAfterBytes = 0;
                     Cut.TrySetResult();
                     return;
                 }

@@ -14,8 +14,9 @@ using Xunit.Abstractions;
 namespace Federated.Server.Tests.Transport;
 
 /// <summary>
-/// A trained update survives the network and restarts: kept on disk, sent again after a connection cut
-/// mid-stream and a server restart, accepted exactly once; one left by a stopped daemon is sent on start.
+/// A trained update survives the network and restarts: kept on disk, resumed after a connection cut
+/// mid-stream and a server restart (only the bytes the server lacks are sent), accepted exactly once; one
+/// left by a stopped daemon is sent on start.
 /// </summary>
 public class KeptUploadTests(ITestOutputHelper output)
 {
@@ -58,10 +59,11 @@ public class KeptUploadTests(ITestOutputHelper output)
         var pending = await uploader.SaveAsync(Updates.Header(task, "keeper", payload.Length), s => s.WriteAsync(payload).AsTask(), timeout.Token);
         Assert.True(File.Exists(pending.PayloadPath));
 
+        proxy.StayDownAfterCut = true;
         proxy.CutAfterBytes = payload.Length / 2;
         var sending = uploader.SendAsync(pending, 1024, timeout.Token);
         await proxy.Cut.Task.WaitAsync(timeout.Token);
-        Assert.False(sending.IsCompleted); // cut, and being retried (every retry is cut too)
+        Assert.False(sending.IsCompleted); // cut, and being retried (every retry is cut at once)
 
         await first.DisposeAsync();
         var stored = Path.Combine(folder["server"], "adapters", "sha256", sha256[..2], sha256 + ".safetensors");
@@ -73,8 +75,11 @@ public class KeptUploadTests(ITestOutputHelper output)
         var reply = await sending.WaitAsync(timeout.Token);
         Assert.Equal(sha256, reply.Sha256);
         Assert.False(reply.Duplicate);
+        // Resumed: the restarted server still held the bytes that passed before the cut, and only the rest was sent.
+        Assert.InRange(reply.ResumedFrom, 1, payload.Length / 2);
         Assert.Empty(uploader.Pending());
         Assert.Empty(Directory.GetFiles(folder["work/updates"]));
+        Assert.Empty(Directory.GetFiles(folder["server/uploads-partial"], "*", SearchOption.AllDirectories)); // and dropped once accepted
 
         using var after = GrpcChannel.ForAddress(second.GrpcAddress);
         var job = await LocalFederation.WatchAsync(new Operator.OperatorClient(after), "kept", null, timeout.Token);
