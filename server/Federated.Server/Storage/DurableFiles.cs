@@ -22,6 +22,16 @@ public static class DurableFiles
     }
 
     /// <summary>Creates <paramref name="path"/> (and parents) if missing; a folder made here is persisted in its parent.</summary>
+    /// <summary>Copies through a temporary file flushed to disk, renamed into place durably.</summary>
+    public static void CopyDurably(string source, string destination)
+    {
+        var temporary = destination + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        File.Copy(source, temporary);
+        using (var stream = new FileStream(temporary, FileMode.Open, FileAccess.ReadWrite))
+            stream.Flush(flushToDisk: true);
+        MoveDurably(temporary, destination, overwrite: true);
+    }
+
     public static void CreateDirectoryDurably(string path)
     {
         var full = Path.GetFullPath(path);

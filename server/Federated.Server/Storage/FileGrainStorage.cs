@@ -29,9 +29,19 @@ public sealed partial class FileGrainStorage(
     ILogger<FileGrainStorage> logger,
     DamagedStateFiles? damaged = null,
     TimeProvider? time = null,
-    Func<StateDamage, Task>? onDamage = null) : IGrainStorage
+    Func<StateDamage, Task>? onDamage = null,
+    IReadOnlySet<string>? mirrored = null) : IGrainStorage
 {
     public const string Extension = ".state";
+
+    /// <summary>The second copy of a mirrored grain type's state file.</summary>
+    public const string MirrorSuffix = ".mirror";
+
+    /// <summary>
+    /// Grain types whose state is written twice, for what a damaged file must not cost: a client's credential,
+    /// pause or removal, the join tokens, the operator accounts. Small files written seldom, so the second write is cheap.
+    /// </summary>
+    public static readonly IReadOnlySet<string> Mirrored = new HashSet<string>(StringComparer.Ordinal) { "client", "join-tokens", "operator-accounts" };
 
     /// <summary>The files of earlier versions, read to migrate them.</summary>
     public const string LegacyExtension = ".json";
@@ -59,6 +69,14 @@ public sealed partial class FileGrainStorage(
         var (version, state, problem) = read.Value;
         if (problem is null && state is null)
             problem = "it holds no state";
+        if (problem is not null && IsMirrored(grainId) && File.Exists(path) && File.Exists(path + MirrorSuffix) && await ReadAsync<T>(path + MirrorSuffix).ConfigureAwait(false) is ({ } mirrorVersion, { } mirrorState, null))
+        {
+            // The second copy holds the same state: keep the damaged file aside for an operator and put the copy in its place.
+            var movedTo = MoveAsideQuietly(path);
+            DurableFiles.CopyDurably(path + MirrorSuffix, path);
+            LogRestored(logger, path, problem, movedTo, mirrorVersion);
+            (version, state, problem) = (mirrorVersion, mirrorState, null);
+        }
         if (problem is not null)
         {
             await MoveAsideAsync(stateName, grainId, File.Exists(path) ? path : legacy, problem).ConfigureAwait(false);
@@ -88,6 +106,16 @@ public sealed partial class FileGrainStorage(
                 stream.Flush(flushToDisk: true);
             }
             DurableFiles.MoveDurably(temporary, path, overwrite: true); // the new directory entry is on disk before the write is acknowledged
+            if (IsMirrored(grainId))
+            {
+                // Second, so that a crash between the two leaves the newer state in the file that is read first.
+                await using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, useAsync: true))
+                {
+                    await stream.WriteAsync(bytes).ConfigureAwait(false);
+                    stream.Flush(flushToDisk: true);
+                }
+                DurableFiles.MoveDurably(temporary, path + MirrorSuffix, overwrite: true);
+            }
         }
         finally
         {
@@ -111,6 +139,7 @@ public sealed partial class FileGrainStorage(
         var legacy = PathOf(stateName, grainId, LegacyExtension);
         CheckETag(await ReadVersionAsync(path, legacy).ConfigureAwait(false), grainState.ETag, path);
         File.Delete(path);
+        File.Delete(path + MirrorSuffix);
         File.Delete(legacy);
         DurableFiles.SyncDirectory(Path.GetDirectoryName(path)!);
         SetEmpty(grainState);
@@ -142,7 +171,10 @@ public sealed partial class FileGrainStorage(
 
     private const string DamagedMark = ".damaged-";
 
-    private async Task MoveAsideAsync(string stateName, GrainId grainId, string path, string problem)
+    private bool IsMirrored(GrainId grainId) => mirrored is not null && mirrored.Contains(grainId.Type.ToString()!);
+
+    /// <summary>Moves a damaged file to <c>&lt;name&gt;.damaged-&lt;UTC time&gt;</c> (never over another) and returns where.</summary>
+    private string MoveAsideQuietly(string path)
     {
         var now = (time ?? TimeProvider.System).GetUtcNow();
         var stamp = now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture);
@@ -150,6 +182,13 @@ public sealed partial class FileGrainStorage(
         for (var n = 2; File.Exists(movedTo); n++)
             movedTo = path + DamagedMark + stamp + "-" + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
         DurableFiles.MoveDurably(path, movedTo, overwrite: false);
+        return movedTo;
+    }
+
+    private async Task MoveAsideAsync(string stateName, GrainId grainId, string path, string problem)
+    {
+        var now = (time ?? TimeProvider.System).GetUtcNow();
+        var movedTo = MoveAsideQuietly(path);
         var damage = new StateDamage(grainId, stateName, path, movedTo, problem, now);
         LogDamaged(logger, path, problem, movedTo);
         damaged?.Record(damage);
@@ -231,6 +270,9 @@ public sealed partial class FileGrainStorage(
         var escaped = Uri.EscapeDataString(part);
         return escaped.Replace("..", "%2E%2E", StringComparison.Ordinal);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Grain state file {Path} is damaged ({Problem}); moved aside to {MovedTo} and restored from its second copy (version {Version})")]
+    private static partial void LogRestored(ILogger logger, string path, string problem, string movedTo, long version);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Grain state file {Path} is damaged ({Problem}); moved aside to {MovedTo}")]
     private static partial void LogDamaged(ILogger logger, string path, string problem, string movedTo);

@@ -24,7 +24,8 @@ public static class FileGrainStorageExtensions
                 services.GetRequiredService<DamagedStateFiles>(),
                 services.GetRequiredService<TimeProvider>(),
                 // Resolved at the first damage: the grain factory is not built yet when storage is.
-                damage => services.GetRequiredService<StateDamageResponse>().HandleAsync(damage)));
+                damage => services.GetRequiredService<StateDamageResponse>().HandleAsync(damage),
+                FileGrainStorage.Mirrored));
         return builder;
     }
 }

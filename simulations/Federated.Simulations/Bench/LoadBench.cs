@@ -41,6 +41,8 @@ public sealed class LoadBench : IBenchSection
             $"Server: {report.ServerCpuSeconds:F1} CPU s in {report.WallSeconds:F1} s = {cores:F2} cores ({100 * cores / Environment.ProcessorCount:F0}% of {Environment.ProcessorCount}); peak resident {BenchShapes.Bytes(report.ServerPeakResidentBytes)}, at the end {BenchShapes.Bytes(report.ServerResidentBytes)}."));
         AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
             $"This process (the daemons): {report.BenchCpuSeconds:F1} CPU s; both share this machine's cores, so the latencies include waiting for them."));
+        foreach (var (error, count) in report.ServerErrors.Take(10))
+            AnsiConsole.MarkupLine($"[red]Server error ×{count}:[/] {Markup.Escape(error)}");
     }
 
     /// <summary>Starts the coordinator, creates a job, runs the daemons for the settings' time and returns the figures.</summary>
@@ -110,7 +112,10 @@ public sealed class LoadBench : IBenchSection
             }
             return new LoadReport(
                 RpcRecorder.Rpcs.Select(recorder.Summary).ToList(),
-                wall, after.CpuSeconds - before.CpuSeconds, after.PeakResidentBytes, after.ResidentBytes, bench.UserSeconds + bench.KernelSeconds);
+                wall, after.CpuSeconds - before.CpuSeconds, after.PeakResidentBytes, after.ResidentBytes, bench.UserSeconds + bench.KernelSeconds)
+            {
+                ServerErrors = server.Errors(),
+            };
         }
         finally
         {
@@ -146,6 +151,9 @@ public sealed record LoadProgress(double Elapsed, int Enrolled, int Calls, int E
 public sealed record LoadReport(
     IReadOnlyList<RpcSummary> Rpcs, double WallSeconds, double ServerCpuSeconds, long ServerPeakResidentBytes, long ServerResidentBytes, double BenchCpuSeconds)
 {
+    /// <summary>What the coordinator logged as errors, most frequent first (its log is otherwise not kept).</summary>
+    public IReadOnlyList<(string Error, int Count)> ServerErrors { get; init; } = [];
+
     public RpcSummary this[string rpc] => Rpcs.Single(r => r.Rpc == rpc);
 }
 
@@ -275,6 +283,16 @@ public sealed class CoordinatorProcess : IAsyncDisposable
         }
     }
 
+    private readonly Dictionary<string, int> _errors = new(StringComparer.Ordinal);
+    private string? _errorPending;
+
+    /// <summary>The coordinator's error events (message and the first line of their exception), each with how often it was logged.</summary>
+    public IReadOnlyList<(string Error, int Count)> Errors()
+    {
+        lock (_lastLines)
+            return [.. _errors.OrderByDescending(e => e.Value).Select(e => (e.Key, e.Value))];
+    }
+
     private void Keep(string? line)
     {
         if (line is null)
@@ -284,7 +302,22 @@ public sealed class CoordinatorProcess : IAsyncDisposable
             _lastLines.Enqueue(line);
             if (_lastLines.Count > 20)
                 _lastLines.Dequeue();
+            // Console lines are "[HH:mm:ss LVL] Source: message", an exception's lines following its event's.
+            var isEvent = line.Length > 14 && line[0] == '[' && line[9] == ' ' && line[13] == ']';
+            if (_errorPending is { } pending)
+            {
+                CountError(isEvent ? pending : pending + " | " + line.Trim());
+                _errorPending = null;
+            }
+            if (isEvent && line.AsSpan(10, 3) is "ERR" or "FTL")
+                _errorPending = line[15..];
         }
+    }
+
+    private void CountError(string error)
+    {
+        if (_errors.Count < 50 || _errors.ContainsKey(error))
+            _errors[error] = _errors.GetValueOrDefault(error) + 1;
     }
 
     private bool Said(string text)

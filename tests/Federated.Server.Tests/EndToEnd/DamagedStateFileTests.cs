@@ -1,9 +1,12 @@
 using System.Net;
 using System.Text.Json;
+using Federated.Contracts.Clients;
 using Federated.Protos.V1;
+using Federated.Server.Storage;
 using Federated.Server.Tests.Infrastructure;
 using Federated.Simulations.LocalRuns;
 using Grpc.Net.Client;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace Federated.Server.Tests.EndToEnd;
@@ -90,11 +93,36 @@ public class DamagedStateFileTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_damaged_client_file_costs_that_client_its_enrolment_only()
+    public async Task A_damaged_client_file_is_restored_from_its_second_copy_keeping_credential_admission_and_task()
+    {
+        using var folder = new TemporaryDirectory();
+        var serverData = await TwoJobs(folder, pauseFirst: true);
+        var file = Path.Combine(serverData, "state", "client", "first.client.state");
+        Assert.True(File.Exists(file + FileGrainStorage.MirrorSuffix));
+        var original = await Truncate(file);
+
+        await using var logger = TestLogging.For(output);
+        await using var server = await LocalServer.StartAsync(serverData, logger);
+        using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
+        var snapshot = await server.App.Services.GetRequiredService<IGrainFactory>().GetGrain<IClientGrain>("first").GetSnapshot();
+        Assert.Equal(ClientAdmission.Paused, snapshot.Admission); // the operator's pause holds
+        await new Operator.OperatorClient(channel).ResumeClientAsync(new ClientActionRequest { ClientId = "first" });
+        // Its own credential still works, and it gets its task back.
+        var task = (await TestClients.Coordinator(channel).Poll("first", waitSeconds: 0)).Task;
+        Assert.Equal("broken", task.JobId);
+        AssertMovedAside(file, original, null);
+        var (status, body) = await Health(server);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.DoesNotContain("first.client.state", StateFilesCheck(body)); // restored: nothing for an operator to mend
+    }
+
+    [Fact]
+    public async Task A_client_whose_two_copies_are_damaged_costs_that_client_its_enrolment_only()
     {
         using var folder = new TemporaryDirectory();
         var serverData = await TwoJobs(folder);
         var file = Path.Combine(serverData, "state", "client", "first.client.state");
+        await Truncate(file + FileGrainStorage.MirrorSuffix);
         var original = await Truncate(file);
 
         await using var logger = TestLogging.For(output);
@@ -109,7 +137,7 @@ public class DamagedStateFileTests(ITestOutputHelper output)
     }
 
     /// <summary>A first life: jobs "broken" and "healthy", with client "first" holding a task of "broken" (so its scheduler state is saved).</summary>
-    private async Task<string> TwoJobs(TemporaryDirectory folder)
+    private async Task<string> TwoJobs(TemporaryDirectory folder, bool pauseFirst = false)
     {
         var serverData = folder["server"];
         await using var logger = TestLogging.For(output);
@@ -119,6 +147,8 @@ public class DamagedStateFileTests(ITestOutputHelper output)
         await operatorClient.CreateJobAsync(new CreateJobRequest { Spec = Spec("broken") });
         Assert.Equal("broken", (await TestClients.Coordinator(channel).EnrolAndTakeTask("first")).JobId);
         await operatorClient.CreateJobAsync(new CreateJobRequest { Spec = Spec("healthy") });
+        if (pauseFirst)
+            await operatorClient.PauseClientAsync(new ClientActionRequest { ClientId = "first" });
         return serverData;
     }
 
