@@ -20,7 +20,15 @@ public sealed class TokenizerJsonTarget : IFuzzTarget
         try
         {
             var tokenizer = HuggingFaceTokenizer.Load(_file.Value.Write(input));
-            _ = tokenizer.Decode(tokenizer.EncodeWithSpecialTokens(Text));
+            try
+            {
+                _ = tokenizer.Decode(tokenizer.EncodeWithSpecialTokens(Text));
+            }
+            catch (ArgumentException e) when (e.Message.Contains("is not in the vocabulary", StringComparison.Ordinal))
+            {
+                // Encode's documented refusal of text a tokenizer without unk_token or byte_fallback cannot represent.
+                return Refusal.Note(e);
+            }
             return true;
         }
         catch (TokenizerFormatException e)
