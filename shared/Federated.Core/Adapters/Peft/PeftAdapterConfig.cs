@@ -82,7 +82,6 @@ public sealed record PeftAdapterConfig
 
     private static PeftAdapterConfig Read(JsonObject config, string source)
     {
-
         var peftType = String(config, "peft_type", source) ?? throw new AdapterFormatException($"{source}: field 'peft_type' is missing");
         if (!string.Equals(peftType, "LORA", StringComparison.OrdinalIgnoreCase))
             throw new AdapterFormatException($"{source}: field 'peft_type' is '{peftType}'; only LORA adapters are supported");
