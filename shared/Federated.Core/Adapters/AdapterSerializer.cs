@@ -116,6 +116,9 @@ public static class AdapterSerializer
                 throw new AdapterFormatException($"tensor '{tensor.Name}' is not a LoRA factor (expected base_model.model.<module>.lora_A.weight or .lora_B.weight)");
             if (tensor.Shape.Count != 2)
                 throw new AdapterFormatException($"tensor '{tensor.Name}' has shape {TensorShape.Describe(tensor.Shape)}; LoRA factors are matrices");
+            // An empty tensor may declare any dimension; a matrix counts its rows and columns in an int.
+            if (tensor.Shape[0] > int.MaxValue || tensor.Shape[1] > int.MaxValue)
+                throw new AdapterFormatException($"tensor '{tensor.Name}' has shape {TensorShape.Describe(tensor.Shape)}; a dimension of a LoRA factor is at most {int.MaxValue}");
             (factor == 'A' ? a : b)[module] = tensor;
             if (!order.Contains(module))
                 order.Add(module);

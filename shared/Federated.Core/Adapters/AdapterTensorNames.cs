@@ -16,7 +16,8 @@ public static class AdapterTensorNames
     {
         module = "";
         factor = default;
-        if (!tensorName.StartsWith(Prefix, StringComparison.Ordinal))
+        // Longer than prefix and suffix together, so they cannot overlap ("base_model.model.lora_A.weight").
+        if (tensorName.Length <= Prefix.Length + SuffixA.Length || !tensorName.StartsWith(Prefix, StringComparison.Ordinal))
             return false;
         if (tensorName.EndsWith(SuffixA, StringComparison.Ordinal))
             factor = 'A';

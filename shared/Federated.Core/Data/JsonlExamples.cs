@@ -44,18 +44,26 @@ public static class JsonlExamples
                 continue;
             var record = new Record(path, lineNumber);
             using var document = record.Parse(line);
-            var root = document.RootElement;
-            var detected = Detect(root);
-            if (format is null)
+            try
             {
-                format = detected ?? throw record.Error($"cannot tell the record format from its fields ({string.Join(", ", root.EnumerateObject().Select(p => p.Name))}); expected prompt/completion, instruction/input/output (Alpaca), instruction/context/response (Dolly), messages (chat) or text");
-                formatLine = lineNumber;
+                var root = document.RootElement;
+                var detected = Detect(root);
+                if (format is null)
+                {
+                    format = detected ?? throw record.Error($"cannot tell the record format from its fields ({string.Join(", ", root.EnumerateObject().Select(p => p.Name))}); expected prompt/completion, instruction/input/output (Alpaca), instruction/context/response (Dolly), messages (chat) or text");
+                    formatLine = lineNumber;
+                }
+                else if (detected is { } other && other != format)
+                {
+                    throw record.Error($"field \"{KeyField(other)}\" makes this a {other} record, but the file is {format} (from line {formatLine})");
+                }
+                examples.Add(record.Read(root, format.Value));
             }
-            else if (detected is { } other && other != format)
+            catch (InvalidOperationException e)
             {
-                throw record.Error($"field \"{KeyField(other)}\" makes this a {other} record, but the file is {format} (from line {formatLine})");
+                // A \u escape naming a lone surrogate is refused only as its string is read.
+                throw record.Error($"holds a string that is not valid UTF-16 ({e.Message})");
             }
-            examples.Add(record.Read(root, format.Value));
         }
         if (examples.Count == 0)
             throw new DataFormatException($"{path}: no examples");

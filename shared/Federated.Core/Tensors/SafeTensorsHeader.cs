@@ -83,16 +83,24 @@ public sealed class SafeTensorsHeader
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
             var tensors = new List<TensorEntry>();
             var names = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var property in document.RootElement.EnumerateObject())
+            try
             {
-                if (!names.Add(property.Name))
-                    throw new SafeTensorsFormatException($"tensor '{property.Name}' appears twice in the header");
-                if (property.Name == MetadataKey)
+                foreach (var property in document.RootElement.EnumerateObject())
                 {
-                    ReadMetadata(property.Value, metadata);
-                    continue;
+                    if (!names.Add(property.Name))
+                        throw new SafeTensorsFormatException($"tensor '{property.Name}' appears twice in the header");
+                    if (property.Name == MetadataKey)
+                    {
+                        ReadMetadata(property.Value, metadata);
+                        continue;
+                    }
+                    tensors.Add(ReadEntry(property.Name, property.Value));
                 }
-                tensors.Add(ReadEntry(property.Name, property.Value));
+            }
+            catch (InvalidOperationException e)
+            {
+                // What the UTF-8 check cannot see: a \u escape naming a lone surrogate, refused only as the string is read.
+                throw new SafeTensorsFormatException($"header holds a string that is not valid UTF-16 ({e.Message})");
             }
 
             tensors.Sort((a, b) => a.Begin.CompareTo(b.Begin));
@@ -215,7 +223,9 @@ public sealed class SafeTensorsHeader
 
         if (!element.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2)
             throw new SafeTensorsFormatException($"tensor '{name}' has no data_offsets [begin, end]");
-        if (!offsets[0].TryGetInt64(out var begin) || !offsets[1].TryGetInt64(out var end) || begin < 0 || end < begin)
+        // TryGetInt64 throws on a non-number rather than returning false.
+        if (offsets[0].ValueKind != JsonValueKind.Number || offsets[1].ValueKind != JsonValueKind.Number
+            || !offsets[0].TryGetInt64(out var begin) || !offsets[1].TryGetInt64(out var end) || begin < 0 || end < begin)
             throw new SafeTensorsFormatException($"tensor '{name}' has invalid data_offsets {offsets}");
         if (count > long.MaxValue / dtype.ElementSize())
             throw new SafeTensorsFormatException($"tensor '{name}' has shape {TensorShape.Describe(shape)}, whose size in bytes overflows a 64-bit integer");

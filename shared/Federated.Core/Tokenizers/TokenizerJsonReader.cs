@@ -22,6 +22,19 @@ internal static class TokenizerJsonReader
 {
     public static TokenizerDefinition Read(string file)
     {
+        try
+        {
+            return ReadFile(file);
+        }
+        catch (InvalidOperationException e)
+        {
+            // A \u escape naming a lone surrogate is refused only as its string is read, wherever that is.
+            throw new TokenizerFormatException($"{file}: holds a string that is not valid UTF-16 ({e.Message})");
+        }
+    }
+
+    private static TokenizerDefinition ReadFile(string file)
+    {
         using var document = JsonFields.Parse(file);
         var json = new JsonFields(file);
         var root = document.RootElement;

@@ -55,15 +55,33 @@ public sealed record PeftAdapterConfig
         JsonNode? root;
         try
         {
-            root = JsonNode.Parse(json);
+            // A repeated field would otherwise fail later, as an ArgumentException of JsonObject's dictionary.
+            root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {
             throw new AdapterFormatException($"{source}: not valid JSON: {e.Message}");
         }
+        catch (InvalidOperationException e)
+        {
+            // The duplicate check reads every name: a \u escape naming a lone surrogate fails there.
+            throw new AdapterFormatException($"{source}: holds a name that is not valid UTF-16 ({e.Message})");
+        }
         if (root is not JsonObject config)
             throw new AdapterFormatException($"{source}: must be a JSON object");
+        try
+        {
+            return Read(config, source);
+        }
+        catch (InvalidOperationException e)
+        {
+            // A \u escape naming a lone surrogate is refused only as its string is read.
+            throw new AdapterFormatException($"{source}: holds a string that is not valid UTF-16 ({e.Message})");
+        }
+    }
 
+    private static PeftAdapterConfig Read(JsonObject config, string source)
+    {
         var peftType = String(config, "peft_type", source) ?? throw new AdapterFormatException($"{source}: field 'peft_type' is missing");
         if (!string.Equals(peftType, "LORA", StringComparison.OrdinalIgnoreCase))
             throw new AdapterFormatException($"{source}: field 'peft_type' is '{peftType}'; only LORA adapters are supported");
@@ -80,7 +98,7 @@ public sealed record PeftAdapterConfig
         var alpha = Number(config, "lora_alpha", source, required: false) ?? 8; // PEFT's default
         var targets = config["target_modules"] switch
         {
-            JsonArray array => array.Select(n => n?.GetValue<string>() ?? "").ToArray(),
+            JsonArray array => array.Select(n => n is JsonValue v && v.TryGetValue<string>(out var name) ? name : throw new AdapterFormatException($"{source}: field 'target_modules' must list names, got {n?.ToJsonString() ?? "null"}")).ToArray(),
             JsonValue value when value.TryGetValue<string>(out var pattern) => [pattern],
             null => [],
             _ => throw new AdapterFormatException($"{source}: field 'target_modules' must be a list of names or a pattern"),
@@ -159,6 +177,15 @@ public sealed record PeftAdapterConfig
         {
             if (node is not JsonValue value || !value.TryGetValue<double>(out var number) || !double.IsFinite(number) || number <= 0)
                 throw new AdapterFormatException($"{source}: field '{field}.{key}' must be a positive number");
+            // Keys are regexes (PEFT's rule, see Match): one that does not compile is refused here, not when a module is looked up.
+            try
+            {
+                _ = new Regex($"^(.*\\.)?({key})$", RegexOptions.None, TimeSpan.FromSeconds(1));
+            }
+            catch (ArgumentException e)
+            {
+                throw new AdapterFormatException($"{source}: field '{field}' has key '{key}', which is not a regular expression ({e.Message})");
+            }
             result[key] = number;
         }
         return result;
