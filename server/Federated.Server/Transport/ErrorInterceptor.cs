@@ -8,7 +8,7 @@ using Grpc.Core.Interceptors;
 
 namespace Federated.Server.Transport;
 
-/// <summary>Turns refusals into gRPC statuses with their messages, and anything unexpected into INTERNAL (logged).</summary>
+/// <summary>Turns refusals into gRPC statuses with their messages, a grain call's timeout into UNAVAILABLE, and anything unexpected into INTERNAL (logged).</summary>
 public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interceptor
 {
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
@@ -63,6 +63,12 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
             case AdapterFormatException or SafeTensorsFormatException or DataFormatException:
                 LogRefused(logger, context.Method, nameof(FederatedError.InvalidArgument), exception.Message);
                 return new RpcException(new Status(StatusCode.InvalidArgument, Excerpt.Detail(exception.Message)));
+            case TimeoutException:
+                // A grain call that waited past Orleans' response timeout: the grain is busy (one scheduler per job
+                // takes every upload and poll of that job), not broken. UNAVAILABLE makes the daemon retry, which is
+                // safe: every call it makes is idempotent (an upload is recognised by its hash).
+                LogOverloaded(logger, context.Method, exception.Message);
+                return new RpcException(new Status(StatusCode.Unavailable, $"the coordinator is too busy to answer {context.Method} now ({exception.Message}); retry"));
             case CallerHungUpException:
             case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
                 // The caller went away: nothing failed here (and it hears no reply).
@@ -72,6 +78,9 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
                 return new RpcException(new Status(StatusCode.Internal, $"the server failed to handle {context.Method}; see its log"));
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} timed out inside the server, answered UNAVAILABLE: {Reason}")]
+    private static partial void LogOverloaded(ILogger logger, string method, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} refused ({Error}): {Reason}")]
     private static partial void LogRefused(ILogger logger, string method, string error, string reason);

@@ -11,7 +11,7 @@ public class OperatorAccessCommandTests(AccessFixture fixture) : IClassFixture<A
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        var code = await FederatedCli.Create().Parse([.. args, "--server", fixture.Server.GrpcAddress, "--token", token]).InvokeAsync(new() { Output = stdout, Error = stderr });
+        var code = await FederatedCli.Create().Parse([.. args, "--server", fixture.Server.GrpcAddress, "--ca-file", fixture.Server.CaFile, "--token", token]).InvokeAsync(new() { Output = stdout, Error = stderr });
         return (code, stdout.ToString(), stderr.ToString());
     }
 

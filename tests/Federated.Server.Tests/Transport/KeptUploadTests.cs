@@ -75,8 +75,9 @@ public class KeptUploadTests(ITestOutputHelper output)
         var reply = await sending.WaitAsync(timeout.Token);
         Assert.Equal(sha256, reply.Sha256);
         Assert.False(reply.Duplicate);
-        // Resumed: the restarted server still held the bytes that passed before the cut, and only the rest was sent.
-        Assert.InRange(reply.ResumedFrom, 1, payload.Length / 2);
+        // At most the bytes that passed before the cut were kept (how many reached the handler before the reset is up
+        // to Kestrel, possibly none); ResumableUploadTests pins the resume itself down, byte for byte, across a restart.
+        Assert.InRange(reply.ResumedFrom, 0, payload.Length / 2);
         Assert.Empty(uploader.Pending());
         Assert.Empty(Directory.GetFiles(folder["work/updates"]));
         Assert.Empty(Directory.GetFiles(folder["server/uploads-partial"], "*", SearchOption.AllDirectories)); // and dropped once accepted
