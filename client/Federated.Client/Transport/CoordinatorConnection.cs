@@ -103,15 +103,7 @@ public sealed class CoordinatorConnection : IDisposable
     {
         try
         {
-            var reply = await Client.GetUploadOffsetAsync(new UploadOffsetRequest
-            {
-                ClientId = header.ClientId,
-                JobId = header.JobId,
-                TaskId = header.TaskId,
-                Round = header.Round,
-                Sha256 = header.Sha256,
-                SizeBytes = header.SizeBytes,
-            }, cancellationToken: cancellationToken);
+            var reply = await Client.GetUploadOffsetAsync(UploadOffsetRequest.For(header), cancellationToken: cancellationToken);
             return reply.Offset is > 0 and var held && held < header.SizeBytes ? held : 0;
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)

@@ -21,7 +21,6 @@ public static class DurableFiles
         SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(destination))!);
     }
 
-    /// <summary>Creates <paramref name="path"/> (and parents) if missing; a folder made here is persisted in its parent.</summary>
     /// <summary>Copies through a temporary file flushed to disk, renamed into place durably.</summary>
     public static void CopyDurably(string source, string destination)
     {
@@ -32,6 +31,7 @@ public static class DurableFiles
         MoveDurably(temporary, destination, overwrite: true);
     }
 
+    /// <summary>Creates <paramref name="path"/> (and parents) if missing; a folder made here is persisted in its parent.</summary>
     public static void CreateDirectoryDurably(string path)
     {
         var full = Path.GetFullPath(path);

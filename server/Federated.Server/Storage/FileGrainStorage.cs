@@ -97,31 +97,9 @@ public sealed partial class FileGrainStorage(
         var next = (current ?? 0) + 1;
         var bytes = StateFileFormat.Encode(next, serializer.Serialize(grainState.State).ToMemory().Span);
         DurableFiles.CreateDirectoryDurably(Path.GetDirectoryName(path)!);
-        var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        try
-        {
-            await using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, useAsync: true))
-            {
-                await stream.WriteAsync(bytes).ConfigureAwait(false);
-                stream.Flush(flushToDisk: true);
-            }
-            DurableFiles.MoveDurably(temporary, path, overwrite: true); // the new directory entry is on disk before the write is acknowledged
-            if (IsMirrored(grainId))
-            {
-                // Second, so that a crash between the two leaves the newer state in the file that is read first.
-                await using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, useAsync: true))
-                {
-                    await stream.WriteAsync(bytes).ConfigureAwait(false);
-                    stream.Flush(flushToDisk: true);
-                }
-                DurableFiles.MoveDurably(temporary, path + MirrorSuffix, overwrite: true);
-            }
-        }
-        finally
-        {
-            if (File.Exists(temporary))
-                File.Delete(temporary);
-        }
+        await WriteDurablyAsync(path, bytes).ConfigureAwait(false);
+        if (IsMirrored(grainId))
+            await WriteDurablyAsync(path + MirrorSuffix, bytes).ConfigureAwait(false); // second: a crash between leaves the newer state in the file read first
         if (File.Exists(legacy))
         {
             // Migrated: the .state file now holds a newer version, so the .json one would only mislead.
@@ -170,6 +148,29 @@ public sealed partial class FileGrainStorage(
     }
 
     private const string DamagedMark = ".damaged-";
+
+    /// <summary>
+    /// Writes a temporary file, flushes it to disk and renames it over <paramref name="path"/>, so a crash leaves the
+    /// old file or the new, and the new directory entry is on disk before the write is acknowledged.
+    /// </summary>
+    private static async Task WriteDurablyAsync(string path, byte[] bytes)
+    {
+        var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        try
+        {
+            await using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, useAsync: true))
+            {
+                await stream.WriteAsync(bytes).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true);
+            }
+            DurableFiles.MoveDurably(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary))
+                File.Delete(temporary);
+        }
+    }
 
     private bool IsMirrored(GrainId grainId) => mirrored is not null && mirrored.Contains(grainId.Type.ToString()!);
 

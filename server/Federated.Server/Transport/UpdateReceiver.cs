@@ -133,14 +133,12 @@ public sealed partial class UpdateReceiver(IGrainFactory grains, AdapterStore st
     /// <summary>The bytes the server holds of this update (0: none), after the same checks of sender and task as an upload.</summary>
     public async Task<UploadOffsetReply> OffsetAsync(UploadOffsetRequest request, Access.ClientCaller caller)
     {
-        var header = new UpdateHeader { ClientId = request.ClientId, JobId = request.JobId, TaskId = request.TaskId, Round = request.Round, SizeBytes = request.SizeBytes };
-        caller.Require(header.ClientId);
-        Identifiers.Require(header.JobId, "job_id");
-        ClientInputLimits.CheckTaskId(header.TaskId);
-        Access.ClientCaller.RequireOwnTask(header.TaskId, header.ClientId);
+        caller.Require(request.ClientId);
+        Identifiers.Require(request.JobId, "job_id");
+        ClientInputLimits.CheckTaskId(request.TaskId);
         var sha256 = AdapterStore.RequireHash(request.Sha256);
-        await grains.GetGrain<ISchedulerGrain>(header.JobId).GetTask(header.ClientId, header.TaskId, header.Round); // the task is still open
-        var held = partials.Held(header.ClientId, header.JobId, header.TaskId, sha256);
+        await OpenTaskOf(caller, request.ClientId, request.JobId, request.TaskId, request.Round);
+        var held = partials.Held(request.ClientId, request.JobId, request.TaskId, sha256);
         return new UploadOffsetReply { Offset = held < request.SizeBytes ? held : 0 };
     }
 
@@ -197,15 +195,21 @@ public sealed partial class UpdateReceiver(IGrainFactory grains, AdapterStore st
         caller.Require(header.ClientId);
         Identifiers.Require(header.JobId, "job_id");
         ClientInputLimits.CheckHeader(header, options.Value.MaxSamplesPerUpdate);
-        Access.ClientCaller.RequireOwnTask(header.TaskId, header.ClientId);
-        if (caller.Legacy && !await grains.GetGrain<IClientGrain>(header.ClientId).IsEnrolled())
-            throw FederatedException.NotFound($"client '{header.ClientId}' is not enrolled; enrol before uploading");
-        var task = await grains.GetGrain<ISchedulerGrain>(header.JobId).GetTask(header.ClientId, header.TaskId, header.Round);
+        var task = await OpenTaskOf(caller, header.ClientId, header.JobId, header.TaskId, header.Round);
         if (header.Rank != task.Rank)
             throw FederatedException.Invalid($"update rank {header.Rank} does not match rank {task.Rank} assigned for task {task.TaskId}");
         if (Math.Abs(header.Alpha - task.Alpha) > 1e-9 * task.Alpha)
             throw FederatedException.Invalid($"update alpha {header.Alpha} does not match alpha {task.Alpha} assigned for task {task.TaskId}");
         return task;
+    }
+
+    /// <summary>The caller's own task, still open: what an upload and the question where to resume one are about.</summary>
+    private async Task<TaskAssignment> OpenTaskOf(Access.ClientCaller caller, string clientId, string jobId, string taskId, int round)
+    {
+        Access.ClientCaller.RequireOwnTask(taskId, clientId);
+        if (caller.Legacy && !await grains.GetGrain<IClientGrain>(clientId).IsEnrolled())
+            throw FederatedException.NotFound($"client '{clientId}' is not enrolled; enrol before uploading");
+        return await grains.GetGrain<ISchedulerGrain>(jobId).GetTask(clientId, taskId, round);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Update from client {ClientId} for job {JobId} round {Round} stored as {Sha256} ({Bytes} bytes, duplicate: {Duplicate}, resumed at byte {ResumedFrom})")]

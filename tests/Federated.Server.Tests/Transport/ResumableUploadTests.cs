@@ -22,15 +22,7 @@ public class ResumableUploadTests
         return spec;
     }
 
-    private static UploadOffsetRequest Ask(UpdateHeader header) => new()
-    {
-        ClientId = header.ClientId,
-        JobId = header.JobId,
-        TaskId = header.TaskId,
-        Round = header.Round,
-        Sha256 = header.Sha256,
-        SizeBytes = header.SizeBytes,
-    };
+    private static UploadOffsetRequest Ask(UpdateHeader header) => UploadOffsetRequest.For(header);
 
     [Fact]
     public async Task A_cut_upload_is_completed_from_the_offset_the_server_kept_across_a_restart()
