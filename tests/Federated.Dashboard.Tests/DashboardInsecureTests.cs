@@ -18,7 +18,7 @@ public class DashboardInsecureTests(ITestOutputHelper output)
         });
         await harness.Page.GotoAsync(harness.DashboardUrl);
         await harness.Page.WaitForURLAsync("**/dashboard/login.html");
-        await Expect(harness.Page.Locator("#insecure")).ToBeVisibleAsync();
+        await harness.ExplainingFailureAsync(() => Expect(harness.Page.Locator("#insecure")).ToBeVisibleAsync());
         await Expect(harness.Page.Locator("#insecure")).ToContainTextAsync("Plain HTTP beyond this machine");
 
         await harness.SignInAsync();

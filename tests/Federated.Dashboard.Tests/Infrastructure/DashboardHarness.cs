@@ -14,14 +14,16 @@ public sealed class DashboardHarness : IAsyncDisposable
     public const string ChromiumPath = "/usr/bin/chromium";
     public const string Password = "correct horse battery staple";
 
+    private readonly ITestOutputHelper _output;
     private readonly TemporaryDirectory _folder;
     private readonly Serilog.Core.Logger _logger;
     private readonly List<LocalClient> _clients = [];
     private IPlaywright? _playwright;
     private IBrowser? _browser;
 
-    private DashboardHarness(TemporaryDirectory folder, Serilog.Core.Logger logger, LocalServer server)
+    private DashboardHarness(TemporaryDirectory folder, Serilog.Core.Logger logger, LocalServer server, ITestOutputHelper output)
     {
+        _output = output;
         _folder = folder;
         _logger = logger;
         Server = server;
@@ -54,7 +56,7 @@ public sealed class DashboardHarness : IAsyncDisposable
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             configuration[key] = value;
         var server = await LocalServer.StartAsync(Path.Combine(folder.Path, "server"), logger, settings: configuration);
-        var harness = new DashboardHarness(folder, logger, server);
+        var harness = new DashboardHarness(folder, logger, server, output);
         try
         {
             var shards = clients == 0 ? [] : SyntheticShards.Write(clients, 64, 1, i => Path.Combine(folder.Path, "clients", LocalFederation.ClientName(i), "data"));
@@ -105,6 +107,23 @@ public sealed class DashboardHarness : IAsyncDisposable
         await Page.GotoAsync($"{DashboardUrl}login.html");
         await Page.FillAsync("#password", password);
         await Page.ClickAsync("#sign-in");
+    }
+
+    /// <summary>
+    /// Runs a page check; when it fails, writes the page's address and markup into the test's output first, so that a
+    /// failure seen once on a CI machine says what the browser had in front of it.
+    /// </summary>
+    public async Task ExplainingFailureAsync(Func<Task> check)
+    {
+        try
+        {
+            await check();
+        }
+        catch (Exception e) when (e is PlaywrightException or TimeoutException)
+        {
+            Log(_output, $"the check failed on {Page.Url}; the page was:{Environment.NewLine}{await Page.ContentAsync()}");
+            throw;
+        }
     }
 
     /// <summary>Saves a full-page screenshot as a test artefact and returns its path.</summary>

@@ -1,6 +1,13 @@
 'use strict';
 // Warns before a password is typed when the server speaks plain HTTP beyond loopback.
-fetch('api/session', { credentials: 'same-origin' }).then(r => r.json()).then(s => { document.getElementById('insecure').hidden = !s.insecure; }).catch(() => {});
+// Retried a few times: a warning lost to one failed request would let the password go out unwarned.
+function showInsecureWarning(triesLeft) {
+  fetch('api/session', { credentials: 'same-origin' })
+    .then(r => { if (!r.ok) throw new Error(`session ${r.status}`); return r.json(); })
+    .then(s => { document.getElementById('insecure').hidden = !s.insecure; })
+    .catch(() => { if (triesLeft > 0) setTimeout(() => showInsecureWarning(triesLeft - 1), 1000); });
+}
+showInsecureWarning(5);
 
 // Signs in with the antiforgery token from /session (the login itself is protected against cross-site posts).
 document.getElementById('login-form').addEventListener('submit', async event => {
